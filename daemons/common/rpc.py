@@ -1,0 +1,56 @@
+"""gRPC settings and conventions shared by every daemon and client.
+
+- Messages may be large (a GET_STATE of 10,000 tasks), so both ends raise the size limits.
+- A standby master answers UNAVAILABLE with the leader's address in the trailing metadata key
+  `mesos-leader`; `leader_hint` reads it back.
+- The scheduler API's stream id travels as `mesos-stream-id` metadata, as Mesos's HTTP API
+  sends it in the `Mesos-Stream-Id` header.
+"""
+
+from __future__ import annotations
+
+import grpc
+
+MAX_MESSAGE = 256 * 1024 * 1024
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE),
+    ("grpc.max_receive_message_length", MAX_MESSAGE),
+    ("grpc.keepalive_time_ms", 10_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.enable_retries", 0),
+    ("grpc.so_reuseport", 0),
+]
+
+SERVER_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE),
+    ("grpc.max_receive_message_length", MAX_MESSAGE),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.so_reuseport", 0),
+]
+
+LEADER_KEY = "mesos-leader"
+STREAM_ID_KEY = "mesos-stream-id"
+
+
+def leader_hint(error: grpc.RpcError) -> str | None:
+    """The leader's `host:port` a standby master named in its error, if any."""
+    try:
+        metadata = error.trailing_metadata() or ()
+    except Exception:
+        return None
+    for key, value in metadata:
+        if key == LEADER_KEY and value:
+            return value if isinstance(value, str) else value.decode()
+    return None
+
+
+def metadata_value(metadata: object, key: str) -> str | None:
+    for k, v in metadata or ():  # type: ignore[union-attr]
+        if k == key:
+            return v if isinstance(v, str) else v.decode()
+    return None
