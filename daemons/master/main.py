@@ -1,0 +1,148 @@
+"""`mesos-master`: flags, the gRPC server on --ip:--port, and a clean stop on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+import grpc
+
+from daemons.common import flags as F
+from daemons.common.resources import ResourceError, Resources
+from daemons.common.rpc import SERVER_OPTIONS
+from daemons.master.master import Master, MasterConfig
+from daemons.master.servicers import add_servicers
+
+log = logging.getLogger("mesos.master")
+
+
+def _weights(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        role, sep, value = item.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not sep or not role.strip() or weight <= 0:
+            raise ValueError(f"bad weight {item!r}: expected role=weight with weight > 0, as in 'ads=2'")
+        out[role.strip()] = weight
+    return out
+
+
+def _min_allocatable(text: str) -> list[Resources]:
+    out = []
+    for alt in text.split("|"):
+        try:
+            out.append(Resources.parse(alt))
+        except ResourceError as e:
+            raise ValueError(f"bad --min_allocatable_resources {alt!r}: {e}") from None
+    return out
+
+
+def flag_set() -> F.FlagSet:
+    fs = F.FlagSet("mesos-master", "The mesos-tui master: shares a cluster between frameworks by resource offers.")
+    fs.add("ip", F.STR, "127.0.0.1", "IP address to listen on")
+    fs.add("port", F.PORT, 5050, "port to listen on")
+    fs.add("hostname", F.STR, "", "hostname to advertise (default: the IP)")
+    fs.add("work_dir", F.STR, "", "where the master keeps its files")
+    fs.add("cluster", F.STR, "", "human-readable name of the cluster, shown by the TUI")
+    fs.add("allocation_interval", F.DURATION, 1.0, "time between allocation cycles")
+    fs.add("offer_timeout", F.DURATION, None, "rescind offers held longer than this (default: never)")
+    fs.add("agent_ping_timeout", F.DURATION, 15.0, "time to wait for an agent's pong")
+    fs.add("max_agent_ping_timeouts", F.POSITIVE_INT, 5, "missed pings before an agent is removed")
+    fs.add("heartbeat_interval", F.DURATION, 15.0, "time between HEARTBEAT events to frameworks")
+    fs.add("role_sorter", F.choice("drf", "priority", "random"), "drf", "policy between roles")
+    fs.add("framework_sorter", F.choice("drf", "priority", "random"), "drf", "policy within a role")
+    fs.add("weights", F._typed("weights", _weights), {}, "role weights, as in 'ads=2,batch=0.5'")
+    fs.add(
+        "min_allocatable_resources", F._typed("resources", _min_allocatable), None,
+        "offer an agent's free resources only if they hold one of these (default cpus:0.01|mem:32)",
+    )
+    fs.add("log_level", F.choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "logging level")
+    return fs
+
+
+def config_from(ns, values: dict[str, str]) -> MasterConfig:
+    return MasterConfig(
+        ip=ns.ip,
+        port=ns.port,
+        hostname=ns.hostname or "",
+        work_dir=ns.work_dir or "",
+        allocation_interval=max(ns.allocation_interval, 0.001),
+        offer_timeout=ns.offer_timeout or None,
+        agent_ping_timeout=max(ns.agent_ping_timeout, 0.01),
+        max_agent_ping_timeouts=ns.max_agent_ping_timeouts,
+        heartbeat_interval=max(ns.heartbeat_interval, 0.01),
+        role_sorter=ns.role_sorter,
+        framework_sorter=ns.framework_sorter,
+        weights=ns.weights or {},
+        min_allocatable=ns.min_allocatable_resources,
+        flags=values,
+    )
+
+
+async def serve(config: MasterConfig, stop: asyncio.Event | None = None) -> None:
+    """Run a master until `stop` is set (or forever)."""
+    master = Master(config)
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    add_servicers(server, master)
+    address = f"{config.ip}:{config.port}"
+    try:
+        bound = server.add_insecure_port(address)
+    except RuntimeError as e:
+        raise SystemExit(f"mesos-master: cannot listen on {address}: {e}") from None
+    if bound == 0:
+        raise SystemExit(f"mesos-master: cannot listen on {address}: address in use or unavailable")
+    await server.start()
+    master.start()
+    log.info("Master %s listening on %s", master.master_info.id, address)
+    stop = stop or asyncio.Event()
+    try:
+        await stop.wait()
+    finally:
+        await master.stop()
+        await server.stop(grace=0.5)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    fs = flag_set()
+    ns = fs.parse(argv)
+    logging.basicConfig(
+        level=getattr(logging, ns.log_level),
+        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if ns.work_dir:
+        try:
+            os.makedirs(ns.work_dir, exist_ok=True)
+        except OSError as e:
+            sys.stderr.write(f"mesos-master: cannot create --work_dir {ns.work_dir}: {e.strerror}\n")
+            sys.exit(2)
+    try:
+        socket.inet_aton(ns.ip)
+    except OSError:
+        sys.stderr.write(f"mesos-master: flag --ip: {ns.ip!r} is not an IPv4 address (see --help)\n")
+        sys.exit(2)
+    config = config_from(ns, fs.values(ns))
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(config, stop)
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1354 @@
+"""The master: one asyncio actor that owns the cluster's state and runs the offer cycle.
+
+Everything that changes state happens here, on one event loop, with no locks (a libprocess
+actor in asyncio). The gRPC servicers in `scheduler_api`, `operator_api` and `agent_link` only
+translate the wire into calls on `Master` and carry its outbound messages back.
+
+The offer cycle (DESIGN.md section 1):
+  agents register -> the allocator (sorter + allocator, pure code) decides who is offered which
+  agent's free resources, every --allocation_interval and right after resources are freed ->
+  OFFERS -> the framework ACCEPTs (LAUNCH) or DECLINEs (with a filter) -> tasks go to the agent
+  -> status updates flow back, are forwarded to the framework and acknowledged.
+Every step is also published on the operator event stream for the terminal UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import socket
+import struct
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from daemons.common.ids import IdMaker, new_uuid
+from daemons.common.resources import ResourceError, Resources
+from daemons.master.allocator.hierarchical import Allocation, HierarchicalAllocator
+from daemons.master.events import EventBus
+from daemons.master.state import (
+    MAX_COMPLETED_FRAMEWORKS,
+    Agent,
+    Framework,
+    Offer,
+    Task,
+    framework_role,
+    is_terminal,
+    state_name,
+)
+from daemons.proto import agent_pb2, master_pb2, mesos_pb2, scheduler_pb2
+
+log = logging.getLogger("mesos.master")
+
+VERSION = "0.1.0"
+Reason = mesos_pb2.TaskStatus
+SchedEvent = scheduler_pb2.Event
+OpEvent = master_pb2.Event
+RescindReason = master_pb2.Event.OfferRescinded
+
+# Mesos caps refuse_seconds at a year.
+MAX_REFUSE_SECONDS = 365 * 24 * 3600.0
+
+
+class CallError(Exception):
+    """A call the master refuses; `code` names the gRPC status the servicer answers with."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(slots=True)
+class MasterConfig:
+    ip: str = "127.0.0.1"
+    port: int = 5050
+    hostname: str = ""
+    work_dir: str = ""
+    allocation_interval: float = 1.0
+    offer_timeout: float | None = None
+    agent_ping_timeout: float = 15.0
+    max_agent_ping_timeouts: int = 5
+    heartbeat_interval: float = 15.0
+    role_sorter: str = "drf"
+    framework_sorter: str = "drf"
+    weights: dict[str, float] = field(default_factory=dict)
+    min_allocatable: list[Resources] | None = None
+    flags: dict[str, str] = field(default_factory=dict)
+
+
+class Outbox:
+    """An outbound stream (to one framework, agent link or operator): a queue with a close."""
+
+    __slots__ = ("queue", "closed", "error", "peer")
+
+    CLOSE = object()
+
+    def __init__(self, peer: str = "") -> None:
+        self.queue: asyncio.Queue[object] = asyncio.Queue()
+        self.closed = False
+        self.error: str | None = None
+        self.peer = peer
+
+    def send(self, message: object) -> None:
+        if not self.closed:
+            self.queue.put_nowait(message)
+
+    def close(self, error: str | None = None) -> None:
+        if not self.closed:
+            self.closed = True
+            self.error = error
+            self.queue.put_nowait(Outbox.CLOSE)
+
+
+def _ip_to_uint32(ip: str) -> int:
+    try:
+        return struct.unpack("<I", socket.inet_aton(ip))[0]
+    except OSError:
+        return 0
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _time_info(seconds: float | None) -> mesos_pb2.TimeInfo | None:
+    if seconds is None:
+        return None
+    return mesos_pb2.TimeInfo(nanoseconds=int(seconds * 1e9))
+
+
+class Master:
+    def __init__(self, config: MasterConfig) -> None:
+        self.config = config
+        self.ids = IdMaker()
+        self.start_time = _now()
+        self.elected_time: float | None = self.start_time
+        self.leading = True
+        self.leader_address = f"{config.ip}:{config.port}"
+        self.allocator = HierarchicalAllocator(
+            role_sorter=config.role_sorter,
+            framework_sorter=config.framework_sorter,
+            weights=dict(config.weights),
+            min_allocatable=config.min_allocatable,
+        )
+        self.agents: dict[str, Agent] = {}
+        self.frameworks: dict[str, Framework] = {}
+        self.completed_frameworks: list[Framework] = []
+        self.offers: dict[str, Offer] = {}
+        self.unreachable_agents: dict[str, float] = {}
+        self.events = EventBus()
+        self.allocation_paused = False
+        self.allocation_cycles = 0
+        self.last_allocation_ms = 0.0
+        self._pending_agents: set[str] | None = None  # None: no allocation pending
+        self._pending_all = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.metrics: dict[str, float] = {}
+        self.master_info = self._make_master_info()
+
+    # ------------------------------------------------------------------------ lifecycle
+
+    def _make_master_info(self) -> mesos_pb2.MasterInfo:
+        c = self.config
+        hostname = c.hostname or c.ip
+        info = mesos_pb2.MasterInfo(
+            id=self.ids.master_id,
+            ip=_ip_to_uint32(c.ip),
+            port=c.port,
+            pid=f"master@{c.ip}:{c.port}",
+            hostname=hostname,
+            version=VERSION,
+        )
+        info.address.ip = c.ip
+        info.address.port = c.port
+        info.address.hostname = hostname
+        return info
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.loop = loop
+        self._tasks = [
+            loop.create_task(self._allocation_loop(), name="allocation"),
+            loop.create_task(self._ping_loop(), name="agent-pings"),
+            loop.create_task(self._heartbeat_loop(), name="heartbeats"),
+        ]
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            try:
+                await t
+            except asyncio.CancelledError:
+                pass
+        for fw in self.frameworks.values():
+            if fw.stream is not None:
+                fw.stream.close()
+        for agent in self.agents.values():
+            if agent.link is not None:
+                agent.link.close()
+
+    def mono(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    # --------------------------------------------------------------------- periodic loops
+
+    async def _allocation_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.allocation_interval)
+            if not self.allocation_paused:
+                self.allocate()
+
+    async def _ping_loop(self) -> None:
+        """Mesos's agent health checks: a ping every --agent_ping_timeout; an agent that misses
+        --max_agent_ping_timeouts in a row is removed (marked unreachable)."""
+        while True:
+            await asyncio.sleep(self.config.agent_ping_timeout)
+            for agent in list(self.agents.values()):
+                if agent.awaiting_pong or agent.link is None:
+                    agent.missed_pings += 1
+                    if agent.missed_pings >= self.config.max_agent_ping_timeouts:
+                        self.remove_agent(
+                            agent.agent_id,
+                            f"agent {agent.info.hostname}:{agent.info.port} missed "
+                            f"{agent.missed_pings} pings",
+                        )
+                        continue
+                if agent.link is not None:
+                    agent.ping_seq += 1
+                    agent.awaiting_pong = True
+                    agent.link.send(
+                        agent_pb2.MasterMessage(ping=agent_pb2.Ping(seq=agent.ping_seq))
+                    )
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_interval)
+            beat = SchedEvent(type=SchedEvent.HEARTBEAT)
+            for fw in self.frameworks.values():
+                if fw.stream is not None:
+                    fw.stream.send(beat)
+
+    # ------------------------------------------------------------------------ allocation
+
+    def request_allocation(self, agent_ids: Iterable[str] | None = None) -> None:
+        """Run an allocation soon (at the next loop turn), coalescing requests: `agent_ids`
+        limits it to those agents (resources just freed there); None means every agent."""
+        if self.allocation_paused:
+            return
+        first = self._pending_agents is None and not self._pending_all
+        if agent_ids is None:
+            self._pending_all = True
+        else:
+            if self._pending_agents is None:
+                self._pending_agents = set()
+            self._pending_agents.update(agent_ids)
+        if first:
+            asyncio.get_running_loop().call_soon(self._run_pending_allocation)
+
+    def _run_pending_allocation(self) -> None:
+        agents = None if self._pending_all else self._pending_agents
+        self._pending_all = False
+        self._pending_agents = None
+        if self.allocation_paused:
+            return
+        self.allocate(agents)
+
+    def allocate(self, agent_ids: Iterable[str] | None = None) -> list[str]:
+        """One allocation cycle; sends the offers it makes. Returns their ids."""
+        start = time.perf_counter()
+        allocations = self.allocator.allocate(self.mono(), agent_ids)
+        self.allocation_cycles += 1
+        by_framework: dict[str, list[Offer]] = {}
+        now = _now()
+        for a in allocations:
+            offer = self._make_offer(a, now)
+            if offer is not None:
+                by_framework.setdefault(a.framework_id, []).append(offer)
+        offer_ids: list[str] = []
+        for fid, offers in by_framework.items():
+            fw = self.frameworks[fid]
+            protos = [o.to_proto(self.agents.get(o.agent_id), fw.role) for o in offers]
+            fw.stream.send(
+                SchedEvent(type=SchedEvent.OFFERS, offers=SchedEvent.Offers(offers=protos))
+            )
+            for o, p in zip(offers, protos, strict=True):
+                offer_ids.append(o.offer_id)
+                if self.events.active:
+                    self.events.publish(
+                        OpEvent(type=OpEvent.OFFER_SENT, offer_sent=OpEvent.OfferSent(offer=p))
+                    )
+        self.last_allocation_ms = (time.perf_counter() - start) * 1000.0
+        if self.events.active and (allocations or agent_ids is None):
+            self.events.publish(self._allocation_event(by_framework, offer_ids))
+        return offer_ids
+
+    def _make_offer(self, a: Allocation, now: float) -> Offer | None:
+        fw = self.frameworks.get(a.framework_id)
+        agent = self.agents.get(a.agent_id)
+        if fw is None or fw.stream is None or agent is None:
+            # Should not happen (the allocator only offers to active ones): give it back.
+            self.allocator.recover(a.agent_id, a.framework_id, a.resources)
+            return None
+        offer = Offer(self.ids.offer(), fw.framework_id, agent.agent_id, a.resources, now)
+        self.offers[offer.offer_id] = offer
+        fw.offers.add(offer.offer_id)
+        agent.offers.add(offer.offer_id)
+        if self.config.offer_timeout:
+            offer.timer = asyncio.get_running_loop().call_later(
+                self.config.offer_timeout, self.rescind_offer, offer.offer_id, RescindReason.TIMEOUT
+            )
+        return offer
+
+    def _allocation_event(
+        self, by_framework: dict[str, list[Offer]], offer_ids: list[str]
+    ) -> master_pb2.Event:
+        alloc = OpEvent.Allocation(
+            cycle=self.allocation_cycles,
+            duration_ms=self.last_allocation_ms,
+            sorter=self.config.role_sorter,
+        )
+        alloc.offer_ids.extend(mesos_pb2.OfferID(value=o) for o in offer_ids)
+        for row in self.allocator.role_shares():
+            alloc.roles.add(
+                role=row.client, weight=row.weight, dominant_share=row.share,
+                dominant_resource=row.dominant,
+            )
+        for row in self.allocator.framework_shares():
+            fw = self.frameworks.get(row.client)
+            share = alloc.frameworks.add(
+                role=row.role, weight=row.weight, dominant_share=row.share,
+                dominant_resource=row.dominant, offers=len(by_framework.get(row.client, ())),
+                name=fw.info.name if fw else "",
+            )
+            share.framework_id.value = row.client
+        return OpEvent(type=OpEvent.ALLOCATION, allocation=alloc)
+
+    def remove_offer(self, offer_id: str) -> Offer | None:
+        offer = self.offers.pop(offer_id, None)
+        if offer is None:
+            return None
+        if offer.timer is not None:
+            offer.timer.cancel()
+        fw = self.frameworks.get(offer.framework_id)
+        if fw is not None:
+            fw.offers.discard(offer_id)
+        agent = self.agents.get(offer.agent_id)
+        if agent is not None:
+            agent.offers.discard(offer_id)
+        return offer
+
+    def rescind_offer(self, offer_id: str, reason: int) -> None:
+        offer = self.remove_offer(offer_id)
+        if offer is None:
+            return
+        self.allocator.recover(offer.agent_id, offer.framework_id, offer.resources)
+        fw = self.frameworks.get(offer.framework_id)
+        if fw is not None and fw.stream is not None:
+            fw.stream.send(
+                SchedEvent(
+                    type=SchedEvent.RESCIND,
+                    rescind=SchedEvent.Rescind(offer_id=mesos_pb2.OfferID(value=offer_id)),
+                )
+            )
+        if self.events.active:
+            ev = OpEvent(type=OpEvent.OFFER_RESCINDED)
+            ev.offer_rescinded.offer_id.value = offer_id
+            ev.offer_rescinded.framework_id.value = offer.framework_id
+            ev.offer_rescinded.agent_id.value = offer.agent_id
+            ev.offer_rescinded.reason = reason
+            self.events.publish(ev)
+        if reason == RescindReason.TIMEOUT:
+            self.request_allocation([offer.agent_id])
+
+    # ------------------------------------------------------------------------ frameworks
+
+    def subscribe(
+        self, call: scheduler_pb2.Call, stream: Outbox
+    ) -> tuple[Framework, str]:
+        """SUBSCRIBE: a new framework, or a known one (re)connecting with its id."""
+        if not call.HasField("subscribe") or not call.subscribe.HasField("framework_info"):
+            raise CallError("INVALID_ARGUMENT", "SUBSCRIBE needs subscribe.framework_info")
+        info = mesos_pb2.FrameworkInfo()
+        info.CopyFrom(call.subscribe.framework_info)
+        if not info.name:
+            raise CallError("INVALID_ARGUMENT", "framework_info.name is empty: name the framework")
+        if not info.user:
+            info.user = "root"
+        if info.failover_timeout < 0 or not math.isfinite(info.failover_timeout):
+            raise CallError("INVALID_ARGUMENT", "framework_info.failover_timeout must be >= 0")
+        if len(info.roles) > 1:
+            raise CallError(
+                "INVALID_ARGUMENT", "a framework may have only one role here; got "
+                + ", ".join(info.roles)
+            )
+        requested_id = info.id.value or call.framework_id.value
+        if call.framework_id.value and info.id.value and call.framework_id.value != info.id.value:
+            raise CallError(
+                "INVALID_ARGUMENT", "Call.framework_id and framework_info.id differ"
+            )
+        role = framework_role(info)
+        now = _now()
+        stream_id = new_uuid()
+        fw = self.frameworks.get(requested_id) if requested_id else None
+        if fw is not None:
+            # Re-subscription or scheduler failover: the new stream replaces the old one.
+            if fw.stream is not None and fw.stream is not stream:
+                fw.stream.send(
+                    SchedEvent(
+                        type=SchedEvent.ERROR,
+                        error=SchedEvent.Error(message="Framework failed over"),
+                    )
+                )
+                fw.stream.close()
+            if fw.failover_timer is not None:
+                fw.failover_timer.cancel()
+                fw.failover_timer = None
+            if role != fw.role:
+                raise CallError(
+                    "INVALID_ARGUMENT",
+                    f"framework {fw.framework_id} has role {fw.role!r}; changing it to {role!r} "
+                    "is not supported",
+                )
+            info.id.value = fw.framework_id
+            fw.info = info
+            fw.stream = stream
+            fw.stream_id = stream_id
+            fw.reregistered_time = now
+            fw.unregistered_time = None
+            fw.recovered = False
+            self.allocator.activate_framework(fw.framework_id)
+            log.info("Framework %s (%s) re-subscribed", fw.framework_id, info.name)
+            event_type = OpEvent.FRAMEWORK_UPDATED
+        else:
+            fid = requested_id or self.ids.framework()
+            info.id.value = fid
+            fw = Framework(fid, info, role, registered_time=now, stream=stream, stream_id=stream_id)
+            if requested_id:
+                fw.reregistered_time = now
+            self.frameworks[fid] = fw
+            self.allocator.add_framework(fid, role)
+            log.info("Framework %s (%s) subscribed with role %s", fid, info.name, role)
+            event_type = OpEvent.FRAMEWORK_ADDED
+        stream.send(
+            SchedEvent(
+                type=SchedEvent.SUBSCRIBED,
+                subscribed=SchedEvent.Subscribed(
+                    framework_id=mesos_pb2.FrameworkID(value=fw.framework_id),
+                    heartbeat_interval_seconds=self.config.heartbeat_interval,
+                    master_info=self.master_info,
+                ),
+            )
+        )
+        self._publish_framework(fw, event_type)
+        self.request_allocation()
+        return fw, stream_id
+
+    def framework_disconnected(self, fw: Framework, stream: Outbox) -> None:
+        """The framework's event stream ended: keep its tasks for its failover_timeout."""
+        if fw.stream is not stream or self.frameworks.get(fw.framework_id) is not fw:
+            return  # an old stream of a framework that already re-subscribed or was removed
+        fw.stream = None
+        fw.unregistered_time = _now()
+        self.allocator.deactivate_framework(fw.framework_id)
+        for offer_id in list(fw.offers):
+            self.rescind_offer(offer_id, RescindReason.FRAMEWORK_REMOVED)
+        timeout = fw.info.failover_timeout
+        log.info(
+            "Framework %s (%s) disconnected; it has %.1fs to fail over",
+            fw.framework_id, fw.info.name, timeout,
+        )
+        fw.failover_timer = asyncio.get_running_loop().call_later(
+            timeout, self._failover_timeout, fw.framework_id
+        )
+        self._publish_framework(fw, OpEvent.FRAMEWORK_UPDATED)
+
+    def _failover_timeout(self, framework_id: str) -> None:
+        fw = self.frameworks.get(framework_id)
+        if fw is not None and fw.stream is None:
+            log.info("Framework %s did not fail over in time: removing it", framework_id)
+            self.remove_framework(fw)
+
+    def remove_framework(self, fw: Framework) -> None:
+        """TEARDOWN or failover timeout: kill its tasks, rescind its offers, forget it."""
+        if self.frameworks.get(fw.framework_id) is not fw:
+            return
+        if fw.failover_timer is not None:
+            fw.failover_timer.cancel()
+            fw.failover_timer = None
+        for offer_id in list(fw.offers):
+            self.rescind_offer(offer_id, RescindReason.FRAMEWORK_REMOVED)
+        agents_told: set[str] = set()
+        for task in list(fw.tasks.values()) + list(fw.unreachable_tasks.values()):
+            agent = self.agents.get(task.agent_id)
+            if agent is not None and agent.link is not None and agent.agent_id not in agents_told:
+                agents_told.add(agent.agent_id)
+                sf = agent_pb2.ShutdownFramework()
+                sf.framework_id.value = fw.framework_id
+                agent.link.send(agent_pb2.MasterMessage(shutdown_framework=sf))
+            if not is_terminal(task.state):
+                status = self._master_status(
+                    task, mesos_pb2.TASK_KILLED, Reason.REASON_FRAMEWORK_REMOVED,
+                    "Framework removed",
+                )
+                self._apply_status(task, status)
+            self._forget_task(task)
+        self.allocator.remove_framework(fw.framework_id)
+        del self.frameworks[fw.framework_id]
+        if fw.stream is not None:
+            fw.stream.close()
+            fw.stream = None
+        fw.unregistered_time = _now()
+        self.completed_frameworks.append(fw)
+        del self.completed_frameworks[:-MAX_COMPLETED_FRAMEWORKS]
+        if self.events.active:
+            ev = OpEvent(type=OpEvent.FRAMEWORK_REMOVED)
+            ev.framework_removed.framework_info.CopyFrom(fw.info)
+            self.events.publish(ev)
+        self.request_allocation()
+
+    def _framework_for_call(self, call: scheduler_pb2.Call, stream_id: str) -> Framework:
+        fid = call.framework_id.value
+        if not fid:
+            raise CallError("INVALID_ARGUMENT", "Call.framework_id is not set")
+        fw = self.frameworks.get(fid)
+        if fw is None:
+            raise CallError("NOT_FOUND", f"framework {fid} is not subscribed")
+        if fw.stream is None:
+            raise CallError("FAILED_PRECONDITION", f"framework {fid} is disconnected: subscribe again")
+        if stream_id != fw.stream_id:
+            raise CallError(
+                "FAILED_PRECONDITION",
+                f"the mesos-stream-id does not match framework {fid}'s current subscription",
+            )
+        return fw
+
+    def handle_call(self, call: scheduler_pb2.Call, stream_id: str) -> None:
+        """Every scheduler Call but SUBSCRIBE."""
+        C = scheduler_pb2.Call
+        if call.type == C.SUBSCRIBE:
+            raise CallError("INVALID_ARGUMENT", "SUBSCRIBE goes through the Subscribe stream")
+        fw = self._framework_for_call(call, stream_id)
+        t = call.type
+        if t == C.ACCEPT:
+            self.accept(fw, call.accept)
+        elif t == C.DECLINE:
+            self.decline(fw, call.decline.offer_ids, call.decline.filters if call.decline.HasField("filters") else None)
+        elif t == C.REVIVE:
+            self.revive(fw)
+        elif t == C.SUPPRESS:
+            self.suppress(fw)
+        elif t == C.KILL:
+            if not call.kill.task_id.value:
+                raise CallError("INVALID_ARGUMENT", "KILL needs kill.task_id")
+            self.kill_task(fw, call.kill.task_id.value, call.kill.kill_policy if call.kill.HasField("kill_policy") else None)
+        elif t == C.ACKNOWLEDGE:
+            self.acknowledge(fw, call.acknowledge)
+        elif t == C.RECONCILE:
+            self.reconcile(fw, call.reconcile)
+        elif t == C.TEARDOWN:
+            self.remove_framework(fw)
+        elif t == C.SHUTDOWN:
+            raise CallError("UNIMPLEMENTED", "SHUTDOWN: custom executors are not supported; KILL the task")
+        elif t == C.MESSAGE:
+            raise CallError("UNIMPLEMENTED", "MESSAGE: custom executors are not supported")
+        elif t == C.REQUEST:
+            pass  # Mesos's hierarchical allocator ignores REQUEST too.
+        else:
+            raise CallError("INVALID_ARGUMENT", f"unknown call type {t}")
+
+    # --------------------------------------------------------------------- offer answers
+
+    def _filters_seconds(self, filters: mesos_pb2.Filters | None) -> float:
+        value = (filters or mesos_pb2.Filters()).refuse_seconds
+        if not math.isfinite(value) or value < 0:
+            return mesos_pb2.Filters().refuse_seconds
+        return min(value, MAX_REFUSE_SECONDS)
+
+    def decline(
+        self, fw: Framework, offer_ids: Iterable[mesos_pb2.OfferID], filters: mesos_pb2.Filters | None
+    ) -> None:
+        refuse = self._filters_seconds(filters)
+        for oid in offer_ids:
+            offer = self.offers.get(oid.value)
+            if offer is None or offer.framework_id != fw.framework_id:
+                log.debug("Ignoring DECLINE of unknown offer %s", oid.value)
+                continue
+            self.remove_offer(oid.value)
+            self.allocator.recover(
+                offer.agent_id, fw.framework_id, offer.resources, refuse, self.mono()
+            )
+            if self.events.active:
+                ev = OpEvent(type=OpEvent.OFFER_DECLINED)
+                ev.offer_declined.offer_id.value = offer.offer_id
+                ev.offer_declined.framework_id.value = fw.framework_id
+                ev.offer_declined.agent_id.value = offer.agent_id
+                ev.offer_declined.refuse_seconds = refuse
+                self.events.publish(ev)
+
+    def accept(self, fw: Framework, accept: scheduler_pb2.Call.Accept) -> None:
+        Op = mesos_pb2.Offer.Operation
+        for op in accept.operations:
+            if op.type != Op.LAUNCH:
+                raise CallError(
+                    "INVALID_ARGUMENT",
+                    f"operation {Op.Type.Name(op.type)} is not supported; only LAUNCH is",
+                )
+        task_infos = [t for op in accept.operations for t in op.launch.task_infos]
+        refuse = self._filters_seconds(accept.filters if accept.HasField("filters") else None)
+        if not accept.offer_ids:
+            raise CallError("INVALID_ARGUMENT", "ACCEPT needs at least one offer id")
+
+        # Validate the offers (Mesos's offer validation): each exists, belongs to the caller,
+        # is used once, and all are on one agent.
+        problem = None
+        offers: list[Offer] = []
+        seen: set[str] = set()
+        for oid in accept.offer_ids:
+            offer = self.offers.get(oid.value)
+            if oid.value in seen:
+                problem = f"offer {oid.value} appears twice"
+            elif offer is None:
+                problem = f"offer {oid.value} is no longer valid"
+            elif offer.framework_id != fw.framework_id:
+                problem = f"offer {oid.value} belongs to another framework"
+                offer = None
+            elif offers and offer.agent_id != offers[0].agent_id:
+                problem = "offers of more than one agent: ACCEPT takes offers of a single agent"
+            seen.add(oid.value)
+            if offer is not None and offer.framework_id == fw.framework_id:
+                offers.append(offer)
+        for offer in offers:
+            self.remove_offer(offer.offer_id)
+        if problem is not None:
+            for offer in offers:
+                self.allocator.recover(offer.agent_id, fw.framework_id, offer.resources)
+            state = mesos_pb2.TASK_DROPPED if fw.partition_aware else mesos_pb2.TASK_LOST
+            for info in task_infos:
+                self._send_master_status(
+                    fw, info.task_id.value, "", state, Reason.REASON_INVALID_OFFERS,
+                    f"Task launched with invalid offers: {problem}",
+                )
+            if offers:
+                self.request_allocation([offers[0].agent_id])
+            return
+
+        agent = self.agents[offers[0].agent_id]
+        available = Resources()
+        for offer in offers:
+            available = available + offer.resources
+        launched: list[Task] = []
+        ids_in_call: set[str] = set()
+        for info in task_infos:
+            error = self._validate_task(fw, info, ids_in_call)
+            resources = Resources()
+            if error is None:
+                try:
+                    resources = Resources.from_proto(info.resources)
+                except ResourceError as e:
+                    error = f"Task uses invalid resources: {e}"
+            if error is None and not resources:
+                error = "Task uses no resources"
+            if error is None and not available.contains(resources):
+                error = (
+                    f"Task uses more resources {resources} than available {available}"
+                )
+            if info.task_id.value:
+                ids_in_call.add(info.task_id.value)
+            if error is not None:
+                self._send_master_status(
+                    fw, info.task_id.value, agent.agent_id, mesos_pb2.TASK_ERROR,
+                    Reason.REASON_TASK_INVALID, error,
+                )
+                continue
+            available = available - resources
+            launched.append(self._launch(fw, agent, info, resources))
+
+        if available:
+            self.allocator.recover(agent.agent_id, fw.framework_id, available, refuse, self.mono())
+        if self.events.active:
+            used = Resources()
+            for t in launched:
+                used = used + t.resources
+            for offer in offers:
+                ev = OpEvent(type=OpEvent.OFFER_ACCEPTED)
+                ev.offer_accepted.offer_id.value = offer.offer_id
+                ev.offer_accepted.framework_id.value = fw.framework_id
+                ev.offer_accepted.agent_id.value = agent.agent_id
+                ev.offer_accepted.task_ids.extend(
+                    mesos_pb2.TaskID(value=t.task_id) for t in launched
+                )
+                ev.offer_accepted.used.extend(used.to_proto())
+                self.events.publish(ev)
+            self._publish_agent(agent)
+
+    def _validate_task(
+        self, fw: Framework, info: mesos_pb2.TaskInfo, ids_in_call: set[str]
+    ) -> str | None:
+        tid = info.task_id.value
+        if not tid:
+            return "Task has no task_id"
+        if len(tid) > 256 or any(c in tid for c in "/\0") or tid in (".", ".."):
+            return f"Task id {tid!r} is invalid: at most 256 characters, no '/' or NUL"
+        if tid in fw.tasks or tid in fw.unreachable_tasks or tid in ids_in_call:
+            return f"Task {tid} has a duplicate id"
+        if not info.name:
+            return "Task has no name"
+        if info.HasField("executor"):
+            return "Custom executors are not supported: give the task a command"
+        if not info.HasField("command"):
+            return "Task has no command: set TaskInfo.command"
+        if info.command.shell and not info.command.value:
+            return "Task's command is empty"
+        if not info.command.shell and not info.command.value:
+            return "Task's command has no value to execute"
+        return None
+
+    def _launch(
+        self, fw: Framework, agent: Agent, info: mesos_pb2.TaskInfo, resources: Resources
+    ) -> Task:
+        task_info = mesos_pb2.TaskInfo()
+        task_info.CopyFrom(info)
+        task_info.agent_id.value = agent.agent_id
+        task = Task(
+            task_id=info.task_id.value,
+            framework_id=fw.framework_id,
+            agent_id=agent.agent_id,
+            name=info.name,
+            state=mesos_pb2.TASK_STAGING,
+            resources=resources,
+            info=task_info,
+        )
+        fw.tasks[task.task_id] = task
+        agent.tasks[task.key] = task
+        run = agent_pb2.RunTask()
+        run.framework_info.CopyFrom(fw.info)
+        run.task.CopyFrom(task_info)
+        agent.link.send(agent_pb2.MasterMessage(run_task=run))
+        if self.events.active:
+            self.events.publish(
+                OpEvent(type=OpEvent.TASK_ADDED, task_added=OpEvent.TaskAdded(task=task.to_proto()))
+            )
+        return task
+
+    def revive(self, fw: Framework) -> None:
+        fw.suppressed = False
+        self.allocator.revive(fw.framework_id)
+        self._publish_framework(fw, OpEvent.FRAMEWORK_UPDATED)
+        self.request_allocation()
+
+    def suppress(self, fw: Framework) -> None:
+        fw.suppressed = True
+        self.allocator.suppress(fw.framework_id)
+        self._publish_framework(fw, OpEvent.FRAMEWORK_UPDATED)
+
+    # ------------------------------------------------------------------------ tasks
+
+    def kill_task(
+        self, fw: Framework, task_id: str, kill_policy: mesos_pb2.KillPolicy | None = None
+    ) -> None:
+        task = fw.tasks.get(task_id) or fw.unreachable_tasks.get(task_id)
+        if task is None:
+            state = mesos_pb2.TASK_UNKNOWN if fw.partition_aware else mesos_pb2.TASK_LOST
+            self._send_master_status(
+                fw, task_id, "", state, Reason.REASON_RECONCILIATION,
+                "Attempted to kill an unknown task",
+            )
+            return
+        agent = self.agents.get(task.agent_id)
+        if agent is None or agent.link is None:
+            log.info("Kill of task %s waits: its agent %s is disconnected", task_id, task.agent_id)
+            return
+        kill = agent_pb2.KillTask()
+        kill.framework_id.value = fw.framework_id
+        kill.task_id.value = task_id
+        if kill_policy is not None:
+            kill.kill_policy.CopyFrom(kill_policy)
+        agent.link.send(agent_pb2.MasterMessage(kill_task=kill))
+
+    def find_tasks(self, task_id: str, framework_id: str = "") -> list[Task]:
+        found = []
+        for fw in self.frameworks.values():
+            if framework_id and fw.framework_id != framework_id:
+                continue
+            task = fw.tasks.get(task_id) or fw.unreachable_tasks.get(task_id)
+            if task is not None:
+                found.append(task)
+        return found
+
+    def operator_kill(self, task_id: str, framework_id: str = "") -> None:
+        if not task_id:
+            raise CallError("INVALID_ARGUMENT", "KILL_TASK needs kill_task.task_id")
+        found = self.find_tasks(task_id, framework_id)
+        if not found:
+            raise CallError("NOT_FOUND", f"no active task {task_id!r}")
+        if len(found) > 1:
+            raise CallError(
+                "INVALID_ARGUMENT",
+                f"task id {task_id!r} is used by {len(found)} frameworks: set kill_task.framework_id",
+            )
+        task = found[0]
+        self.kill_task(self.frameworks[task.framework_id], task.task_id)
+
+    def acknowledge(self, fw: Framework, ack: scheduler_pb2.Call.Acknowledge) -> None:
+        task_id = ack.task_id.value
+        if not task_id or not ack.uuid:
+            raise CallError("INVALID_ARGUMENT", "ACKNOWLEDGE needs task_id, agent_id and uuid")
+        task = fw.tasks.get(task_id) or fw.unreachable_tasks.get(task_id)
+        agent_id = ack.agent_id.value or (task.agent_id if task else "")
+        agent = self.agents.get(agent_id)
+        if agent is not None and agent.link is not None:
+            msg = agent_pb2.StatusUpdateAcknowledgement(uuid=ack.uuid)
+            msg.framework_id.value = fw.framework_id
+            msg.task_id.value = task_id
+            agent.link.send(agent_pb2.MasterMessage(acknowledgement=msg))
+        if task is not None and task.status_update_uuid == ack.uuid:
+            if task.status_update_state is not None and is_terminal(task.status_update_state):
+                self._forget_task(task)
+
+    def reconcile(self, fw: Framework, reconcile: scheduler_pb2.Call.Reconcile) -> None:
+        if not reconcile.tasks:
+            for task in list(fw.tasks.values()) + list(fw.unreachable_tasks.values()):
+                self._send_reconcile_status(fw, task)
+            return
+        for item in reconcile.tasks:
+            tid = item.task_id.value
+            task = fw.tasks.get(tid) or fw.unreachable_tasks.get(tid)
+            if task is not None:
+                self._send_reconcile_status(fw, task)
+                continue
+            completed = next((t for t in reversed(fw.completed_tasks) if t.task_id == tid), None)
+            if completed is not None:
+                self._send_reconcile_status(fw, completed)
+                continue
+            agent_id = item.agent_id.value
+            if agent_id and agent_id in self.agents:
+                state = mesos_pb2.TASK_GONE if fw.partition_aware else mesos_pb2.TASK_LOST
+            elif agent_id and agent_id in self.unreachable_agents:
+                state = mesos_pb2.TASK_UNREACHABLE if fw.partition_aware else mesos_pb2.TASK_LOST
+            else:
+                state = mesos_pb2.TASK_UNKNOWN if fw.partition_aware else mesos_pb2.TASK_LOST
+            self._send_master_status(
+                fw, tid, agent_id, state, Reason.REASON_RECONCILIATION,
+                "Reconciliation: task is unknown",
+            )
+
+    def _send_reconcile_status(self, fw: Framework, task: Task) -> None:
+        status = mesos_pb2.TaskStatus()
+        latest = task.latest_status
+        if latest is not None:
+            status.CopyFrom(latest)
+        status.task_id.value = task.task_id
+        status.agent_id.value = task.agent_id
+        status.state = task.state
+        status.source = Reason.SOURCE_MASTER
+        status.reason = Reason.REASON_RECONCILIATION
+        status.ClearField("uuid")
+        status.timestamp = _now()
+        if not status.message:
+            status.message = "Reconciliation: latest task state"
+        self._send_update(fw, status)
+
+    def _master_status(
+        self, task: Task, state: int, reason: int, message: str
+    ) -> mesos_pb2.TaskStatus:
+        status = mesos_pb2.TaskStatus(
+            state=state, source=Reason.SOURCE_MASTER, reason=reason, message=message,
+            timestamp=_now(),
+        )
+        status.task_id.value = task.task_id
+        status.agent_id.value = task.agent_id
+        return status
+
+    def _send_master_status(
+        self, fw: Framework, task_id: str, agent_id: str, state: int, reason: int, message: str
+    ) -> None:
+        status = mesos_pb2.TaskStatus(
+            state=state, source=Reason.SOURCE_MASTER, reason=reason, message=message,
+            timestamp=_now(),
+        )
+        status.task_id.value = task_id
+        if agent_id:
+            status.agent_id.value = agent_id
+        log.info(
+            "Task %s of framework %s: %s (%s): %s", task_id, fw.framework_id, state_name(state),
+            Reason.Reason.Name(reason), message,
+        )
+        self._send_update(fw, status)
+        if self.events.active:
+            ev = OpEvent(type=OpEvent.TASK_UPDATED)
+            ev.task_updated.framework_id.value = fw.framework_id
+            ev.task_updated.status.CopyFrom(status)
+            ev.task_updated.state = state
+            self.events.publish(ev)
+
+    def _send_update(self, fw: Framework, status: mesos_pb2.TaskStatus) -> None:
+        if fw.stream is not None:
+            fw.stream.send(SchedEvent(type=SchedEvent.UPDATE, update=SchedEvent.Update(status=status)))
+
+    def _apply_status(self, task: Task, status: mesos_pb2.TaskStatus) -> None:
+        """Record a status on a task; release its resources on its first terminal state."""
+        changed = task.state != status.state
+        task.state = status.state
+        task.add_status(status)
+        if is_terminal(status.state) and not task.released:
+            self._release(task)
+        if changed and self.events.active:
+            ev = OpEvent(type=OpEvent.TASK_UPDATED)
+            ev.task_updated.framework_id.value = task.framework_id
+            ev.task_updated.status.CopyFrom(status)
+            ev.task_updated.state = task.state
+            self.events.publish(ev)
+
+    def _release(self, task: Task) -> None:
+        """The task's resources go back to the pool and are offered again at once."""
+        task.released = True
+        self.allocator.recover(task.agent_id, task.framework_id, task.resources)
+        self.request_allocation([task.agent_id])
+        agent = self.agents.get(task.agent_id)
+        if agent is not None:
+            self._publish_agent(agent)
+
+    def _forget_task(self, task: Task) -> None:
+        """A task whose terminal state is known (and acknowledged) leaves the active sets."""
+        fw = self.frameworks.get(task.framework_id)
+        if fw is not None:
+            if fw.tasks.get(task.task_id) is task:
+                del fw.tasks[task.task_id]
+                fw.completed_tasks.append(task)
+            elif fw.unreachable_tasks.get(task.task_id) is task:
+                del fw.unreachable_tasks[task.task_id]
+                fw.completed_tasks.append(task)
+        agent = self.agents.get(task.agent_id)
+        if agent is not None and agent.tasks.get(task.key) is task:
+            del agent.tasks[task.key]
+
+    # ------------------------------------------------------------------------ agents
+
+    def register_agent(
+        self, reg: agent_pb2.RegisterAgent, link: Outbox
+    ) -> Agent:
+        info = mesos_pb2.AgentInfo()
+        info.CopyFrom(reg.agent_info)
+        if not info.hostname:
+            raise CallError("INVALID_ARGUMENT", "agent_info.hostname is empty")
+        try:
+            total = Resources.from_proto(info.resources)
+        except ResourceError as e:
+            raise CallError("INVALID_ARGUMENT", f"agent resources are invalid: {e}") from None
+        now = _now()
+        agent_id = info.id.value
+        reregistering = bool(agent_id)
+        old = self.agents.get(agent_id) if agent_id else None
+        if old is not None:
+            # The same agent reconnecting (new link): drop the old link, keep what we know.
+            if old.link is not None and old.link is not link:
+                old.link.close("replaced by a newer connection of the same agent")
+            for offer_id in list(old.offers):
+                self.rescind_offer(offer_id, RescindReason.AGENT_REMOVED)
+            self.allocator.remove_agent(agent_id)
+            agent = old
+            agent.info = info
+            agent.total = total
+            agent.reregistered_time = now
+        else:
+            if not agent_id:
+                agent_id = self.ids.agent()
+                info.id.value = agent_id
+            agent = Agent(agent_id, info, total, registered_time=now)
+            if reregistering:
+                agent.reregistered_time = now
+            self.agents[agent_id] = agent
+        self.unreachable_agents.pop(agent_id, None)
+        agent.link = link
+        agent.files_address = reg.files_address
+        agent.version = reg.version
+        agent.missed_pings = 0
+        agent.awaiting_pong = False
+
+        for fi in reg.frameworks:
+            fid = fi.id.value
+            if fid and fid not in self.frameworks:
+                # Known only from the agent (a master failover): wait for it to re-subscribe.
+                f_info = mesos_pb2.FrameworkInfo()
+                f_info.CopyFrom(fi)
+                fw = Framework(fid, f_info, framework_role(f_info), registered_time=now, recovered=True)
+                self.frameworks[fid] = fw
+                self.allocator.add_framework(fid, fw.role, active=False)
+                fw.unregistered_time = now
+                fw.failover_timer = asyncio.get_running_loop().call_later(
+                    fw.info.failover_timeout, self._failover_timeout, fid
+                )
+                self._publish_framework(fw, OpEvent.FRAMEWORK_ADDED)
+        if reregistering:
+            self._reconcile_agent_tasks(agent, reg.tasks)
+        self.allocator.add_agent(agent_id, total, used=agent.used_by_framework())
+        log.info(
+            "Agent %s at %s %s with %s", agent_id, info.hostname,
+            "re-registered" if reregistering else "registered", total,
+        )
+        registered = agent_pb2.AgentRegistered(
+            master_info=self.master_info, ping_interval_seconds=self.config.agent_ping_timeout
+        )
+        registered.agent_id.value = agent_id
+        link.send(agent_pb2.MasterMessage(registered=registered))
+        if self.events.active:
+            self.events.publish(
+                OpEvent(
+                    type=OpEvent.AGENT_ADDED,
+                    agent_added=OpEvent.AgentAdded(agent=self.agent_proto(agent)),
+                )
+            )
+        self.request_allocation([agent_id])
+        return agent
+
+    def _reconcile_agent_tasks(self, agent: Agent, tasks: Iterable[mesos_pb2.Task]) -> None:
+        """Re-registration: the agent's word on its tasks rebuilds ours (soft state)."""
+        reported: set[tuple[str, str]] = set()
+        for t in tasks:
+            fid, tid = t.framework_id.value, t.task_id.value
+            fw = self.frameworks.get(fid)
+            if fw is None or not tid:
+                continue
+            reported.add((fid, tid))
+            task = fw.tasks.get(tid) or fw.unreachable_tasks.get(tid)
+            try:
+                resources = Resources.from_proto(t.resources)
+            except ResourceError:
+                resources = Resources()
+            if task is None:
+                info = mesos_pb2.TaskInfo(name=t.name, resources=t.resources)
+                info.task_id.value = tid
+                info.agent_id.value = agent.agent_id
+                task = Task(tid, fid, agent.agent_id, t.name, t.state, resources, info)
+                for s in t.statuses:
+                    task.add_status(s)
+                fw.tasks[tid] = task
+                if self.events.active:
+                    self.events.publish(
+                        OpEvent(type=OpEvent.TASK_ADDED, task_added=OpEvent.TaskAdded(task=task.to_proto()))
+                    )
+            elif tid in fw.unreachable_tasks:
+                # Back from a partition: the task is running again.
+                del fw.unreachable_tasks[tid]
+                fw.tasks[tid] = task
+                task.unreachable_time = None
+                task.released = False
+                status = self._master_status(
+                    task, t.state, Reason.REASON_AGENT_REREGISTERED,
+                    f"Agent {agent.info.hostname} re-registered",
+                )
+                self._apply_status(task, status)
+                self._send_update(fw, status)
+            task.agent_id = agent.agent_id
+            if is_terminal(t.state) and not task.released:
+                task.state = t.state
+                task.released = True
+            agent.tasks[task.key] = task
+        # Tasks we thought were there but the agent does not know: gone.
+        for key, task in list(agent.tasks.items()):
+            if key not in reported and not is_terminal(task.state):
+                fw = self.frameworks.get(task.framework_id)
+                status = self._master_status(
+                    task,
+                    mesos_pb2.TASK_GONE if fw and fw.partition_aware else mesos_pb2.TASK_LOST,
+                    Reason.REASON_AGENT_REREGISTERED,
+                    "Task was not reported by its re-registering agent",
+                )
+                task.released = True  # its resources are not in the agent's used set
+                self._apply_status(task, status)
+                if fw is not None:
+                    self._send_update(fw, status)
+                self._forget_task(task)
+
+    def agent_disconnected(self, agent: Agent, link: Outbox) -> None:
+        if agent.link is not link or self.agents.get(agent.agent_id) is not agent:
+            return
+        agent.link = None
+        self.allocator.deactivate_agent(agent.agent_id)
+        for offer_id in list(agent.offers):
+            self.rescind_offer(offer_id, RescindReason.AGENT_REMOVED)
+        log.info("Agent %s disconnected; health checks continue", agent.agent_id)
+        self._publish_agent(agent)
+
+    def remove_agent(self, agent_id: str, why: str) -> None:
+        """An agent lost to health checks: its tasks become UNREACHABLE (or LOST), its
+        offers are rescinded and its resources leave the pool."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return
+        log.warning("Removing agent %s: %s", agent_id, why)
+        for offer_id in list(agent.offers):
+            self.rescind_offer(offer_id, RescindReason.AGENT_REMOVED)
+        if agent.link is not None:
+            agent.link.close("removed: " + why)
+            agent.link = None
+        now = _now()
+        for task in list(agent.tasks.values()):
+            fw = self.frameworks.get(task.framework_id)
+            if is_terminal(task.state):
+                self._forget_task(task)
+                continue
+            aware = fw is not None and fw.partition_aware
+            state = mesos_pb2.TASK_UNREACHABLE if aware else mesos_pb2.TASK_LOST
+            status = self._master_status(
+                task, state, Reason.REASON_AGENT_REMOVED,
+                f"Agent {agent.info.hostname} is unreachable: {why}",
+            )
+            if aware:
+                status.unreachable_time.nanoseconds = int(now * 1e9)
+            task.released = True  # the whole agent leaves the allocator below
+            task.state = state
+            task.add_status(status)
+            task.unreachable_time = now
+            if fw is not None:
+                self._send_update(fw, status)
+                if aware and fw.tasks.get(task.task_id) is task:
+                    del fw.tasks[task.task_id]
+                    fw.unreachable_tasks[task.task_id] = task
+                elif not aware:
+                    self._forget_task(task)
+            if self.events.active:
+                ev = OpEvent(type=OpEvent.TASK_UPDATED)
+                ev.task_updated.framework_id.value = task.framework_id
+                ev.task_updated.status.CopyFrom(status)
+                ev.task_updated.state = state
+                self.events.publish(ev)
+        self.allocator.remove_agent(agent_id)
+        del self.agents[agent_id]
+        self.unreachable_agents[agent_id] = now
+        failure = SchedEvent(type=SchedEvent.FAILURE)
+        failure.failure.agent_id.value = agent_id
+        for fw in self.frameworks.values():
+            if fw.stream is not None:
+                fw.stream.send(failure)
+        if self.events.active:
+            ev = OpEvent(type=OpEvent.AGENT_REMOVED)
+            ev.agent_removed.agent_id.value = agent_id
+            ev.agent_removed.reason = why
+            self.events.publish(ev)
+
+    def agent_message(self, agent: Agent, msg: agent_pb2.AgentMessage) -> None:
+        kind = msg.WhichOneof("message")
+        if kind == "status_update":
+            self.status_update(agent, msg.status_update)
+        elif kind == "pong":
+            agent.awaiting_pong = False
+            agent.missed_pings = 0
+        elif kind == "usage":
+            agent.usage = msg.usage
+            agent.awaiting_pong = False
+            agent.missed_pings = 0
+            if self.events.active:
+                ev = OpEvent(type=OpEvent.AGENT_USAGE)
+                ev.agent_usage.agent_id.value = agent.agent_id
+                ev.agent_usage.total.extend(agent.total.to_proto())
+                ev.agent_usage.allocated.extend(self._agent_allocated(agent).to_proto())
+                ev.agent_usage.used.CopyFrom(msg.usage.host)
+                ev.agent_usage.usage.CopyFrom(msg.usage.usage)
+                self.events.publish(ev)
+        elif kind == "register":
+            log.warning("Agent %s sent a second register on one link; ignored", agent.agent_id)
+
+    def status_update(self, agent: Agent, update: agent_pb2.StatusUpdate) -> None:
+        status = update.status
+        fid = update.framework_id.value
+        tid = status.task_id.value
+        fw = self.frameworks.get(fid)
+        task = None
+        if fw is not None:
+            task = fw.tasks.get(tid) or fw.unreachable_tasks.get(tid)
+        if task is not None and task.agent_id == agent.agent_id:
+            task.status_update_state = status.state
+            task.status_update_uuid = status.uuid
+            if not task.statuses or task.statuses[-1].uuid != status.uuid:
+                self._apply_status(task, status)  # a new update, not a retry
+            latest = update.latest_state if update.HasField("latest_state") else status.state
+            if is_terminal(latest) and not task.released:
+                # The agent knows the task ended (its update waits behind unacknowledged
+                # ones): free the resources now, as Mesos does.
+                task.state = latest
+                self._release(task)
+        if fw is None:
+            # Unknown framework (removed): acknowledge so the agent stops retrying.
+            ack = agent_pb2.StatusUpdateAcknowledgement(uuid=status.uuid)
+            ack.framework_id.value = fid
+            ack.task_id.value = tid
+            agent.link.send(agent_pb2.MasterMessage(acknowledgement=ack))
+            return
+        self._send_update(fw, status)
+        if not status.uuid and task is not None and is_terminal(status.state):
+            self._forget_task(task)
+
+    def _agent_allocated(self, agent: Agent) -> Resources:
+        total = Resources()
+        for r in self.allocator.allocated(agent.agent_id).values():
+            total = total + r
+        return total
+
+    def _agent_offered(self, agent: Agent) -> Resources:
+        total = Resources()
+        for oid in agent.offers:
+            total = total + self.offers[oid].resources
+        return total
+
+    # ------------------------------------------------------------------------ operator views
+
+    def agent_proto(self, agent: Agent) -> master_pb2.Response.GetAgents.Agent:
+        a = master_pb2.Response.GetAgents.Agent(
+            agent_info=agent.info,
+            active=agent.connected,
+            version=agent.version or VERSION,
+            pid=f"slave(1)@{agent.files_address}" if agent.files_address else "",
+            registered_time=_time_info(agent.registered_time),
+            total_resources=agent.total.to_proto(),
+            allocated_resources=self._agent_allocated(agent).to_proto(),
+            offered_resources=self._agent_offered(agent).to_proto(),
+            task_count=sum(1 for t in agent.tasks.values() if not is_terminal(t.state)),
+        )
+        if agent.reregistered_time is not None:
+            a.reregistered_time.CopyFrom(_time_info(agent.reregistered_time))
+        if agent.usage is not None:
+            a.used.CopyFrom(agent.usage.host)
+        return a
+
+    def framework_proto(self, fw: Framework) -> master_pb2.Response.GetFrameworks.Framework:
+        allocated = Resources()
+        for t in fw.tasks.values():
+            if not t.released:
+                allocated = allocated + t.resources
+        offered = Resources()
+        offers = []
+        for oid in fw.offers:
+            o = self.offers[oid]
+            offered = offered + o.resources
+            offers.append(o.to_proto(self.agents.get(o.agent_id), fw.role))
+        active = fw.framework_id in self.frameworks
+        share = self.allocator.framework_share(fw.framework_id)[0] if active else 0.0
+        f = master_pb2.Response.GetFrameworks.Framework(
+            framework_info=fw.info,
+            active=active and fw.connected,
+            connected=fw.connected,
+            recovered=fw.recovered,
+            registered_time=_time_info(fw.registered_time),
+            offers=offers,
+            allocated_resources=(allocated + offered).to_proto(),
+            offered_resources=offered.to_proto(),
+            suppressed=fw.suppressed,
+            dominant_share=share,
+        )
+        if fw.reregistered_time is not None:
+            f.reregistered_time.CopyFrom(_time_info(fw.reregistered_time))
+        if fw.unregistered_time is not None:
+            f.unregistered_time.CopyFrom(_time_info(fw.unregistered_time))
+        return f
+
+    def get_agents(self) -> master_pb2.Response.GetAgents:
+        return master_pb2.Response.GetAgents(
+            agents=[self.agent_proto(a) for a in self.agents.values()]
+        )
+
+    def get_frameworks(self) -> master_pb2.Response.GetFrameworks:
+        return master_pb2.Response.GetFrameworks(
+            frameworks=[self.framework_proto(f) for f in self.frameworks.values()],
+            completed_frameworks=[self.framework_proto(f) for f in self.completed_frameworks],
+        )
+
+    def get_tasks(self) -> master_pb2.Response.GetTasks:
+        r = master_pb2.Response.GetTasks()
+        for fw in list(self.frameworks.values()):
+            for t in fw.tasks.values():
+                r.tasks.append(t.to_proto())
+            for t in fw.unreachable_tasks.values():
+                r.unreachable_tasks.append(t.to_proto())
+            for t in fw.completed_tasks:
+                r.completed_tasks.append(t.to_proto())
+        for fw in self.completed_frameworks:
+            for t in fw.completed_tasks:
+                r.completed_tasks.append(t.to_proto())
+        return r
+
+    def allocator_state(self) -> master_pb2.AllocatorState:
+        return master_pb2.AllocatorState(
+            paused=self.allocation_paused,
+            sorter=self.config.role_sorter,
+            interval_seconds=self.config.allocation_interval,
+            cycles=self.allocation_cycles,
+        )
+
+    def get_state(self) -> master_pb2.Response.GetState:
+        return master_pb2.Response.GetState(
+            get_tasks=self.get_tasks(),
+            get_frameworks=self.get_frameworks(),
+            get_agents=self.get_agents(),
+            allocator=self.allocator_state(),
+        )
+
+    def get_metrics(self) -> list[mesos_pb2.Metric]:
+        counts: dict[int, int] = {}
+        for fw in self.frameworks.values():
+            for t in fw.tasks.values():
+                counts[t.state] = counts.get(t.state, 0) + 1
+            for t in fw.completed_tasks:
+                counts[t.state] = counts.get(t.state, 0) + 1
+        total = self.allocator.total()
+        used = Resources()
+        for agent in self.agents.values():
+            used = used + self._agent_allocated(agent)
+        values: dict[str, float] = {
+            "master/elected": 1.0 if self.leading else 0.0,
+            "master/uptime_secs": _now() - self.start_time,
+            "master/slaves_active": sum(1 for a in self.agents.values() if a.connected),
+            "master/slaves_connected": sum(1 for a in self.agents.values() if a.connected),
+            "master/slaves_disconnected": sum(1 for a in self.agents.values() if not a.connected),
+            "master/slaves_unreachable": len(self.unreachable_agents),
+            "master/frameworks_active": sum(1 for f in self.frameworks.values() if f.connected),
+            "master/frameworks_connected": sum(1 for f in self.frameworks.values() if f.connected),
+            "master/frameworks_disconnected": sum(
+                1 for f in self.frameworks.values() if not f.connected
+            ),
+            "master/frameworks_inactive": sum(1 for f in self.frameworks.values() if not f.connected),
+            "master/outstanding_offers": len(self.offers),
+            "allocator/mesos/allocation_runs": self.allocation_cycles,
+            "allocator/mesos/allocation_run_ms": self.last_allocation_ms,
+        }
+        for name in ("cpus", "mem", "disk", "gpus"):
+            t = total.scalar(name)
+            u = used.scalar(name)
+            values[f"master/{name}_total"] = t
+            values[f"master/{name}_used"] = u
+            values[f"master/{name}_percent"] = u / t if t else 0.0
+        for state in mesos_pb2.TaskState.values():
+            values[f"master/{state_name(state).lower()}"] = counts.get(state, 0)
+        return [mesos_pb2.Metric(name=k, value=float(v)) for k, v in sorted(values.items())]
+
+    def pause_allocation(self, paused: bool) -> None:
+        self.allocation_paused = paused
+        if self.events.active:
+            self.events.publish(
+                OpEvent(type=OpEvent.ALLOCATOR_UPDATED, allocator_updated=self.allocator_state())
+            )
+        if not paused:
+            self.request_allocation()
+
+    def _publish_framework(self, fw: Framework, event_type: int) -> None:
+        if not self.events.active:
+            return
+        ev = OpEvent(type=event_type)
+        if event_type == OpEvent.FRAMEWORK_ADDED:
+            ev.framework_added.framework.CopyFrom(self.framework_proto(fw))
+        else:
+            ev.framework_updated.framework.CopyFrom(self.framework_proto(fw))
+        self.events.publish(ev)
+
+    def _publish_agent(self, agent: Agent) -> None:
+        if not self.events.active or agent.agent_id not in self.agents:
+            return
+        self.events.publish(
+            OpEvent(
+                type=OpEvent.AGENT_UPDATED,
+                agent_updated=OpEvent.AgentUpdated(agent=self.agent_proto(agent)),
+            )
+        )

@@ -1,0 +1,237 @@
+"""The master's gRPC edge: the scheduler API, the operator API and the agent link.
+
+Each servicer turns the wire into calls on `Master` (all on the one event loop) and streams
+the master's outbound messages back. A `CallError` becomes a gRPC status with its one-line
+message; while this master is not the leader every call is answered UNAVAILABLE with the
+leader's address in the `mesos-leader` trailing metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+
+from daemons.common.rpc import LEADER_KEY, STREAM_ID_KEY, metadata_value
+from daemons.master.events import SlowSubscriber
+from daemons.master.master import CallError, Master, Outbox
+from daemons.proto import (
+    agent_pb2,
+    agent_pb2_grpc,
+    master_pb2,
+    master_pb2_grpc,
+    scheduler_pb2,
+    scheduler_pb2_grpc,
+)
+
+log = logging.getLogger("mesos.master")
+
+REGISTER_TIMEOUT = 30.0
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: CallError) -> None:
+    await context.abort(getattr(grpc.StatusCode, error.code), error.message)
+
+
+async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
+    if not master.leading:
+        leader = master.leader_address if master.leader_address else ""
+        if leader:
+            context.set_trailing_metadata(((LEADER_KEY, leader),))
+        await context.abort(
+            grpc.StatusCode.UNAVAILABLE,
+            f"this master is not the leader; the leader is {leader}" if leader
+            else "this master is not the leader and no leader is elected yet",
+        )
+
+
+async def _drain(outbox: Outbox) -> AsyncIterator[object]:
+    while True:
+        item = await outbox.queue.get()
+        if item is Outbox.CLOSE:
+            return
+        yield item
+
+
+class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
+    def __init__(self, master: Master) -> None:
+        self.master = master
+
+    async def Subscribe(self, request, context):  # noqa: N802 (gRPC's name)
+        await _check_leading(self.master, context)
+        if request.type != scheduler_pb2.Call.SUBSCRIBE:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Subscribe takes a SUBSCRIBE call")
+        stream = Outbox(peer=context.peer())
+        try:
+            fw, stream_id = self.master.subscribe(request, stream)
+        except CallError as e:
+            await _abort(context, e)
+            return
+        await context.send_initial_metadata(((STREAM_ID_KEY, stream_id),))
+        try:
+            async for event in _drain(stream):
+                yield event
+        finally:
+            self.master.framework_disconnected(fw, stream)
+
+    async def Call(self, request, context):  # noqa: N802
+        await _check_leading(self.master, context)
+        stream_id = metadata_value(context.invocation_metadata(), STREAM_ID_KEY) or ""
+        try:
+            self.master.handle_call(request, stream_id)
+        except CallError as e:
+            await _abort(context, e)
+        return scheduler_pb2.Response()
+
+
+class OperatorServicer(master_pb2_grpc.MasterServicer):
+    def __init__(self, master: Master) -> None:
+        self.master = master
+
+    async def Call(self, request, context):  # noqa: N802
+        m = self.master
+        C, R = master_pb2.Call, master_pb2.Response
+        t = request.type
+        if t == C.GET_HEALTH:
+            return R(type=R.GET_HEALTH, get_health=R.GetHealth(healthy=True))
+        if t == C.GET_MASTER:
+            return R(
+                type=R.GET_MASTER,
+                get_master=R.GetMaster(
+                    master_info=m.master_info, start_time=m.start_time,
+                    elected_time=m.elected_time or 0.0,
+                ),
+            )
+        if t == C.GET_VERSION:
+            from daemons.master.master import VERSION
+
+            return R(type=R.GET_VERSION, get_version=R.GetVersion(
+                version_info=master_pb2.VersionInfo(version=VERSION)))
+        if t == C.GET_FLAGS:
+            return R(type=R.GET_FLAGS, get_flags=R.GetFlags(
+                flags=[master_pb2.Flag(name=k, value=v) for k, v in sorted(m.config.flags.items())]))
+        await _check_leading(m, context)
+        try:
+            if t == C.GET_STATE:
+                return R(type=R.GET_STATE, get_state=m.get_state())
+            if t == C.GET_AGENTS:
+                return R(type=R.GET_AGENTS, get_agents=m.get_agents())
+            if t == C.GET_FRAMEWORKS:
+                return R(type=R.GET_FRAMEWORKS, get_frameworks=m.get_frameworks())
+            if t == C.GET_TASKS:
+                return R(type=R.GET_TASKS, get_tasks=m.get_tasks())
+            if t == C.GET_METRICS:
+                return R(type=R.GET_METRICS, get_metrics=R.GetMetrics(metrics=m.get_metrics()))
+            if t == C.GET_ROLES:
+                roles = [
+                    master_pb2.Role(name=row.client, weight=row.weight)
+                    for row in m.allocator.role_shares()
+                ]
+                return R(type=R.GET_ROLES, get_roles=R.GetRoles(roles=roles))
+            if t == C.KILL_TASK:
+                m.operator_kill(request.kill_task.task_id.value, request.kill_task.framework_id.value)
+                return R(type=R.ACCEPTED)
+            if t == C.TEARDOWN:
+                fid = request.teardown.framework_id.value
+                fw = m.frameworks.get(fid)
+                if fw is None:
+                    raise CallError("NOT_FOUND", f"no framework {fid!r}")
+                m.remove_framework(fw)
+                return R(type=R.ACCEPTED)
+            if t == C.PAUSE_ALLOCATOR:
+                m.pause_allocation(True)
+                return R(type=R.ACCEPTED)
+            if t == C.RESUME_ALLOCATOR:
+                m.pause_allocation(False)
+                return R(type=R.ACCEPTED)
+            if t == C.RUN_ALLOCATION:
+                m.allocate()
+                return R(type=R.ACCEPTED)
+            if t == C.SUBSCRIBE:
+                raise CallError("INVALID_ARGUMENT", "SUBSCRIBE goes through the Subscribe stream")
+            raise CallError("UNIMPLEMENTED", f"operator call {C.Type.Name(t) if t in C.Type.values() else t} is not supported")
+        except CallError as e:
+            await _abort(context, e)
+
+    async def Subscribe(self, request, context):  # noqa: N802
+        m = self.master
+        await _check_leading(m, context)
+        E = master_pb2.Event
+        # Subscribe and snapshot with no await between: every later change is in the queue.
+        sub = m.events.subscribe()
+        snapshot = m.get_state()
+        try:
+            yield E(
+                type=E.SUBSCRIBED,
+                subscribed=E.Subscribed(
+                    get_state=snapshot, heartbeat_interval_seconds=m.config.heartbeat_interval
+                ),
+            )
+            beat = E(type=E.HEARTBEAT)
+            while True:
+                try:
+                    event = await asyncio.wait_for(sub.next(), m.config.heartbeat_interval)
+                except TimeoutError:
+                    event = beat
+                except SlowSubscriber as e:
+                    await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(e))
+                    return
+                yield event
+        finally:
+            m.events.unsubscribe(sub)
+
+
+class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
+    def __init__(self, master: Master) -> None:
+        self.master = master
+
+    async def Connect(self, request_iterator, context):  # noqa: N802
+        m = self.master
+        await _check_leading(m, context)
+        try:
+            first = await asyncio.wait_for(anext(request_iterator), REGISTER_TIMEOUT)
+        except (StopAsyncIteration, TimeoutError):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the agent sent no register message")
+            return
+        if first.WhichOneof("message") != "register":
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT, "the first message on the link must be register"
+            )
+            return
+        link = Outbox(peer=context.peer())
+        try:
+            agent = m.register_agent(first.register, link)
+        except CallError as e:
+            await _abort(context, e)
+            return
+
+        async def read() -> None:
+            try:
+                async for msg in request_iterator:
+                    try:
+                        m.agent_message(agent, msg)
+                    except Exception:
+                        log.exception("Failed to handle a message from agent %s", agent.agent_id)
+            except (asyncio.CancelledError, grpc.RpcError):
+                pass
+            finally:
+                link.close()
+
+        reader = asyncio.get_running_loop().create_task(read())
+        try:
+            async for message in _drain(link):
+                yield message
+        finally:
+            reader.cancel()
+            m.agent_disconnected(agent, link)
+
+
+def add_servicers(server: grpc.aio.Server, master: Master) -> None:
+    scheduler_pb2_grpc.add_SchedulerServicer_to_server(SchedulerServicer(master), server)
+    master_pb2_grpc.add_MasterServicer_to_server(OperatorServicer(master), server)
+    agent_pb2_grpc.add_AgentLinkServicer_to_server(AgentLinkServicer(master), server)
+
+
+__all__ = ["add_servicers", "agent_pb2"]
