@@ -1,0 +1,231 @@
+"""The embedded local cluster behind `mesos-tui up`: one master and N agents on loopback.
+
+Each daemon is a real process (`python -m daemons.master.main`, `python -m daemons.agent.main`)
+with its own work dir in a temporary folder; no ZooKeeper is needed. `LocalCluster` starts
+them, waits until every agent has registered, and on stop kills everything it started: the
+tasks (which run in sessions of their own, so they are found as the agents' descendants), then
+the agents, then the master, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import grpc
+import psutil
+
+from daemons.common.rpc import CHANNEL_OPTIONS
+from daemons.proto import master_pb2, master_pb2_grpc
+
+DEFAULT_AGENT_RESOURCES = "cpus:4;mem:4096;disk:20480;ports:[31000-31999]"
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass
+class LocalCluster:
+    agents: int = 2
+    agent_resources: str = DEFAULT_AGENT_RESOURCES
+    master_port: int = 0
+    work_dir: str = ""
+    master_flags: list[str] = field(default_factory=list)
+    host: str = "127.0.0.1"
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _own_work_dir: bool = False
+
+    @property
+    def master(self) -> str:
+        return f"{self.host}:{self.master_port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        if not self.work_dir:
+            self.work_dir = tempfile.mkdtemp(prefix="mesos-tui-")
+            self._own_work_dir = True
+        if not self.master_port:
+            self.master_port = 5050 if port_is_free(5050, self.host) else free_port(self.host)
+        logs = os.path.join(self.work_dir, "logs")
+        os.makedirs(logs, exist_ok=True)
+        self._spawn(
+            "master",
+            [
+                "-m", "daemons.master.main", "--ip", self.host, "--port", str(self.master_port),
+                "--work_dir", os.path.join(self.work_dir, "master"), "--cluster", "local",
+                *self.master_flags,
+            ],
+            logs,
+        )
+        self._wait(lambda s: True, timeout, "the master to answer")
+        for i in range(self.agents):
+            port = free_port(self.host)
+            self._spawn(
+                f"agent{i + 1}",
+                [
+                    "-m", "daemons.agent.main", "--master", self.master, "--ip", self.host,
+                    "--port", str(port), "--hostname", f"agent{i + 1}",
+                    "--work_dir", os.path.join(self.work_dir, f"agent{i + 1}"),
+                    "--resources", self.agent_resources,
+                ],
+                logs,
+            )
+        self._wait(
+            lambda s: len(s.get_agents.agents) >= self.agents, timeout,
+            f"{self.agents} agents to register",
+        )
+
+    def _spawn(self, name: str, args: list[str], logs: str) -> None:
+        err = open(os.path.join(logs, f"{name}.log"), "wb")  # noqa: SIM115 (lives with the process)
+        proc = subprocess.Popen(
+            [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+            start_new_session=True,
+        )
+        err.close()
+        self.processes.append(proc)
+
+    def state(self) -> master_pb2.Response.GetState:
+        with grpc.insecure_channel(self.master, options=CHANNEL_OPTIONS) as ch:
+            stub = master_pb2_grpc.MasterStub(ch)
+            r = stub.Call(master_pb2.Call(type=master_pb2.Call.GET_STATE), timeout=5)
+            return r.get_state
+
+    def _wait(self, ready, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = ""
+        while time.monotonic() < deadline:
+            for p in self.processes:
+                if p.poll() is not None:
+                    raise ClusterError(
+                        f"a daemon exited with status {p.returncode} while waiting for {what}; "
+                        f"see the logs in {os.path.join(self.work_dir, 'logs')}"
+                    )
+            try:
+                if ready(self.state()):
+                    return
+            except grpc.RpcError as e:
+                last_error = e.details() or str(e.code())
+            time.sleep(0.05)
+        raise ClusterError(f"timed out waiting for {what} ({last_error})")
+
+    def stop(self) -> None:
+        """Kill the tasks, the agents and the master; leave nothing behind."""
+        victims: list[psutil.Process] = []
+        for p in reversed(self.processes):
+            try:
+                proc = psutil.Process(p.pid)
+                victims.extend(proc.children(recursive=True))
+                victims.append(proc)
+            except psutil.NoSuchProcess:
+                pass
+        for v in victims:
+            with contextlib.suppress(psutil.NoSuchProcess, ProcessLookupError, PermissionError):
+                os.killpg(v.pid, signal.SIGKILL) if _leads_group(v) else v.kill()
+        psutil.wait_procs(victims, timeout=5)
+        for p in self.processes:
+            with contextlib.suppress(Exception):
+                p.wait(timeout=5)
+        self.processes.clear()
+        if self._own_work_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalCluster:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _leads_group(p: psutil.Process) -> bool:
+    try:
+        return os.getpgid(p.pid) == p.pid
+    except ProcessLookupError:
+        return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mesos-tui up",
+        description="Start a local cluster (one master, N agents) and open the TUI on it.",
+    )
+    parser.add_argument("--agents", type=int, default=2, help="number of agents (default 2)")
+    parser.add_argument(
+        "--resources", default=DEFAULT_AGENT_RESOURCES, help="each agent's resources"
+    )
+    parser.add_argument("--port", type=int, default=0, help="master port (default 5050 if free)")
+    parser.add_argument("--demo", action="store_true", help="keep demo frameworks running")
+    parser.add_argument(
+        "--no-tui", action="store_true", help="run the cluster without the TUI (Ctrl+C stops)"
+    )
+    ns = parser.parse_args(argv)
+    if ns.agents < 1:
+        parser.error("--agents must be at least 1")
+    cluster = LocalCluster(agents=ns.agents, agent_resources=ns.resources, master_port=ns.port)
+    print(f"Starting a local cluster: 1 master, {ns.agents} agents ...", flush=True)
+    try:
+        cluster.start()
+    except ClusterError as e:
+        print(f"mesos-tui up: {e}", file=sys.stderr)
+        cluster.stop()
+        return 1
+    demo = None
+    try:
+        if ns.demo:
+            from mesos_tui.frameworks.demo import start_demo  # type: ignore[import-not-found]
+
+            demo = start_demo(cluster.master)
+        if ns.no_tui or not _has_tui():
+            print(f"Cluster up: master at {cluster.master}. Ctrl+C stops it.", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                signal.pause()
+        else:
+            from mesos_tui.tui.app import run_tui  # type: ignore[attr-defined]
+
+            run_tui(cluster.master)
+    finally:
+        if demo is not None:
+            demo.stop()
+        cluster.stop()
+    return 0
+
+
+def _has_tui() -> bool:
+    try:
+        from mesos_tui.tui.app import run_tui  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        return False
+    return sys.stdout.isatty()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
