@@ -1,0 +1,577 @@
+"""The agent: runs the tasks the master sends, reports their status and usage, serves sandboxes.
+
+One asyncio loop owns all state (tasks, frameworks, the status update manager); the master
+link hands it messages one at a time:
+- `run_task`: launch the command task in the containerizer; TASK_STARTING and TASK_RUNNING,
+  then TASK_FINISHED / TASK_FAILED / TASK_KILLED when it exits (TASK_FAILED with
+  REASON_CONTAINER_LAUNCH_FAILED when it cannot start).
+- `kill_task`: TASK_KILLING first if the framework can take it, then SIGTERM, the grace period
+  (the kill's or the task's KillPolicy, else `--executor_shutdown_grace_period`), SIGKILL.
+  An unknown task gets TASK_LOST ("Task unknown to the agent").
+- `acknowledgement`: passed to the status update manager; a task whose terminal update is
+  acknowledged is forgotten (its sandbox stays on disk).
+- `shutdown_framework`: kill all its tasks, then drop it and its unacknowledged updates.
+- `ping`: `pong` with the same seq.
+Every `--usage_interval` the agent sends a usage report while registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from daemons.agent.containerizer import (
+    Container,
+    Containerizer,
+    ExitStatus,
+    LaunchError,
+    LaunchSpec,
+)
+from daemons.agent.files import SandboxFiles, serve_files
+from daemons.agent.host import attributes_to_proto
+from daemons.agent.link import MasterLink
+from daemons.agent.monitor import HostSampler, RunningTask, build_usage_report
+from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManager
+from daemons.common.detector import MasterDetector
+from daemons.common.ids import new_uuid_bytes
+from daemons.common.resources import ResourceError, Resources
+from daemons.proto import agent_pb2, mesos_pb2
+
+log = logging.getLogger(__name__)
+
+VERSION = "0.1.0"
+TaskStatus = mesos_pb2.TaskStatus
+TaskKey = tuple[str, str]  # (framework id, task id)
+
+
+@dataclass(slots=True)
+class AgentConfig:
+    """The agent's settings, from its flags."""
+
+    work_dir: Path
+    resources: Resources
+    ip: str = "127.0.0.1"
+    port: int = 5051
+    hostname: str = field(default_factory=socket.gethostname)
+    attributes: dict[str, str] = field(default_factory=dict)
+    executor_shutdown_grace_period: float = 5.0
+    registration_backoff_factor: float = 1.0
+    usage_interval: float = 2.0
+    status_update_retry_interval: float = 2.0
+    status_update_max_retry_interval: float = 60.0
+
+
+@dataclass(slots=True, eq=False)
+class TaskRecord:
+    """A task the agent knows: running, or ended with updates not yet acknowledged."""
+
+    framework_id: str
+    info: mesos_pb2.TaskInfo
+    resources: Resources
+    state: int = mesos_pb2.TASK_STAGING
+    statuses: list[mesos_pb2.TaskStatus] = field(default_factory=list)
+    container: Container | None = None
+    completion_timer: asyncio.TimerHandle | None = None
+    timed_out: bool = False
+
+    @property
+    def task_id(self) -> str:
+        return self.info.task_id.value
+
+    @property
+    def executor_id(self) -> str:
+        return self.task_id  # Command tasks: the executor is named after the task.
+
+    @property
+    def running(self) -> bool:
+        return self.container is not None and self.container.exit_status is None
+
+
+class Agent:
+    """The agent daemon."""
+
+    def __init__(self, config: AgentConfig, detector: MasterDetector) -> None:
+        self.config = config
+        config.work_dir.mkdir(parents=True, exist_ok=True)
+        self.containerizer = Containerizer(config.work_dir)
+        self.files = SandboxFiles(config.work_dir / "slaves")
+        self.status_updates = StatusUpdateManager(
+            self._send_status_update,
+            initial_interval=config.status_update_retry_interval,
+            max_interval=config.status_update_max_retry_interval,
+            on_deadline_change=self._status_deadline_changed,
+        )
+        self.link = MasterLink(detector, self, backoff_factor=config.registration_backoff_factor)
+        self.agent_id: str | None = None
+        self.tasks: dict[TaskKey, TaskRecord] = {}
+        self.frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
+        self.shutting_down_frameworks: set[str] = set()
+        self.host_sampler = HostSampler()
+        self.files_port = config.port
+        self.registered = asyncio.Event()
+        self._retry_wakeup = asyncio.Event()
+        self._retry_sleep_until: float | None = None
+        self._server: grpc.aio.Server | None = None
+        self._background: list[asyncio.Task[None]] = []
+
+    # ---------------------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Serve the Files API and start following the master."""
+        self._server, self.files_port = await serve_files(
+            self.files, self.config.ip, self.config.port
+        )
+        log.info(
+            "agent serving sandboxes of %s on %s:%d; resources %s",
+            self.config.work_dir,
+            self.config.ip,
+            self.files_port,
+            self.config.resources,
+        )
+        self._background = [
+            asyncio.create_task(self.link.run(), name="master-link"),
+            asyncio.create_task(self._retry_status_updates(), name="status-retries"),
+            asyncio.create_task(self._report_usage(), name="usage"),
+        ]
+
+    async def stop(self) -> None:
+        """Close the link and the Files API; tasks keep running."""
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.debug("background task failed while stopping", exc_info=True)
+        self._background = []
+        if self._server is not None:
+            await self._server.stop(grace=0.5)
+            self._server = None
+        self.containerizer.close()
+
+    # ---------------------------------------------------------------------------- link
+
+    @property
+    def files_address(self) -> str:
+        host = self.config.hostname if self.config.ip in ("0.0.0.0", "::") else self.config.ip
+        return f"{host}:{self.files_port}"
+
+    def agent_info(self) -> mesos_pb2.AgentInfo:
+        info = mesos_pb2.AgentInfo(hostname=self.config.hostname, port=self.files_port)
+        info.resources.extend(self.config.resources.to_proto())
+        info.attributes.extend(attributes_to_proto(self.config.attributes))
+        if self.agent_id:
+            info.id.value = self.agent_id
+        return info
+
+    def registration(self) -> agent_pb2.RegisterAgent:
+        message = agent_pb2.RegisterAgent(
+            agent_info=self.agent_info(), version=VERSION, files_address=self.files_address
+        )
+        if self.agent_id:
+            framework_ids: set[str] = set()
+            for record in self.tasks.values():
+                message.tasks.append(self._task_proto(record))
+                framework_ids.add(record.framework_id)
+            for framework_id in sorted(framework_ids):
+                if framework_id in self.frameworks:
+                    message.frameworks.append(self.frameworks[framework_id])
+        return message
+
+    def _task_proto(self, record: TaskRecord) -> mesos_pb2.Task:
+        task = mesos_pb2.Task(name=record.info.name, state=record.state)
+        task.task_id.value = record.task_id
+        task.framework_id.value = record.framework_id
+        task.executor_id.value = record.executor_id
+        if self.agent_id:
+            task.agent_id.value = self.agent_id
+        task.resources.extend(record.info.resources)
+        task.statuses.extend(record.statuses)
+        pending = self.status_updates.pending(record.framework_id, record.task_id)
+        if pending:
+            task.status_update_state = pending[0].state
+            task.status_update_uuid = pending[0].uuid
+        if record.info.HasField("labels"):
+            task.labels.CopyFrom(record.info.labels)
+        return task
+
+    def on_registered(self, registered: agent_pb2.AgentRegistered, master: str) -> None:
+        new_id = registered.agent_id.value
+        if self.agent_id and new_id != self.agent_id:
+            log.warning(
+                "master at %s gave this agent a new id %s (was %s)", master, new_id, self.agent_id
+            )
+        action = "re-registered" if self.agent_id else "registered"
+        self.agent_id = new_id
+        log.info(
+            "%s with master at %s as agent %s (%d tasks)", action, master, new_id, len(self.tasks)
+        )
+        self.registered.set()
+        self.status_updates.resend_all()
+
+    def on_disconnected(self) -> None:
+        self.registered.clear()
+
+    def on_message(self, message: agent_pb2.MasterMessage) -> None:
+        kind = message.WhichOneof("message")
+        try:
+            if kind == "run_task":
+                self.run_task(message.run_task)
+            elif kind == "kill_task":
+                self.kill_task(message.kill_task)
+            elif kind == "acknowledgement":
+                ack = message.acknowledgement
+                self.acknowledge(ack.framework_id.value, ack.task_id.value, ack.uuid)
+            elif kind == "shutdown_framework":
+                self.shutdown_framework(message.shutdown_framework.framework_id.value)
+            elif kind == "ping":
+                self.link.send(agent_pb2.AgentMessage(pong=agent_pb2.Pong(seq=message.ping.seq)))
+            elif kind == "registered":
+                log.warning("master sent 'registered' again; ignored")
+            else:
+                log.warning("master sent an empty or unknown message; ignored")
+        except Exception:
+            log.error("handling %s from the master failed; see debug log for details", kind)
+            log.debug("%s handler error", kind, exc_info=True)
+
+    # ---------------------------------------------------------------------------- tasks
+
+    def run_task(self, run: agent_pb2.RunTask) -> None:
+        framework_id = run.framework_info.id.value
+        info = run.task
+        task_id = info.task_id.value
+        if not framework_id or not task_id:
+            log.warning("run_task without a framework id or task id; ignored")
+            return
+        key = (framework_id, task_id)
+        if key in self.tasks:
+            log.warning(
+                "task %s of framework %s is already known here; ignored", task_id, framework_id
+            )
+            return
+        if framework_id in self.shutting_down_frameworks:
+            log.warning(
+                "task %s arrived for framework %s, which is shutting down", task_id, framework_id
+            )
+        self.frameworks[framework_id] = run.framework_info
+        try:
+            resources = Resources.from_proto(info.resources)
+        except ResourceError as e:
+            resources = Resources()
+            record = TaskRecord(framework_id, info, resources)
+            self.tasks[key] = record
+            self._launch_failed(record, f"bad task resources: {e}")
+            return
+        record = TaskRecord(framework_id, info, resources)
+        self.tasks[key] = record
+        try:
+            spec = self._launch_spec(record)
+            record.container = self.containerizer.launch(spec, self._container_exited)
+        except LaunchError as e:
+            self._launch_failed(record, str(e))
+            return
+        log.info(
+            "task %s of framework %s started (pid %d) in %s",
+            task_id,
+            framework_id,
+            record.container.pid,
+            record.container.sandbox,
+        )
+        self._update(record, mesos_pb2.TASK_STARTING)
+        self._update(record, mesos_pb2.TASK_RUNNING)
+        if info.HasField("max_completion_time"):
+            seconds = info.max_completion_time.nanoseconds / 1e9
+            record.completion_timer = asyncio.get_running_loop().call_later(
+                max(0.0, seconds), self._completion_time_reached, record
+            )
+
+    def _launch_spec(self, record: TaskRecord) -> LaunchSpec:
+        info = record.info
+        if info.HasField("executor"):
+            raise LaunchError(
+                "custom executors are not supported by this agent: send a command task "
+                "(TaskInfo.command)"
+            )
+        if not info.HasField("command"):
+            raise LaunchError("the task has no command (TaskInfo.command)")
+        command = info.command
+        if command.uris:
+            raise LaunchError("fetching CommandInfo.uris is not supported by this agent")
+        environment: dict[str, str] = {}
+        for variable in command.environment.variables:
+            if variable.type == mesos_pb2.Environment.Variable.SECRET:
+                raise LaunchError(f"secret environment variable {variable.name!r} is not supported")
+            environment[variable.name] = variable.value
+        ports = [
+            port
+            for begin, end in record.resources.ranges.get("ports", ())
+            for port in range(begin, end + 1)
+        ]
+        assert self.agent_id is not None
+        return LaunchSpec(
+            agent_id=self.agent_id,
+            framework_id=record.framework_id,
+            executor_id=record.executor_id,
+            task_id=record.task_id,
+            command=command.value,
+            shell=command.shell,
+            arguments=list(command.arguments),
+            environment=environment,
+            ports=ports[:1024],
+        )
+
+    def _launch_failed(self, record: TaskRecord, why: str) -> None:
+        log.warning(
+            "task %s of framework %s failed to launch: %s", record.task_id, record.framework_id, why
+        )
+        self._update(
+            record,
+            mesos_pb2.TASK_FAILED,
+            message=f"Failed to launch container: {why}",
+            reason=TaskStatus.REASON_CONTAINER_LAUNCH_FAILED,
+            source=TaskStatus.SOURCE_AGENT,
+        )
+
+    def _completion_time_reached(self, record: TaskRecord) -> None:
+        record.completion_timer = None
+        if record.running and record.container is not None:
+            record.timed_out = True
+            log.info("task %s reached its max completion time; killing it", record.task_id)
+            self.containerizer.kill(record.container, self._grace_period(record, None))
+
+    def _container_exited(self, container: Container, exit_status: ExitStatus) -> None:
+        key = (container.spec.framework_id, container.spec.task_id)
+        record = self.tasks.get(key)
+        if record is None or record.container is not container:
+            return
+        if record.completion_timer is not None:
+            record.completion_timer.cancel()
+            record.completion_timer = None
+        if record.timed_out:
+            seconds = record.info.max_completion_time.nanoseconds / 1e9
+            self._update(
+                record,
+                mesos_pb2.TASK_FAILED,
+                message=f"Task exceeded its maximum completion time of {seconds:g}s",
+                reason=TaskStatus.REASON_MAX_COMPLETION_TIME_REACHED,
+            )
+        elif exit_status.killed:
+            self._update(record, mesos_pb2.TASK_KILLED, message=exit_status.message)
+        elif exit_status.succeeded:
+            self._update(record, mesos_pb2.TASK_FINISHED, message=exit_status.message)
+        else:
+            self._update(record, mesos_pb2.TASK_FAILED, message=exit_status.message)
+        log.info(
+            "task %s of framework %s: %s (%s)",
+            record.task_id,
+            record.framework_id,
+            mesos_pb2.TaskState.Name(record.state),
+            exit_status.message,
+        )
+        self._maybe_finish_framework_shutdown(record.framework_id)
+
+    def kill_task(self, kill: agent_pb2.KillTask) -> None:
+        framework_id = kill.framework_id.value
+        task_id = kill.task_id.value
+        record = self.tasks.get((framework_id, task_id))
+        if record is None:
+            log.info(
+                "kill of task %s of framework %s, unknown here: TASK_LOST", task_id, framework_id
+            )
+            self._update_unknown(framework_id, task_id)
+            return
+        if not record.running or record.container is None:
+            log.debug("kill of task %s, which has already ended; ignored", task_id)
+            return
+        if record.container.kill_requested:
+            return
+        policy = kill.kill_policy if kill.HasField("kill_policy") else None
+        self._kill(record, policy)
+
+    def _kill(self, record: TaskRecord, policy: mesos_pb2.KillPolicy | None) -> None:
+        assert record.container is not None
+        grace = self._grace_period(record, policy)
+        if self._can_take_killing(record.framework_id):
+            self._update(record, mesos_pb2.TASK_KILLING)
+        log.info(
+            "killing task %s of framework %s (grace %gs)",
+            record.task_id,
+            record.framework_id,
+            grace,
+        )
+        self.containerizer.kill(record.container, grace)
+
+    def _grace_period(self, record: TaskRecord, policy: mesos_pb2.KillPolicy | None) -> float:
+        for candidate in (
+            policy,
+            record.info.kill_policy if record.info.HasField("kill_policy") else None,
+        ):
+            if candidate is not None and candidate.HasField("grace_period"):
+                return max(0.0, candidate.grace_period.nanoseconds / 1e9)
+        return self.config.executor_shutdown_grace_period
+
+    def _can_take_killing(self, framework_id: str) -> bool:
+        info = self.frameworks.get(framework_id)
+        if info is None:
+            return False
+        return any(
+            c.type == mesos_pb2.FrameworkInfo.Capability.TASK_KILLING_STATE
+            for c in info.capabilities
+        )
+
+    def acknowledge(self, framework_id: str, task_id: str, uuid: bytes) -> None:
+        result = self.status_updates.acknowledge(framework_id, task_id, uuid)
+        if result is Ack.UNKNOWN:
+            log.debug("acknowledgement of an unknown update of task %s; ignored", task_id)
+        elif result is Ack.TERMINAL:
+            record = self.tasks.get((framework_id, task_id))
+            if record is not None and not record.running:
+                del self.tasks[(framework_id, task_id)]
+                self._forget_framework_if_idle(framework_id)
+
+    def shutdown_framework(self, framework_id: str) -> None:
+        log.info("shutting down framework %s", framework_id)
+        self.shutting_down_frameworks.add(framework_id)
+        for record in list(self.tasks.values()):
+            if record.framework_id == framework_id and record.running and record.container:
+                if not record.container.kill_requested:
+                    self._kill(record, None)
+        self._maybe_finish_framework_shutdown(framework_id)
+
+    def _maybe_finish_framework_shutdown(self, framework_id: str) -> None:
+        if framework_id not in self.shutting_down_frameworks:
+            return
+        if any(r.framework_id == framework_id and r.running for r in self.tasks.values()):
+            return
+        # The framework is gone: nobody will acknowledge its updates.
+        self.shutting_down_frameworks.discard(framework_id)
+        self.status_updates.forget_framework(framework_id)
+        for key in [k for k, r in self.tasks.items() if r.framework_id == framework_id]:
+            del self.tasks[key]
+        self.frameworks.pop(framework_id, None)
+        log.info("framework %s shut down on this agent", framework_id)
+
+    def _forget_framework_if_idle(self, framework_id: str) -> None:
+        if not any(r.framework_id == framework_id for r in self.tasks.values()):
+            self.frameworks.pop(framework_id, None)
+
+    # ---------------------------------------------------------------------------- updates
+
+    def _update(
+        self,
+        record: TaskRecord,
+        state: int,
+        message: str | None = None,
+        reason: int | None = None,
+        source: int = TaskStatus.SOURCE_EXECUTOR,
+    ) -> None:
+        status = self._status(record.framework_id, record.task_id, state, message, reason, source)
+        status.executor_id.value = record.executor_id
+        if record.container is not None:
+            status.container_status.container_id.value = record.container.container_id
+            status.container_status.executor_pid = record.container.pid
+        record.state = state
+        record.statuses.append(status)
+        self.status_updates.update(record.framework_id, status)
+
+    def _update_unknown(self, framework_id: str, task_id: str) -> None:
+        status = self._status(
+            framework_id,
+            task_id,
+            mesos_pb2.TASK_LOST,
+            "Task unknown to the agent",
+            TaskStatus.REASON_TASK_UNKNOWN,
+            TaskStatus.SOURCE_AGENT,
+        )
+        self.status_updates.update(framework_id, status)
+
+    def _status(
+        self,
+        framework_id: str,
+        task_id: str,
+        state: int,
+        message: str | None,
+        reason: int | None,
+        source: int,
+    ) -> mesos_pb2.TaskStatus:
+        status = mesos_pb2.TaskStatus(
+            state=state, source=source, timestamp=time.time(), uuid=new_uuid_bytes()
+        )
+        status.task_id.value = task_id
+        if self.agent_id:
+            status.agent_id.value = self.agent_id
+        if message is not None:
+            status.message = message
+        if reason is not None:
+            status.reason = reason
+        return status
+
+    def _send_status_update(self, update: agent_pb2.StatusUpdate) -> bool:
+        return self.link.send(agent_pb2.AgentMessage(status_update=update))
+
+    def _status_deadline_changed(self) -> None:
+        deadline = self.status_updates.next_deadline()
+        if deadline is not None and (
+            self._retry_sleep_until is None or deadline < self._retry_sleep_until
+        ):
+            self._retry_wakeup.set()
+
+    async def _retry_status_updates(self) -> None:
+        while True:
+            deadline = self.status_updates.next_deadline()
+            self._retry_sleep_until = deadline
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            self._retry_wakeup.clear()
+            try:
+                await asyncio.wait_for(self._retry_wakeup.wait(), timeout)
+            except TimeoutError:
+                pass
+            self._retry_sleep_until = None
+            self.status_updates.retry_due()
+
+    # ---------------------------------------------------------------------------- usage
+
+    async def _report_usage(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.usage_interval)
+            if not self.link.connected:
+                continue
+            try:
+                report = await self.usage_report()
+            except Exception:
+                log.warning("sampling usage failed; skipping this report")
+                log.debug("usage sampling error", exc_info=True)
+                continue
+            self.link.send(agent_pb2.AgentMessage(usage=report))
+
+    async def usage_report(self) -> agent_pb2.UsageReport:
+        stats = await self.containerizer.usage()
+        host = await asyncio.to_thread(self.host_sampler.sample)
+        running = [
+            RunningTask(
+                framework_id=r.framework_id,
+                executor_id=r.executor_id,
+                task_id=r.task_id,
+                task_name=r.info.name,
+                container_id=r.container.container_id,
+                resources=r.resources,
+            )
+            for r in self.tasks.values()
+            if r.running and r.container is not None
+        ]
+        return build_usage_report(running, stats, self.config.resources, host)
+
+
+def is_terminal(state: int) -> bool:
+    return state in TERMINAL_STATES
+
+
+__all__ = ["Agent", "AgentConfig", "TaskRecord", "is_terminal"]

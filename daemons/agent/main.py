@@ -1,0 +1,141 @@
+"""`mesos-agent`: the agent daemon's command line.
+
+    mesos-agent --master 127.0.0.1:5050 --work_dir /tmp/agent --resources "cpus:2;mem:1024"
+
+Flags take Mesos's names (dashed spellings and MESOS_* environment variables work too). A bad
+flag is one line on stderr and exit status 2. SIGTERM or SIGINT stops the agent with status 0
+and leaves its tasks running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from daemons.agent.agent import Agent, AgentConfig
+from daemons.agent.host import agent_resources
+from daemons.common import flags as f
+from daemons.common.detector import DetectorError, detector_for, parse_hostport
+
+log = logging.getLogger("mesos-agent")
+
+
+def flag_set() -> f.FlagSet:
+    fs = f.FlagSet("mesos-agent", "The mesos-tui agent: runs tasks the master sends it.")
+    fs.add(
+        "master",
+        f.STR,
+        required=True,
+        help="The master: host:port, or zk://host:port[,host:port]/path",
+    )
+    fs.add("ip", f.STR, "127.0.0.1", "Address to serve the Files API on")
+    fs.add("port", f.PORT, 5051, "Port to serve the Files API on (0: any free port)")
+    fs.add("hostname", f.STR, None, "Hostname to report to the master (default: this host's)")
+    fs.add("work_dir", f.STR, required=True, help="Directory for sandboxes and agent state")
+    fs.add(
+        "resources",
+        f.RESOURCES,
+        None,
+        "Resources to offer, as in 'cpus:4;mem:8192;ports:[31000-32000]' "
+        "(default: detected; unnamed standard resources are detected too)",
+    )
+    fs.add("attributes", f.ATTRIBUTES, None, "Attributes, as in 'rack:r1;zone:a'")
+    fs.add(
+        "executor_shutdown_grace_period",
+        f.DURATION,
+        5.0,
+        "Time between SIGTERM and SIGKILL when a task has no KillPolicy",
+    )
+    fs.add(
+        "registration_backoff_factor",
+        f.DURATION,
+        1.0,
+        "Back-off unit between (re-)registration attempts",
+    )
+    fs.add("usage_interval", f.DURATION, 2.0, "Time between usage reports")
+    fs.add(
+        "status_update_retry_interval",
+        f.DURATION,
+        2.0,
+        "First retry interval of an unacknowledged status update (doubles up to 1mins)",
+    )
+    fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
+    return fs
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if level != "debug":
+        logging.getLogger("grpc").setLevel(logging.WARNING)
+
+
+async def _serve(config: AgentConfig, master: str) -> int:
+    try:
+        detector = detector_for(master)
+    except DetectorError as e:
+        log.error("%s", e)
+        return 2
+    agent = Agent(config, detector)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await agent.start()
+    except OSError as e:
+        log.error("cannot start the agent: %s", e)
+        return 1
+    await stop.wait()
+    log.info("stopping; tasks keep running")
+    await agent.stop()
+    detector.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    fs = flag_set()
+    ns = fs.parse(argv)
+    if not ns.master.startswith("zk://"):
+        try:
+            parse_hostport(ns.master)
+        except DetectorError as e:
+            fs.parser.error(f"flag --master: {e}")
+    _configure_logging(ns.log_level)
+    work_dir = Path(ns.work_dir).expanduser()
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fs.parser.error(f"flag --work_dir: cannot create {str(work_dir)!r}: {e.strerror or e}")
+    config = AgentConfig(
+        work_dir=work_dir.resolve(),
+        resources=agent_resources(ns.resources, work_dir),
+        ip=ns.ip,
+        port=ns.port,
+        hostname=ns.hostname or socket.gethostname(),
+        attributes=ns.attributes or {},
+        executor_shutdown_grace_period=ns.executor_shutdown_grace_period,
+        registration_backoff_factor=ns.registration_backoff_factor,
+        usage_interval=max(ns.usage_interval, 0.1),
+        status_update_retry_interval=max(ns.status_update_retry_interval, 0.01),
+    )
+    try:
+        return asyncio.run(_serve(config, ns.master))
+    except KeyboardInterrupt:
+        return 0
+    except Exception as e:
+        log.error("agent failed: %s", e)
+        log.debug("agent failure", exc_info=True)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
