@@ -560,3 +560,12 @@ def test_programming_errors_are_clear() -> None:
         a.update_weight("r", 0)
     with pytest.raises(ValueError, match="unknown sorter"):
         HierarchicalAllocator(framework_sorter="fifo")
+
+
+def test_module_example_runs() -> None:
+    import doctest
+
+    from daemons.master.allocator import hierarchical
+
+    result = doctest.testmod(hierarchical)
+    assert result.attempted and not result.failed

@@ -239,3 +239,11 @@ def test_programming_errors_are_clear() -> None:
         s.add("b", weight=0)
     with pytest.raises(ValueError, match="unknown sorter"):
         make_sorter("fifo")
+
+
+def test_module_example_runs() -> None:
+    import doctest
+
+    from daemons.master.allocator import sorter
+
+    assert doctest.testmod(sorter).failed == 0
