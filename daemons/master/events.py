@@ -18,16 +18,23 @@ class SlowSubscriber(Exception):
     pass
 
 
+class StreamClosed(Exception):
+    """The master closed the stream (it stopped leading or is shutting down)."""
+
+
 class Subscriber:
-    __slots__ = ("queue", "overflowed")
+    __slots__ = ("queue", "overflowed", "closed")
 
     def __init__(self) -> None:
         self.queue: asyncio.Queue[master_pb2.Event | None] = asyncio.Queue()
         self.overflowed = False
+        self.closed: str | None = None
 
     async def next(self) -> master_pb2.Event:
         event = await self.queue.get()
         if event is None:
+            if self.closed is not None:
+                raise StreamClosed(self.closed)
             raise SlowSubscriber(
                 f"event stream closed: this subscriber fell more than {QUEUE_LIMIT} events behind; "
                 "subscribe again for a fresh snapshot"
@@ -50,6 +57,12 @@ class EventBus:
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+
+    def close_all(self, why: str) -> None:
+        for sub in list(self.subscribers):
+            sub.closed = why
+            sub.queue.put_nowait(None)
+        self.subscribers.clear()
 
     def publish(self, event: master_pb2.Event) -> None:
         for sub in list(self.subscribers):

@@ -67,6 +67,13 @@ def flag_set() -> F.FlagSet:
         "min_allocatable_resources", F._typed("resources", _min_allocatable), None,
         "offer an agent's free resources only if they hold one of these (default cpus:0.01|mem:32)",
     )
+    fs.add("zk", F.STR, "", "ZooKeeper URL for leader election, zk://host:port[,host:port]/path")
+    fs.add("quorum", F.POSITIVE_INT, None, "size of the masters' quorum (required with --zk)")
+    fs.add("zk_session_timeout", F.DURATION, 10.0, "ZooKeeper session timeout")
+    fs.add(
+        "agent_reregister_timeout", F.DURATION, 600.0,
+        "after a failover, how long agents have to re-register before they are unreachable",
+    )
     fs.add("log_level", F.choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "logging level")
     return fs
 
@@ -87,12 +94,19 @@ def config_from(ns, values: dict[str, str]) -> MasterConfig:
         weights=ns.weights or {},
         min_allocatable=ns.min_allocatable_resources,
         flags=values,
+        agent_reregister_timeout=ns.agent_reregister_timeout,
     )
 
 
-async def serve(config: MasterConfig, stop: asyncio.Event | None = None) -> None:
-    """Run a master until `stop` is set (or forever)."""
-    master = Master(config)
+async def serve(
+    config: MasterConfig,
+    stop: asyncio.Event | None = None,
+    zk: str = "",
+    zk_session_timeout: float = 10.0,
+) -> None:
+    """Run a master until `stop` is set (or forever): the leader when standalone, a contender
+    for leadership with `zk`."""
+    master = Master(config, leading=not zk)
     server = grpc.aio.server(options=SERVER_OPTIONS)
     add_servicers(server, master)
     address = f"{config.ip}:{config.port}"
@@ -104,13 +118,44 @@ async def serve(config: MasterConfig, stop: asyncio.Event | None = None) -> None
         raise SystemExit(f"mesos-master: cannot listen on {address}: address in use or unavailable")
     await server.start()
     master.start()
+    contender = None
+    if zk:
+        contender = _contend(master, zk, zk_session_timeout)
     log.info("Master %s listening on %s", master.master_info.id, address)
     stop = stop or asyncio.Event()
     try:
         await stop.wait()
     finally:
         await master.stop()
+        if contender is not None:
+            await asyncio.get_running_loop().run_in_executor(None, contender.stop)
         await server.stop(grace=0.5)
+
+
+def _contend(master: Master, zk: str, session_timeout: float):
+    from daemons.master.contender import MasterContender
+    from daemons.master.registry import Registry
+
+    loop = asyncio.get_running_loop()
+
+    async def elect() -> None:
+        assert master.registry is not None
+        registry = await master.registry.load()
+        if contender.elected:
+            master.become_leader(registry)
+
+    def on_elected() -> None:
+        loop.create_task(elect())
+
+    def on_leader(address: str | None) -> None:
+        master.leader_address = address or ""
+
+    contender = MasterContender(
+        zk, master.master_info, session_timeout, on_elected, master.stop_leading, on_leader
+    )
+    master.registry = Registry(contender.client, contender.path)
+    contender.start()
+    return contender
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -132,6 +177,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OSError:
         sys.stderr.write(f"mesos-master: flag --ip: {ns.ip!r} is not an IPv4 address (see --help)\n")
         sys.exit(2)
+    if ns.zk:
+        from daemons.common.zookeeper import DetectorError, parse_zk_url
+
+        try:
+            parse_zk_url(ns.zk)
+        except DetectorError as e:
+            sys.stderr.write(f"mesos-master: flag --zk: {e} (see --help)\n")
+            sys.exit(2)
+        if ns.quorum is None:
+            sys.stderr.write("mesos-master: flag --quorum is required with --zk (see --help)\n")
+            sys.exit(2)
     config = config_from(ns, fs.values(ns))
 
     async def run() -> None:
@@ -139,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await serve(config, stop)
+        await serve(config, stop, zk=ns.zk, zk_session_timeout=ns.zk_session_timeout)
 
     asyncio.run(run())
 

@@ -27,6 +27,7 @@ from daemons.common.ids import IdMaker, new_uuid
 from daemons.common.resources import ResourceError, Resources
 from daemons.master.allocator.hierarchical import Allocation, HierarchicalAllocator
 from daemons.master.events import EventBus
+from daemons.master.registry import Registry
 from daemons.master.state import (
     MAX_COMPLETED_FRAMEWORKS,
     Agent,
@@ -76,6 +77,7 @@ class MasterConfig:
     weights: dict[str, float] = field(default_factory=dict)
     min_allocatable: list[Resources] | None = None
     flags: dict[str, str] = field(default_factory=dict)
+    agent_reregister_timeout: float = 600.0
 
 
 class Outbox:
@@ -120,13 +122,25 @@ def _time_info(seconds: float | None) -> mesos_pb2.TimeInfo | None:
 
 
 class Master:
-    def __init__(self, config: MasterConfig) -> None:
+    def __init__(self, config: MasterConfig, leading: bool = True) -> None:
         self.config = config
+        # Process-wide: kept across leadership terms so ids never repeat.
         self.ids = IdMaker()
         self.start_time = _now()
-        self.elected_time: float | None = self.start_time
-        self.leading = True
-        self.leader_address = f"{config.ip}:{config.port}"
+        self.master_info = self._make_master_info()
+        self.events = EventBus()
+        self.leader_address = f"{config.ip}:{config.port}" if leading else ""
+        self.registry: Registry | None = None
+        self.leading = False
+        self.elected_time: float | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reset_state()
+        self._want_leading = leading
+
+    def _reset_state(self) -> None:
+        """Soft state: empty at the start of every leadership term, rebuilt from agents and
+        frameworks as they re-register."""
+        config = self.config
         self.allocator = HierarchicalAllocator(
             role_sorter=config.role_sorter,
             framework_sorter=config.framework_sorter,
@@ -138,15 +152,13 @@ class Master:
         self.completed_frameworks: list[Framework] = []
         self.offers: dict[str, Offer] = {}
         self.unreachable_agents: dict[str, float] = {}
-        self.events = EventBus()
+        self.expected_agents: dict[str, dict[str, object]] = {}
         self.allocation_paused = False
         self.allocation_cycles = 0
         self.last_allocation_ms = 0.0
-        self._pending_agents: set[str] | None = None  # None: no allocation pending
+        self._pending_agents: set[str] | None = None
         self._pending_all = False
-        self._tasks: list[asyncio.Task[None]] = []
-        self.metrics: dict[str, float] = {}
-        self.master_info = self._make_master_info()
+        self._reregister_timer: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------------------ lifecycle
 
@@ -166,29 +178,114 @@ class Master:
         info.address.hostname = hostname
         return info
 
+    @property
+    def address(self) -> str:
+        return f"{self.config.ip}:{self.config.port}"
+
     def start(self) -> None:
+        """Start serving: as the leader (standalone) or as a standby waiting for election."""
+        if self._want_leading:
+            self.become_leader()
+
+    def become_leader(self, registry: dict[str, object] | None = None) -> None:
+        """A new leadership term: fresh soft state, loops running, and (from the registry
+        kept in ZooKeeper) the agents to expect back within --agent_reregister_timeout."""
+        if self.leading:
+            return
         loop = asyncio.get_running_loop()
-        self.loop = loop
+        self._reset_state()
+        self.leading = True
+        self.elected_time = _now()
+        self.leader_address = self.address
         self._tasks = [
             loop.create_task(self._allocation_loop(), name="allocation"),
             loop.create_task(self._ping_loop(), name="agent-pings"),
             loop.create_task(self._heartbeat_loop(), name="heartbeats"),
         ]
+        registry = registry or {}
+        self.expected_agents = dict(registry.get("agents", {}))  # type: ignore[arg-type]
+        self.unreachable_agents = {
+            k: float(v) for k, v in dict(registry.get("unreachable", {})).items()  # type: ignore[arg-type]
+        }
+        if self.expected_agents:
+            log.info(
+                "Elected; expecting %d agents to re-register within %.1fs",
+                len(self.expected_agents), self.config.agent_reregister_timeout,
+            )
+            self._reregister_timer = loop.call_later(
+                self.config.agent_reregister_timeout, self._reregister_timeout
+            )
+        else:
+            log.info("Leading (elected at %.3f)", self.elected_time)
 
-    async def stop(self) -> None:
+    def _reregister_timeout(self) -> None:
+        """Agents of the registry that did not come back are unreachable."""
+        self._reregister_timer = None
+        missing = [a for a in self.expected_agents if a not in self.agents]
+        now = _now()
+        for agent_id in missing:
+            self.unreachable_agents[agent_id] = now
+            del self.expected_agents[agent_id]
+            log.warning(
+                "Agent %s did not re-register within %.1fs: marked unreachable",
+                agent_id, self.config.agent_reregister_timeout,
+            )
+            if self.events.active:
+                ev = OpEvent(type=OpEvent.AGENT_REMOVED)
+                ev.agent_removed.agent_id.value = agent_id
+                ev.agent_removed.reason = "did not re-register after a master failover"
+                self.events.publish(ev)
+        if missing:
+            self._save_registry()
+
+    def stop_leading(self, why: str) -> None:
+        """Leadership lost (the ZooKeeper session ended): stop at once, drop every stream so
+        agents and frameworks go to the new leader, and forget the soft state."""
+        if not self.leading:
+            return
+        log.warning("No longer leading: %s", why)
+        self.leading = False
+        self.elected_time = None
+        self._stop_term("this master is no longer the leader: " + why)
+
+    def _stop_term(self, why: str) -> None:
         for t in self._tasks:
             t.cancel()
-        for t in self._tasks:
+        self._tasks = []
+        if self._reregister_timer is not None:
+            self._reregister_timer.cancel()
+        for offer in self.offers.values():
+            if offer.timer is not None:
+                offer.timer.cancel()
+        for fw in self.frameworks.values():
+            if fw.failover_timer is not None:
+                fw.failover_timer.cancel()
+            if fw.stream is not None:
+                fw.stream.close(why)
+        for agent in self.agents.values():
+            if agent.link is not None:
+                agent.link.close(why)
+        self.events.close_all(why)
+        self._reset_state()
+
+    async def stop(self) -> None:
+        tasks = self._tasks
+        self._stop_term("the master is shutting down")
+        for t in tasks:
             try:
                 await t
             except asyncio.CancelledError:
                 pass
-        for fw in self.frameworks.values():
-            if fw.stream is not None:
-                fw.stream.close()
-        for agent in self.agents.values():
-            if agent.link is not None:
-                agent.link.close()
+
+    def _save_registry(self) -> None:
+        if self.registry is None or not self.leading:
+            return
+        admitted = {
+            a.agent_id: {"hostname": a.info.hostname, "port": a.info.port}
+            for a in self.agents.values()
+        }
+        admitted.update({k: v for k, v in self.expected_agents.items() if k not in admitted})
+        self.registry.save({"agents": admitted, "unreachable": dict(self.unreachable_agents)})
 
     def mono(self) -> float:
         return asyncio.get_running_loop().time()
@@ -961,7 +1058,8 @@ class Master:
             if reregistering:
                 agent.reregistered_time = now
             self.agents[agent_id] = agent
-        self.unreachable_agents.pop(agent_id, None)
+        was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
+        was_expected = self.expected_agents.pop(agent_id, None) is not None
         agent.link = link
         agent.files_address = reg.files_address
         agent.version = reg.version
@@ -985,6 +1083,8 @@ class Master:
         if reregistering:
             self._reconcile_agent_tasks(agent, reg.tasks)
         self.allocator.add_agent(agent_id, total, used=agent.used_by_framework())
+        if old is None and not was_expected or was_unreachable:
+            self._save_registry()
         log.info(
             "Agent %s at %s %s with %s", agent_id, info.hostname,
             "re-registered" if reregistering else "registered", total,
@@ -1119,6 +1219,7 @@ class Master:
         self.allocator.remove_agent(agent_id)
         del self.agents[agent_id]
         self.unreachable_agents[agent_id] = now
+        self._save_registry()
         failure = SchedEvent(type=SchedEvent.FAILURE)
         failure.failure.agent_id.value = agent_id
         for fw in self.frameworks.values():

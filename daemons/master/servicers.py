@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from daemons.common.rpc import LEADER_KEY, STREAM_ID_KEY, metadata_value
-from daemons.master.events import SlowSubscriber
+from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox
 from daemons.proto import (
     agent_pb2,
@@ -37,7 +37,7 @@ async def _abort(context: grpc.aio.ServicerContext, error: CallError) -> None:
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
     if not master.leading:
-        leader = master.leader_address if master.leader_address else ""
+        leader = master.leader_address if master.leader_address != master.address else ""
         if leader:
             context.set_trailing_metadata(((LEADER_KEY, leader),))
         await context.abort(
@@ -53,6 +53,16 @@ async def _drain(outbox: Outbox) -> AsyncIterator[object]:
         if item is Outbox.CLOSE:
             return
         yield item
+
+
+async def _closed(master: Master, outbox: Outbox, context: grpc.aio.ServicerContext) -> None:
+    """End a stream the master closed: with UNAVAILABLE (and where the leader is) when it
+    closed with a reason, so the client knows to look for the leader again."""
+    if outbox.error is None:
+        return
+    if not master.leading and master.leader_address and master.leader_address != master.address:
+        context.set_trailing_metadata(((LEADER_KEY, master.leader_address),))
+    await context.abort(grpc.StatusCode.UNAVAILABLE, outbox.error)
 
 
 class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
@@ -73,6 +83,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
         try:
             async for event in _drain(stream):
                 yield event
+            await _closed(self.master, stream, context)
         finally:
             self.master.framework_disconnected(fw, stream)
 
@@ -178,6 +189,11 @@ class OperatorServicer(master_pb2_grpc.MasterServicer):
                 except SlowSubscriber as e:
                     await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(e))
                     return
+                except StreamClosed as e:
+                    if m.leader_address and m.leader_address != m.address:
+                        context.set_trailing_metadata(((LEADER_KEY, m.leader_address),))
+                    await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+                    return
                 yield event
         finally:
             m.events.unsubscribe(sub)
@@ -223,6 +239,7 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         try:
             async for message in _drain(link):
                 yield message
+            await _closed(m, link, context)
         finally:
             reader.cancel()
             m.agent_disconnected(agent, link)
