@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PROTOS := daemons/proto/mesos.proto daemons/proto/scheduler.proto daemons/proto/master.proto daemons/proto/agent.proto
 
-.PHONY: up test setup proto lint bench clean
+.PHONY: up test setup zookeeper proto lint bench clean
+
+# The tests run a real ZooKeeper server from Debian's package (OpenJDK comes with it).
+ZK_JAR := /usr/share/java/zookeeper.jar
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +22,11 @@ setup: $(STAMP)
 up: setup
 	$(BIN)/mesos-tui up
 
-test: setup
+zookeeper:
+	@test -f $(ZK_JAR) || { echo "Installing Debian's zookeeper package for the tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq zookeeper >/dev/null; }
+
+test: setup zookeeper
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 proto: setup
