@@ -1035,6 +1035,20 @@ class Master:
             total = Resources.from_proto(info.resources)
         except ResourceError as e:
             raise CallError("INVALID_ARGUMENT", f"agent resources are invalid: {e}") from None
+        reported_use = Resources()
+        for t in reg.tasks:
+            if not is_terminal(t.state):
+                try:
+                    reported_use = reported_use + Resources.from_proto(t.resources)
+                except ResourceError as e:
+                    raise CallError(
+                        "INVALID_ARGUMENT", f"task {t.task_id.value} has invalid resources: {e}"
+                    ) from None
+        if not total.contains(reported_use):
+            raise CallError(
+                "INVALID_ARGUMENT",
+                f"the agent's tasks use {reported_use}, more than its resources {total}",
+            )
         now = _now()
         agent_id = info.id.value
         reregistering = bool(agent_id)
@@ -1082,7 +1096,11 @@ class Master:
                 self._publish_framework(fw, OpEvent.FRAMEWORK_ADDED)
         if reregistering:
             self._reconcile_agent_tasks(agent, reg.tasks)
-        self.allocator.add_agent(agent_id, total, used=agent.used_by_framework())
+        try:
+            self.allocator.add_agent(agent_id, total, used=agent.used_by_framework())
+        except ValueError as e:
+            log.error("Agent %s: %s; its tasks' resources are not counted", agent_id, e)
+            self.allocator.add_agent(agent_id, total)
         if old is None and not was_expected or was_unreachable:
             self._save_registry()
         log.info(
