@@ -1,0 +1,493 @@
+"""`MesosApp`: the Textual app over a live `ClusterMirror`.
+
+Data flow: the operator client (a worker on the app's loop) folds every event into the
+mirror as it arrives; a 10 Hz timer takes the mirror's change set and updates the header
+and the visible view inside one `batch_update()` (dolphie-style: a refresh never overlaps
+the next one, and only changed rows are redrawn). Hidden views just go stale and rebuild
+when shown. Nothing here blocks: calls to the master run in workers and come back as
+notifications.
+
+Views: 1 agents, 2 frameworks, 3 tasks, 4 offers, 5 events (or `:agents` ... in the command
+bar). Every binding has an id; `keys.toml` remaps them (see `mesos_tui.tui.keymap`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Protocol
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Input, Label
+
+from mesos_tui.client.files import AgentLogSource, LogSource
+from mesos_tui.client.mirror import AgentView, ClusterMirror, TaskView
+from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, OperatorClient
+from mesos_tui.tui.commands import CommandResult, ShellCommands
+from mesos_tui.tui.keymap import KeymapError, keymap_path, load_keymap
+from mesos_tui.tui.screens.confirm import ConfirmScreen
+from mesos_tui.tui.screens.help import HelpScreen
+from mesos_tui.tui.screens.logs import LogScreen
+from mesos_tui.tui.screens.task_detail import TaskDetailScreen
+from mesos_tui.tui.widgets.agents_view import AgentsView
+from mesos_tui.tui.widgets.cluster_header import ClusterHeader
+from mesos_tui.tui.widgets.command_bar import CommandBar
+from mesos_tui.tui.widgets.events_view import EventsView
+from mesos_tui.tui.widgets.frameworks_view import FrameworksView
+from mesos_tui.tui.widgets.line_view import LineView
+from mesos_tui.tui.widgets.offers_view import OffersView
+from mesos_tui.tui.widgets.tasks_view import TasksView
+from mesos_tui.tui.widgets.virtual_table import VirtualTable
+
+VIEWS = ("agents", "frameworks", "tasks", "offers", "events")
+VIEW_ALIASES = {
+    "agents": "agents", "agent": "agents", "a": "agents", "ag": "agents", "nodes": "agents",
+    "frameworks": "frameworks", "framework": "frameworks", "fw": "frameworks", "f": "frameworks",
+    "tasks": "tasks", "task": "tasks", "t": "tasks",
+    "offers": "offers", "offer": "offers", "o": "offers", "drf": "offers",
+    "events": "events", "event": "events", "ev": "events", "e": "events",
+}
+VIEW_TITLES = {
+    "agents": "Agents: used | allocated | offered per resource",
+    "frameworks": "Frameworks",
+    "tasks": "Tasks",
+    "offers": "Offers: the offer cycle and DRF",
+    "events": "Events: the operator stream",
+}
+
+REFRESH_SECONDS = 0.1  # redraws are throttled to 10 Hz
+
+
+class ClusterControl(Protocol):
+    """What the app asks of the master (OperatorClient provides it; tests fake it)."""
+
+    async def kill_task(self, task_id: str, framework_id: str | None = None) -> CallResult: ...
+    async def pause_allocator(self) -> CallResult: ...
+    async def resume_allocator(self) -> CallResult: ...
+    async def run_allocation(self) -> CallResult: ...
+
+
+LogSourceFactory = Callable[[TaskView, AgentView, str], LogSource]
+
+
+def agent_log_source(task: TaskView, agent: AgentView, file: str) -> LogSource:
+    return AgentLogSource(agent.files_address, agent.id, task.framework_id, task.executor_id,
+                          task.id, file)
+
+
+class MesosApp(App[None]):
+    """The cluster, live."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "mesos-tui"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "show_view('agents')", "Agents", id="view.agents"),
+        Binding("2", "show_view('frameworks')", "Frameworks", id="view.frameworks"),
+        Binding("3", "show_view('tasks')", "Tasks", id="view.tasks"),
+        Binding("4", "show_view('offers')", "Offers", id="view.offers"),
+        Binding("5", "show_view('events')", "Events", id="view.events"),
+        Binding("colon", "command_bar", "Command", id="app.command"),
+        Binding("ctrl+k", "kill", "Kill", id="task.kill"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(
+        self,
+        master: str | None = None,
+        *,
+        mirror: ClusterMirror | None = None,
+        control: ClusterControl | None = None,
+        connect: bool = True,
+        keymap: dict[str, str] | None = None,
+        log_source: LogSourceFactory = agent_log_source,
+        initial_view: str = "agents",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.master = master
+        self.mirror = mirror or ClusterMirror(clock=clock)
+        self.client: OperatorClient | None = None
+        if master and connect:
+            self.client = OperatorClient(master, self.mirror.apply, self._on_status)
+            control = control or self.client
+        self.control = control
+        self.connection: ConnectionStatus | None = (
+            self.client.status if self.client is not None else None
+        )
+        self._status_dirty = True
+        self._keymap = keymap
+        self.log_source = log_source
+        self.initial_view = initial_view
+        self.current_view = initial_view
+        self.cluster_name = ""
+        self.shell = ShellCommands(context=self)
+        self._refreshing = False
+        self.refreshes = 0
+        self.after_refresh: Callable[[], None] | None = None  # benchmark hook
+
+    # ------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader(self.mirror, id="header")
+        yield Label("", id="view-title")
+        with ContentSwitcher(initial=self.initial_view, id="views"):
+            yield AgentsView(self.mirror, id="agents")
+            yield FrameworksView(self.mirror, id="frameworks")
+            yield TasksView(self.mirror, id="tasks")
+            yield OffersView(self.mirror, id="offers")
+            yield EventsView(self.mirror, id="events")
+        yield CommandBar(id="command-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        keymap = self._keymap
+        if keymap is None:
+            try:
+                keymap = load_keymap()
+            except KeymapError as e:
+                self.notify(str(e), severity="error", timeout=10)
+                keymap = {}
+        self._keymap = keymap
+        if keymap:
+            self.set_keymap(keymap)
+        self.set_interval(REFRESH_SECONDS, self.refresh_views)
+        self.set_interval(1.0, self.tick)
+        self.mirror.sample_history()
+        self.show_view(self.initial_view)
+        if self.client is not None:
+            self.run_worker(self.client.run(), name="operator-stream", group="operator",
+                            exit_on_error=False)
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+    def view(self, name: str) -> Any:
+        return self.query_one(f"#{name}")
+
+    # ---------------------------------------------------------------------- refresh
+
+    def _on_status(self, status: ConnectionStatus) -> None:
+        previous = self.connection
+        self.connection = status
+        self._status_dirty = True
+        if status.phase == CONNECTED and (previous is None or previous.phase != CONNECTED):
+            self.fetch_cluster_name()
+
+    @work(group="flags", exclusive=True, exit_on_error=False)
+    async def fetch_cluster_name(self) -> None:
+        if self.client is None:
+            return
+        result = await self.client.get_flags()
+        if result.ok and result.response is not None:
+            for flag in result.response.get_flags.flags:
+                if flag.name == "cluster" and flag.value:
+                    self.cluster_name = flag.value
+                    self._status_dirty = True
+
+    def refresh_views(self) -> None:
+        """Apply what changed in the mirror to the screen (never overlapping itself)."""
+        if self._refreshing:
+            return
+        self._refreshing = True
+        try:
+            changes = self.mirror.take_changes()
+            if not changes and not self._status_dirty:
+                return
+            with self.batch_update():
+                header = self.query_one(ClusterHeader)
+                header.update_from(self.connection, self.cluster_name)
+                self._status_dirty = False
+                if changes:
+                    for name in VIEWS:
+                        view = self.view(name)
+                        if name == self.current_view:
+                            view.apply_changes(changes)
+                        else:
+                            view.stale = True
+            self.refreshes += 1
+            if self.after_refresh is not None:
+                self.call_after_refresh(self.after_refresh)
+        finally:
+            self._refreshing = False
+
+    def tick(self) -> None:
+        """Once a second: history points, ages."""
+        self.mirror.sample_history()
+        view = self.current_view
+        if view == "agents":
+            self.view("agents").update_history()
+        elif view == "tasks":
+            self.view("tasks").refresh_ages()
+        elif view == "offers":
+            self.view("offers").tick()
+        self._status_dirty = True
+
+    # ------------------------------------------------------------------------ views
+
+    def action_show_view(self, name: str) -> None:
+        self.show_view(name)
+
+    def show_view(self, name: str) -> None:
+        name = VIEW_ALIASES.get(name, name)
+        if name not in VIEWS:
+            return
+        if not isinstance(self.screen, Screen) or self.screen is not self.screen_stack[0]:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+        self.current_view = name
+        self.query_one("#views", ContentSwitcher).current = name
+        view = self.view(name)
+        view.stale = True
+        view.apply_changes(self.mirror.peek_changes())
+        self.query_one("#view-title", Label).update(
+            f" {VIEW_TITLES[name]}   [dim]1 agents · 2 frameworks · 3 tasks · 4 offers · "
+            f"5 events · : command · ? help[/]"
+        )
+        focus = view if isinstance(view, LineView) else view.query(VirtualTable).first(None)
+        if focus is not None:
+            focus.focus()
+
+    @property
+    def tasks_view(self) -> TasksView:
+        return self.query_one(TasksView)
+
+    # ---------------------------------------------------------------------- actions
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.help_sections(), str(keymap_path())))
+
+    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+        def bindings(cls: type) -> list[Binding]:
+            out = []
+            for b in getattr(cls, "BINDINGS", []):
+                if isinstance(b, Binding):
+                    keys = (self._keymap or {}).get(b.id or "", b.key)
+                    out.append(Binding(keys, b.action, b.description, id=b.id))
+            return out
+
+        palette = [Binding("ctrl+p", "command_palette", "Command palette: every action",
+                           id="app.palette")]
+        return [
+            ("Everywhere", bindings(MesosApp) + palette + [
+                Binding("ctrl+c", "quit", "Quit", id="app.ctrl_c")]),
+            ("Tables (agents, frameworks, tasks, offers)", bindings(VirtualTable)),
+            ("Tasks view", bindings(TasksView)),
+            ("Offers view (teaching mode)", bindings(OffersView)),
+            ("Logs", bindings(LogScreen) + bindings(LineView)),
+            ("Kill confirmation", bindings(ConfirmScreen)),
+            ("Task details", bindings(TaskDetailScreen)),
+        ]
+
+    def action_command_bar(self) -> None:
+        self.query_one(CommandBar).open()
+
+    @on(Input.Submitted, "#command-bar")
+    def _command_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        bar = self.query_one(CommandBar)
+        line = event.value.strip()
+        bar.close()
+        self.show_view(self.current_view)
+        if line:
+            self.run_command(line)
+
+    def on_key(self, event: Any) -> None:
+        bar = self.query_one(CommandBar)
+        if event.key == "escape" and bar.has_class("-visible"):
+            event.stop()
+            bar.close()
+            self.show_view(self.current_view)
+
+    @work(group="command", exit_on_error=False)
+    async def run_command(self, line: str) -> CommandResult:
+        """A `:` command: a view, one of the app's own, or the shell's."""
+        result = await self._command(line)
+        if result.text:
+            self.notify(result.text, severity="information" if result.ok else "error",
+                        timeout=6 if result.ok else 10)
+        return result
+
+    async def _command(self, line: str) -> CommandResult:
+        line = line.lstrip(":").strip()
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        rest = rest.strip()
+        if word in VIEW_ALIASES and not rest:
+            self.show_view(word)
+            return CommandResult(True, "")
+        if word in ("q", "quit", "exit"):
+            self.exit()
+            return CommandResult(True, "")
+        if word in ("help", "h"):
+            self.action_help()
+            return CommandResult(True, "")
+        if word in ("pause", "resume", "step"):
+            return await self._allocator(word)
+        if word == "filter" or word.startswith("/"):
+            text = rest if word == "filter" else (line[1:])
+            self.show_view("tasks")
+            self.tasks_view.filter_input.value = text
+            self.tasks_view.set_filter(text)
+            if text:
+                self.tasks_view.filter_input.add_class("-visible")
+            return CommandResult(True, "")
+        if word == "kill" and rest and not self.shell.available:
+            tasks = [t for tid in rest.split() for t in self.mirror.find_tasks(tid)]
+            if not tasks:
+                return CommandResult(False, f"no task {rest!r}")
+            self.confirm_kill(tasks)
+            return CommandResult(True, "")
+        if word == "logs" and rest:
+            found = self.mirror.find_tasks(rest.split()[0])
+            if not found:
+                return CommandResult(False, f"no task {rest!r}")
+            self.open_logs(found[0])
+            return CommandResult(True, "")
+        return await self.shell.run(line)
+
+    # kill -----------------------------------------------------------------------------
+
+    def action_kill(self) -> None:
+        if self.current_view != "tasks":
+            self.notify("Select tasks in the tasks view (3) to kill them.", severity="warning")
+            return
+        tasks = self.tasks_view.selected_tasks()
+        if not tasks:
+            self.notify("No task selected.", severity="warning")
+            return
+        self.confirm_kill(tasks)
+
+    def confirm_kill(self, tasks: list[TaskView]) -> None:
+        names = ", ".join(t.id for t in tasks[:5]) + (
+            f" and {len(tasks) - 5} more" if len(tasks) > 5 else "")
+        title = f"Kill {len(tasks)} task{'s' if len(tasks) != 1 else ''}?"
+        body = (f"{names}\n\nTheir frameworks will be told TASK_KILLED.\n"
+                "Enter cancels; move to Kill (tab or →) to confirm.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.kill_tasks(tasks)
+            else:
+                self.notify("Kill cancelled.", timeout=3)
+
+        self.push_screen(ConfirmScreen(title, body), answered)
+
+    @work(group="kill", exit_on_error=False)
+    async def kill_tasks(self, tasks: list[TaskView]) -> list[CallResult]:
+        if self.control is None:
+            self.notify("Not connected to a master: nothing was killed.", severity="error")
+            return []
+        results = []
+        for t in tasks:
+            results.append(await self.control.kill_task(t.id, t.framework_id))
+        failed = [(t, r) for t, r in zip(tasks, results, strict=True) if not r.ok]
+        if failed:
+            t, r = failed[0]
+            self.notify(f"Kill of {t.id} failed: {r.message}"
+                        + (f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""),
+                        severity="error", timeout=10)
+        else:
+            self.notify(f"Asked the master to kill {len(tasks)} task(s).")
+        if self.current_view == "tasks":
+            self.tasks_view.action_unmark_all()
+        return results
+
+    # allocator ------------------------------------------------------------------------
+
+    @on(OffersView.AllocatorRequest)
+    def _allocator_request(self, event: OffersView.AllocatorRequest) -> None:
+        self.allocator_worker(event.what)
+
+    @work(group="allocator", exit_on_error=False)
+    async def allocator_worker(self, what: str) -> CommandResult:
+        result = await self._allocator(what)
+        self.notify(result.text, severity="information" if result.ok else "error")
+        return result
+
+    async def _allocator(self, what: str) -> CommandResult:
+        if self.control is None:
+            return CommandResult(False, "Not connected to a master.")
+        if what == "pause":
+            r = await self.control.pause_allocator()
+            done = "Allocator paused: press n to run one cycle, space to resume."
+        elif what == "resume":
+            r = await self.control.resume_allocator()
+            done = "Allocator resumed."
+        else:
+            r = await self.control.run_allocation()
+            done = "Ran one allocation cycle: see who got what below."
+        return CommandResult(r.ok, done if r.ok else f"{what} failed: {r.message}")
+
+    # tasks: details and logs ---------------------------------------------------------
+
+    @on(TasksView.ShowTask)
+    def _show_task(self, event: TasksView.ShowTask) -> None:
+        task = self.mirror.tasks.get(event.key)
+        if task is None:
+            return
+        if event.logs:
+            self.open_logs(task)
+            return
+
+        def then(answer: str | None) -> None:
+            if answer == "logs":
+                self.open_logs(task)
+
+        self.push_screen(TaskDetailScreen(self.mirror, task), then)
+
+    def open_logs(self, task: TaskView) -> None:
+        agent = self.mirror.agents.get(task.agent_id)
+        if agent is None:
+            self.notify(f"Agent {task.agent_id} of task {task.id} is not known: its sandbox "
+                        "cannot be read.", severity="error")
+            return
+        factory = self.log_source
+        self.push_screen(LogScreen(f"{task.id} on {agent.hostname}",
+                                   lambda file: factory(task, agent, file)))
+
+    # command palette ------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name in VIEWS:
+            yield SystemCommand(f"View: {name}", f"Show the {name} view (:{name})",
+                                lambda n=name: self.show_view(n))
+        yield SystemCommand("Tasks: filter", "Filter tasks by text, regex, !negation, field:",
+                            self._palette_filter)
+        yield SystemCommand("Tasks: kill selected or marked", "ctrl+k, with a confirmation",
+                            self._palette_kill)
+        yield SystemCommand("Tasks: logs of the selected task", "l in the tasks view",
+                            self._palette_logs)
+        yield SystemCommand("Tasks: details of the selected task", "enter in the tasks view",
+                            self._palette_details)
+        yield SystemCommand("Allocator: pause", "Teaching mode: stop periodic allocation",
+                            lambda: self.allocator_worker("pause"))
+        yield SystemCommand("Allocator: resume", "Resume periodic allocation",
+                            lambda: self.allocator_worker("resume"))
+        yield SystemCommand("Allocator: run one cycle", "n in the offers view",
+                            lambda: self.allocator_worker("step"))
+        yield SystemCommand("Command bar", ": run a view name or shell command",
+                            self.action_command_bar)
+        yield SystemCommand("Help: every key", "?", self.action_help)
+
+    def _palette_filter(self) -> None:
+        self.show_view("tasks")
+        self.tasks_view.action_filter()
+
+    def _palette_kill(self) -> None:
+        self.show_view("tasks")
+        self.action_kill()
+
+    def _palette_logs(self) -> None:
+        self.show_view("tasks")
+        self.tasks_view.action_logs()
+
+    def _palette_details(self) -> None:
+        self.show_view("tasks")
+        self.tasks_view.action_details()

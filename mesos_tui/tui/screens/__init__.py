@@ -1,0 +1,1 @@
+"""Screens pushed over the cluster views: logs, task details, confirmations, help."""

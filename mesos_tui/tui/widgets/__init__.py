@@ -1,0 +1,1 @@
+"""The widgets of the mesos-tui app, one per file."""

@@ -1,0 +1,98 @@
+"""The agents view: a row per agent with used / allocated / offered bars per resource
+(htop-style), its tasks and attributes, under sparklines of the cluster's CPU and memory use."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, Sparkline
+
+from mesos_tui.client.mirror import AgentView, Changes, ClusterMirror, short_id
+from mesos_tui.tui.format import mem, meter, num
+from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
+
+BAR = 24
+
+
+def _cpu(a: AgentView) -> Text:
+    label = f"{num(a.used_cpus) if a.has_usage else '-'}/{num(a.allocated.cpus)}/{num(a.total.cpus)}"
+    return meter(a.total.cpus, a.used_cpus, a.allocated.cpus, a.offered.cpus, BAR, label,
+                 has_used=a.has_usage)
+
+
+def _mem(a: AgentView) -> Text:
+    label = f"{mem(a.used_mem) if a.has_usage else '-'}/{mem(a.allocated.mem)}/{mem(a.total.mem)}"
+    return meter(a.total.mem, a.used_mem, a.allocated.mem, a.offered.mem, BAR, label,
+                 has_used=a.has_usage)
+
+
+def _disk(a: AgentView) -> Text:
+    label = f"{mem(a.allocated.disk)}/{mem(a.total.disk)}"
+    return meter(a.total.disk, 0.0, a.allocated.disk, a.offered.disk, 18, label,
+                 has_used=False)
+
+
+AGENT_COLUMNS = [
+    Column("hostname", "HOST", 16, lambda a: a.hostname, lambda a: a.hostname),
+    Column("id", "ID", 6, lambda a: short_id(a.id), lambda a: a.id),
+    Column("state", "STATE", 8, lambda a: a.state, lambda a: a.state,
+           style=lambda a: "green" if a.active else "bold red"),
+    Column("tasks", "TASKS", 5, lambda a: str(a.tasks), lambda a: a.tasks, align_right=True),
+    Column("cpu", "CPU used/alloc/total", BAR, _cpu, lambda a: a.allocated.cpus),
+    Column("mem", "MEM used/alloc/total", BAR, _mem, lambda a: a.allocated.mem),
+    Column("disk", "DISK alloc/total", 18, _disk, lambda a: a.allocated.disk),
+    Column("attributes", "ATTRIBUTES", 0, lambda a: a.attributes, lambda a: a.attributes,
+           style=lambda a: "dim"),
+]
+
+
+class AgentsView(Vertical):
+    """Agents and the cluster's history."""
+
+    def __init__(self, mirror: ClusterMirror, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.mirror = mirror
+        self.stale = True
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="agents-history"):
+            with Vertical(classes="spark-box"):
+                yield Label("CPU used (cluster)", id="cpu-label", classes="spark-label")
+                yield Sparkline([], id="cpu-spark")
+            with Vertical(classes="spark-box"):
+                yield Label("MEM used (cluster)", id="mem-label", classes="spark-label")
+                yield Sparkline([], id="mem-spark")
+        yield VirtualTable(AGENT_COLUMNS, lambda: self.mirror.agents, id="agents-table")
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#agents-table", VirtualTable)
+
+    def rebuild(self) -> None:
+        self.table.rebuild()
+        self.update_history()
+        self.stale = False
+
+    def apply_changes(self, changes: Changes) -> None:
+        if self.stale or changes.reset:
+            self.rebuild()
+            return
+        if changes.agents or changes.agents_removed:
+            self.table.update_rows(changes.agents, changes.agents_removed)
+
+    def update_history(self) -> None:
+        m = self.mirror
+        t = m.totals()
+        self.query_one("#cpu-spark", Sparkline).data = [v * 100 for v in m.cpu_history] or [0]
+        self.query_one("#mem-spark", Sparkline).data = [v * 100 for v in m.mem_history] or [0]
+        cpu_pct = 100 * t.used.cpus / t.total.cpus if t.total.cpus else 0
+        mem_pct = 100 * t.used.mem / t.total.mem if t.total.mem else 0
+        self.query_one("#cpu-label", Label).update(
+            f"CPU used {num(t.used.cpus)} of {num(t.total.cpus)} cores ({cpu_pct:.0f}%), "
+            f"allocated {num(t.allocated.cpus)}"
+        )
+        self.query_one("#mem-label", Label).update(
+            f"MEM used {mem(t.used.mem)} of {mem(t.total.mem)} ({mem_pct:.0f}%), "
+            f"allocated {mem(t.allocated.mem)}"
+        )

@@ -1,0 +1,71 @@
+"""The frameworks view: name, role, principal, dominant share, tasks, resources, state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from mesos_tui.client.mirror import Changes, ClusterMirror, FrameworkView, short_id
+from mesos_tui.tui.format import mem, num, share_bar
+from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
+
+_STATE_STYLE = {
+    "connected": "green",
+    "failing over": "bold yellow",
+    "inactive": "yellow",
+    "suppressed": "cyan",
+    "completed": "dim",
+}
+
+
+def _share(f: FrameworkView) -> Text:
+    text = share_bar(f.dominant_share, 10)
+    text.append(f" {f.dominant_share * 100:5.1f}% {f.dominant_resource}")
+    return text
+
+
+def _columns() -> list[Column]:
+    return [
+        Column("name", "NAME", 18, lambda f: f.name, lambda f: f.name.lower()),
+        Column("id", "ID", 6, lambda f: short_id(f.id), lambda f: f.id),
+        Column("role", "ROLE", 10, lambda f: f.role, lambda f: f.role),
+        Column("principal", "PRINCIPAL", 12, lambda f: f.principal or "-", lambda f: f.principal),
+        Column("state", "STATE", 12, lambda f: f.state, lambda f: f.state,
+               style=lambda f: _STATE_STYLE.get(f.state, "")),
+        Column("share", "DOMINANT SHARE", 24, _share, lambda f: f.dominant_share),
+        Column("tasks", "TASKS", 6, lambda f: str(f.tasks), lambda f: f.tasks, align_right=True),
+        Column("cpus", "CPUS", 6, lambda f: num(f.allocated.cpus), lambda f: f.allocated.cpus,
+               align_right=True),
+        Column("mem", "MEM", 7, lambda f: mem(f.allocated.mem), lambda f: f.allocated.mem,
+               align_right=True),
+        Column("offered", "OFFERED", 0,
+               lambda f: f"cpus:{num(f.offered.cpus)} mem:{mem(f.offered.mem)}"
+               if f.offered.cpus or f.offered.mem else "-",
+               lambda f: f.offered.cpus, style=lambda f: "cyan"),
+    ]
+
+
+class FrameworksView(Vertical):
+    def __init__(self, mirror: ClusterMirror, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.mirror = mirror
+        self.stale = True
+
+    def compose(self) -> ComposeResult:
+        yield VirtualTable(_columns(), lambda: self.mirror.frameworks, sort="share",
+                           reverse=True, id="frameworks-table")
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#frameworks-table", VirtualTable)
+
+    def rebuild(self) -> None:
+        self.table.rebuild()
+        self.stale = False
+
+    def apply_changes(self, changes: Changes) -> None:
+        if self.stale or changes.reset:
+            self.rebuild()
+        elif changes.frameworks or changes.frameworks_removed:
+            self.table.update_rows(changes.frameworks, changes.frameworks_removed)

@@ -1,0 +1,97 @@
+"""A task's log, read in the background and drawn on the line API.
+
+`LogView` takes a `LogSource` (mesos_tui.client.files) and runs one worker that iterates
+its bytes, splits them into lines and appends them to a pending list. A 10 Hz timer moves
+pending lines into the view in one go, so a task writing 10 MB/s costs one redraw per tick,
+not one per chunk, and the UI never waits on the reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+
+from textual import work
+from textual.message import Message
+
+from mesos_tui.client.files import LogSource, LogSourceError
+from mesos_tui.tui.widgets.line_view import LineView
+
+
+class LogView(LineView):
+    """Follows one LogSource."""
+
+    class StatusChanged(Message):
+        def __init__(self, view: LogView, text: str) -> None:
+            super().__init__()
+            self.view = view
+            self.text = text
+
+    def __init__(self, source: LogSource | None = None, tail_bytes: int = 4 * 1024 * 1024,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self.tail_bytes = tail_bytes
+        self.bytes_read = 0
+        self.status = "starting"
+        self._pending: list[str] = []
+        self._partial = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.reading = False
+
+    def on_mount(self) -> None:
+        self.set_interval(0.1, self.flush)
+        if self.source is not None:
+            self.start(self.source)
+
+    def start(self, source: LogSource) -> None:
+        self.source = source
+        self.clear()
+        self._pending.clear()
+        self._partial = ""
+        self.bytes_read = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.follow = True
+        self._read(source)
+
+    def _set_status(self, text: str) -> None:
+        self.status = text
+        self.post_message(self.StatusChanged(self, text))
+
+    @work(exclusive=True, group="log-reader")
+    async def _read(self, source: LogSource) -> None:
+        self.reading = True
+        self._set_status(f"reading {source.name}")
+        try:
+            async for chunk in source.follow(-self.tail_bytes if self.tail_bytes else 0):
+                self.bytes_read += len(chunk)
+                text = self._partial + self._decoder.decode(chunk)
+                lines = text.split("\n")
+                self._partial = lines.pop()
+                if lines:
+                    self._pending.extend(
+                        line[:-1] if line.endswith("\r") else line for line in lines
+                    )
+                if self.status != "following":
+                    self._set_status("following")
+        except asyncio.CancelledError:
+            raise
+        except LogSourceError as e:
+            self._set_status(f"error: {e}")
+        except Exception as e:  # a broken reader is a message, never a crash
+            self._set_status(f"error: {type(e).__name__}: {e}")
+        else:
+            self._set_status("ended")
+        finally:
+            self.reading = False
+            self.flush()
+
+    def flush(self) -> None:
+        """Move what the reader gathered into the view (at most 10 times a second)."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.append_lines(pending)
+
+    @property
+    def text_so_far(self) -> str:
+        return "\n".join(self.lines + ([self._partial] if self._partial else []))
