@@ -51,7 +51,7 @@ class LogScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.view.focus()
-        self.set_interval(0.5, self.update_title)
+        self.set_interval(0.25, self.update_title)
         self.update_title()
 
     @on(LogView.StatusChanged)

@@ -120,7 +120,7 @@ class LineView(ScrollView, can_focus=True):
             self._wrap_from(0)
 
     def _resize(self) -> None:
-        width = self.size.width if self.wrap else max(self._longest, self.size.width)
+        width = self.size.width if self.wrap else self._longest
         self.virtual_size = Size(width, self.display_count)
 
     def set_wrap(self, wrap: bool) -> None:

@@ -59,7 +59,6 @@ class TasksView(Vertical):
         Binding("space,m", "mark", "Mark", id="tasks.mark"),
         Binding("U", "unmark_all", "Unmark all", show=False, id="tasks.unmark_all"),
         Binding("l", "logs", "Logs", id="tasks.logs"),
-        Binding("enter", "details", "Details", show=False, id="tasks.details"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="tasks.clear_filter"),
     ]
 

@@ -60,6 +60,7 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
         Binding("home,g", "first", "First", show=False, id="table.first"),
         Binding("end,G", "last", "Last", show=False, id="table.last"),
+        Binding("enter", "select", "Open / details", show=False, id="table.select"),
         Binding("s", "sort_next", "Sort", id="table.sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="table.sort_reverse"),
     ]
@@ -308,7 +309,7 @@ class VirtualTable(ScrollView, can_focus=True):
     def action_sort_reverse(self) -> None:
         self.sort_by(self.sort_column, reverse=not self.sort_reverse)
 
-    def key_enter(self) -> None:
+    def action_select(self) -> None:
         if self.cursor_key is not None:
             self.post_message(self.Selected(self, self.cursor_key))
 
