@@ -160,14 +160,12 @@ def format_update(status: mesos_pb2.TaskStatus, name: str) -> str:
     return "\n".join(lines)
 
 
-def _size(resources: Resources, request: Resources) -> float:
-    """How much of `request` `resources` covers: the yardstick for "the largest offer"."""
+def _size(resources: Resources, request: Resources) -> tuple[float, float]:
+    """How close `resources` come to holding `request`, the yardstick for "the largest offer":
+    first the worst-covered resource's fraction, then the covered fractions summed."""
     names = list(request.scalars) or list(resources.scalars)
-    total = 0.0
-    for name in names:
-        want = request.scalar(name) or 1.0
-        total += min(resources.scalar(name) / want, 1e9)
-    return total
+    fractions = [min(resources.scalar(n) / (request.scalar(n) or 1.0), 1.0) for n in names]
+    return (min(fractions, default=0.0), sum(fractions))
 
 
 class Execute(Scheduler):

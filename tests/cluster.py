@@ -317,9 +317,9 @@ class Cluster:
         for d in self.daemons:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 d.proc.wait(timeout=5)
-        left = [p for p in psutil.pids() if p in self._strays()]
+        left = self._strays()
         if left:
-            raise ClusterError(f"processes left behind: {left}")
+            raise ClusterError(f"processes left behind: {sorted(left)}")
 
     def _strays(self) -> set[int]:
         root = str(self.root)

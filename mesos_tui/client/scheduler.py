@@ -283,6 +283,7 @@ class SchedulerDriver:
         self._stopping = False  # Past the teardown: calls are refused.
         self._failure: BaseException | None = None
         self._subscriptions = 0
+        self._retired: list[grpc.aio.Channel] = []
 
     # -------------------------------------------------------------------------- state
 
@@ -362,6 +363,7 @@ class SchedulerDriver:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self._stub = None
+        await self._close_retired()
         self._detector.close()
         self._done.set()
 
@@ -537,8 +539,19 @@ class SchedulerDriver:
             self._failure = e
             asyncio.ensure_future(self.stop(failover=True))
 
+    async def _close_retired(self) -> None:
+        while self._retired:
+            with contextlib.suppress(Exception):
+                await self._retired.pop().close()
+
     async def _session(self, address: str) -> None:
-        """One subscription: subscribe at `address` and read events until the stream ends."""
+        """One subscription: subscribe at `address` and read events until the stream ends.
+
+        Each attempt gets a fresh channel (so gRPC's own reconnection backoff never stacks on
+        the driver's). The channel of an ended stream is closed only when the next attempt
+        starts or the driver stops, so that a call in flight as the stream ends (a TEARDOWN
+        the master answers by closing the stream) still gets its answer."""
+        await self._close_retired()
         channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
         stream = None
         try:
@@ -582,7 +595,7 @@ class SchedulerDriver:
             self._stub = None
             if stream is not None:
                 stream.cancel()
-            await channel.close()
+            self._retired.append(channel)
 
     async def _fatal(self, message: str) -> None:
         log.error("framework %s: %s", self.framework_id or "(unsubscribed)", message)

@@ -5,14 +5,15 @@ validation of launches."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
 from daemons.common.resources import Resources
 from daemons.proto import master_pb2, mesos_pb2
-from mesos_tui.client.scheduler import offer_resources, task_info
-from tests.cluster import Cluster, state_name
+from mesos_tui.client.scheduler import SchedulerDriver, offer_resources, task_info
+from tests.cluster import Cluster, RecordingScheduler, state_name
 
 Cap = mesos_pb2.FrameworkInfo.Capability
 Reason = mesos_pb2.TaskStatus
@@ -234,3 +235,31 @@ async def test_reused_offer_id_is_invalid(
     await driver.launch(["no-such-offer"], [task_info("ghost", "ghost", agent.agent_id, "true", "cpus:0.1;mem:32")])
     ghost = await rec.next("update", is_state("ghost", *TERMINAL))
     assert (ghost.state, ghost.reason) == (expected, Reason.REASON_INVALID_OFFERS)
+
+
+async def test_failed_over_scheduler_takes_over_tasks(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent()
+    old, old_rec = await cluster.framework("phoenix", failover_timeout=60)
+    [offer, *_] = await old_rec.next("offers")
+    await old.launch([offer], [task_info("keep", "keep", agent.agent_id, "sleep 60", "cpus:0.5;mem:32")])
+    await old_rec.next("update", is_state("keep", mesos_pb2.TASK_RUNNING))
+
+    # A new scheduler subscribes with the same framework id: it replaces the old one.
+    info = mesos_pb2.FrameworkInfo()
+    info.CopyFrom(old.framework_info)
+    new_rec = RecordingScheduler()
+    new = SchedulerDriver(new_rec, info, cluster.master_address, backoff_base=0.05)
+    cluster.drivers.append(new)
+    await new.start()
+    assert await new.wait_subscribed(15) == old.framework_id
+    message = await old_rec.next("error")
+    assert "failed over" in message.lower()
+    await asyncio.wait_for(old.run(), 15)  # The old driver stopped, and did not come back.
+    assert new.connected
+
+    await new.reconcile(["keep"])
+    status = await new_rec.next("update", is_state("keep", mesos_pb2.TASK_RUNNING))
+    assert status.reason == Reason.REASON_RECONCILIATION
+    await new.kill("keep", agent.agent_id)
+    await new_rec.next("update", is_state("keep", mesos_pb2.TASK_KILLED))

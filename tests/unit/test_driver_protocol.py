@@ -86,6 +86,10 @@ class FakeMaster(scheduler_pb2_grpc.SchedulerServicer):
         self.calls.append((request, stream_id))
         if self.refuse_calls is not None:
             await context.abort(self.refuse_calls, "stale stream id")
+        if request.type == Call.TEARDOWN and self.streams:
+            # As the real master: the framework is gone (its stream ends) before the answer.
+            self.end_stream()
+            await asyncio.sleep(0.1)
         return scheduler_pb2.Response()
 
 
