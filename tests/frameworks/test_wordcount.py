@@ -1,0 +1,100 @@
+"""wordcount: the map/reduce result equals one `collections.Counter` over the whole file.
+
+A word is `bytes.lower().split()` (runs of non-ASCII-whitespace bytes, ASCII-lowercased): the
+definition in `_wordcount_task.count_words`, used here as the reference."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from mesos_tui.frameworks._wordcount_task import count_range, count_words
+from mesos_tui.frameworks.wordcount import byte_ranges, top_words, wordcount
+from tests.cluster import Cluster
+
+SEPARATORS = [" ", "  ", "\t", "\n", "\r\n", " \n\t", "\x0b", "\x0c"]
+
+
+def tricky_text(seed: int, words: int) -> bytes:
+    """Mixed case, unicode, apostrophes, runs of mixed whitespace, and long words."""
+    rng = random.Random(seed)
+    vocab = [
+        "The",
+        "the",
+        "THE",
+        "mesos",
+        "Offer",
+        "don't",
+        "naïve",
+        "日本語",
+        "x",
+        "a-b",
+        "z" * 300,
+        "DRF",
+        "drf,",
+        "(agent)",
+    ]
+    parts = []
+    for _ in range(words):
+        parts.append(rng.choice(vocab))
+        parts.append(rng.choice(SEPARATORS))
+    return "".join(parts).encode()
+
+
+def test_every_split_point_counts_each_word_once(tmp_path: Path) -> None:
+    data = b"  alpha beta\tgamma\n\ndelta  epsilon zeta-eta theta  "
+    path = tmp_path / "small.txt"
+    path.write_bytes(data)
+    expected = count_words(data)
+    for cut in range(len(data) + 1):
+        for block in (1, 3, 64):
+            left = count_range(str(path), 0, cut, block=block)
+            right = count_range(str(path), cut, len(data), block=block)
+            assert left + right == expected, (cut, block)
+
+
+def test_ranges_of_tricky_text_add_up(tmp_path: Path) -> None:
+    data = tricky_text(3, 5000)
+    path = tmp_path / "t.txt"
+    path.write_bytes(data)
+    total: Counter[bytes] = Counter()
+    for start, end in byte_ranges(len(data), 7):
+        total += count_range(str(path), start, end, block=1000)
+    assert total == count_words(data)
+
+
+@pytest.mark.parametrize("parallelism", [1, 3])
+async def test_wordcount_equals_counter(cluster: Cluster, tmp_path: Path, parallelism: int) -> None:
+    await cluster.start_master()
+    await cluster.start_agent("cpus:2;mem:1024")
+    await cluster.start_agent("cpus:2;mem:1024")
+    data = tricky_text(parallelism, 60_000)
+    path = tmp_path / "input.txt"
+    path.write_bytes(data)
+
+    code, fw = await wordcount(
+        str(path),
+        cluster.master_address,
+        parallelism=parallelism,
+        resources="cpus:0.5;mem:128",
+        scratch=str(tmp_path / "scratch"),
+        timeout=60,
+    )
+
+    assert code == 0, fw.error_message
+    assert fw.result is not None
+    expected = Counter(data.lower().split())
+    assert fw.result.counts == dict(expected)
+    assert fw.result.total == sum(expected.values())
+    assert (
+        top_words(fw.result.counts, 3)
+        == sorted(expected.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    )
+    tasks = await cluster.operator.tasks()
+    names = sorted(t.name for t in tasks.completed_tasks)
+    assert names == sorted(
+        [f"map-{i}" for i in range(parallelism)] + [f"reduce-{r}" for r in range(parallelism)]
+    )
