@@ -145,7 +145,10 @@ class AgentView:
 
     @property
     def files_address(self) -> str:
-        """Where this agent serves its Files API (AgentInfo hostname and port)."""
+        """Where this agent serves its Files API: the address in its pid
+        (`slave(1)@host:port`, as the master reports it), else AgentInfo hostname:port."""
+        if "@" in self.pid:
+            return self.pid.rsplit("@", 1)[1]
         return f"{self.hostname}:{self.port}"
 
     @property

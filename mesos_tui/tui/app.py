@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from textual import on, work
@@ -81,7 +82,7 @@ def agent_log_source(task: TaskView, agent: AgentView, file: str) -> LogSource:
 class MesosApp(App[None]):
     """The cluster, live."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
     TITLE = "mesos-tui"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -133,15 +134,20 @@ class MesosApp(App[None]):
     # ------------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield ClusterHeader(self.mirror, id="header")
+        self._header = ClusterHeader(self.mirror, id="header")
+        self._views = {
+            "agents": AgentsView(self.mirror, id="agents"),
+            "frameworks": FrameworksView(self.mirror, id="frameworks"),
+            "tasks": TasksView(self.mirror, id="tasks"),
+            "offers": OffersView(self.mirror, id="offers"),
+            "events": EventsView(self.mirror, id="events"),
+        }
+        yield self._header
         yield Label("", id="view-title")
         with ContentSwitcher(initial=self.initial_view, id="views"):
-            yield AgentsView(self.mirror, id="agents")
-            yield FrameworksView(self.mirror, id="frameworks")
-            yield TasksView(self.mirror, id="tasks")
-            yield OffersView(self.mirror, id="offers")
-            yield EventsView(self.mirror, id="events")
-        yield CommandBar(id="command-bar")
+            yield from self._views.values()
+        self._bar = CommandBar(id="command-bar")
+        yield self._bar
         yield Footer()
 
     def on_mount(self) -> None:
@@ -168,7 +174,7 @@ class MesosApp(App[None]):
             await self.client.close()
 
     def view(self, name: str) -> Any:
-        return self.query_one(f"#{name}")
+        return self._views[name]
 
     # ---------------------------------------------------------------------- refresh
 
@@ -192,7 +198,7 @@ class MesosApp(App[None]):
 
     def refresh_views(self) -> None:
         """Apply what changed in the mirror to the screen (never overlapping itself)."""
-        if self._refreshing:
+        if self._refreshing or not self._header.is_mounted:
             return
         self._refreshing = True
         try:
@@ -200,7 +206,7 @@ class MesosApp(App[None]):
             if not changes and not self._status_dirty:
                 return
             with self.batch_update():
-                header = self.query_one(ClusterHeader)
+                header = self._header
                 header.update_from(self.connection, self.cluster_name)
                 self._status_dirty = False
                 if changes:
@@ -218,6 +224,8 @@ class MesosApp(App[None]):
 
     def tick(self) -> None:
         """Once a second: history points, ages."""
+        if not self._header.is_mounted:
+            return
         self.mirror.sample_history()
         view = self.current_view
         if view == "agents":
@@ -241,11 +249,11 @@ class MesosApp(App[None]):
             while len(self.screen_stack) > 1:
                 self.pop_screen()
         self.current_view = name
-        self.query_one("#views", ContentSwitcher).current = name
+        self.screen_stack[0].query_one("#views", ContentSwitcher).current = name
         view = self.view(name)
         view.stale = True
         view.apply_changes(self.mirror.peek_changes())
-        self.query_one("#view-title", Label).update(
+        self.screen_stack[0].query_one("#view-title", Label).update(
             f" {VIEW_TITLES[name]}   [dim]1 agents · 2 frameworks · 3 tasks · 4 offers · "
             f"5 events · : command · ? help[/]"
         )
@@ -255,7 +263,7 @@ class MesosApp(App[None]):
 
     @property
     def tasks_view(self) -> TasksView:
-        return self.query_one(TasksView)
+        return self._views["tasks"]  # type: ignore[return-value]
 
     # ---------------------------------------------------------------------- actions
 
@@ -285,12 +293,12 @@ class MesosApp(App[None]):
         ]
 
     def action_command_bar(self) -> None:
-        self.query_one(CommandBar).open()
+        self._bar.open()
 
     @on(Input.Submitted, "#command-bar")
     def _command_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        bar = self.query_one(CommandBar)
+        bar = self._bar
         line = event.value.strip()
         bar.close()
         self.show_view(self.current_view)
@@ -298,7 +306,7 @@ class MesosApp(App[None]):
             self.run_command(line)
 
     def on_key(self, event: Any) -> None:
-        bar = self.query_one(CommandBar)
+        bar = self._bar
         if event.key == "escape" and bar.has_class("-visible"):
             event.stop()
             bar.close()

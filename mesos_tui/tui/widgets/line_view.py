@@ -198,7 +198,7 @@ class LineView(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new < old:
+        if new < old and new < self.max_scroll_y:
             self.follow = False
         elif self.display_count and new >= self.virtual_size.height - self.size.height:
             self.follow = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -140,7 +141,8 @@ class OffersView(Horizontal):
                     f"{len(m.offers)} offers outstanding", style="dim")
         self.query_one("#allocator-panel", Static).update(head)
 
-        table = Table(title="Dominant shares, in DRF order (lowest first is offered first)",
+        table = Table(title="Sorter order: who is offered first (DRF: lowest dominant share; "
+                      "roles first, then frameworks within a role)",
                       title_justify="left", expand=True, box=None, padding=(0, 1))
         table.add_column("#", justify="right", style="dim")
         table.add_column("FRAMEWORK")
@@ -163,22 +165,38 @@ class OffersView(Horizontal):
             table.add_row(str(i), name, role, bar, res or "-", offers)
         if not rows:
             table.add_row("", Text("no frameworks registered", style="dim"), "", "", "", "")
-        self.query_one("#drf-panel", Static).update(table)
+        if alloc is not None and alloc.roles:
+            roles = Text("Roles: ", style="bold")
+            for i, r in enumerate(alloc.roles):
+                if i:
+                    roles.append(" · ", style="dim")
+                roles.append(f"{r.role} ")
+                roles.append(f"{r.share * 100:.1f}%", style="cyan")
+                if r.weight and r.weight != 1:
+                    roles.append(f" (weight {r.weight:g})", style="dim")
+            self.query_one("#drf-panel", Static).update(Group(table, roles))
+        else:
+            self.query_one("#drf-panel", Static).update(table)
         self.query_one("#cycle-panel", Static).update(self._explain_cycle())
 
     def _explain_cycle(self) -> Text:
         m = self.mirror
-        alloc = m.allocation
+        latest = m.allocation
         text = Text()
-        if alloc is None:
+        if latest is None:
             text.append("No allocation cycle seen yet.", style="dim")
             return text
-        text.append(f"Last cycle #{alloc.cycle}", style="bold")
-        text.append(f"  {alloc.duration_ms:.2f} ms, {age(alloc.at)} ago\n", style="dim")
-        if not alloc.offer_ids:
-            text.append("Nothing offered: no framework wanted resources, or nothing was "
-                        "free (all allocated, offered or filtered).", style="yellow")
+        alloc = next((a for a in reversed(m.allocations) if a.offer_ids), None)
+        if alloc is not latest:
+            text.append(f"Last cycle #{latest.cycle}", style="bold")
+            text.append(f"  {latest.duration_ms:.2f} ms, {age(latest.at)} ago: ", style="dim")
+            text.append("nothing offered (no framework wanted more, or nothing was free: "
+                        "all allocated, offered or filtered)\n", style="yellow")
+        if alloc is None:
             return text
+        text.append(f"{'Last cycle' if alloc is latest else 'Last cycle with offers'} "
+                    f"#{alloc.cycle}", style="bold")
+        text.append(f"  {alloc.duration_ms:.2f} ms, {age(alloc.at)} ago\n", style="dim")
         by_id = {r.id: r for r in m.timeline}
         order = {r.framework_id: i for i, r in enumerate(alloc.frameworks)}
         for oid in alloc.offer_ids[:12]:
