@@ -685,7 +685,7 @@ async def run_framework(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await extra
         done.cancel()
-        await teardown(driver)
+        await driver.stop()  # TEARDOWN: the master kills the framework's tasks.
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await stopped
         if install_signals:
@@ -693,28 +693,6 @@ async def run_framework(
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.remove_signal_handler(sig)
     return scheduler.exit_code if scheduler.exit_code is not None else 1
-
-
-async def teardown(driver: SchedulerDriver) -> None:
-    """Stop the driver and end the framework (its tasks are killed).
-
-    Not `driver.stop()`: its TEARDOWN call races with the master closing the subscription
-    stream, and the driver's session then closes the channel under the in-flight call, which
-    raises CancelledError out of `stop()` before the driver is marked stopped. So: stop the
-    driver with failover (no call), then TEARDOWN through the operator API.
-    """
-    framework_id, master = driver.framework_id, driver.master
-    await driver.stop(failover=True)
-    if not framework_id or not master:
-        return
-    call = master_pb2.Call(type=master_pb2.Call.TEARDOWN)
-    call.teardown.framework_id.value = framework_id
-    try:
-        async with grpc.aio.insecure_channel(master, options=CHANNEL_OPTIONS) as channel:
-            await master_pb2_grpc.MasterStub(channel).Call(call, timeout=5)
-    except grpc.aio.AioRpcError as e:
-        if e.code() != grpc.StatusCode.NOT_FOUND:
-            log.warning("teardown of framework %s: %s", framework_id, e.details())
 
 
 async def _run_body(

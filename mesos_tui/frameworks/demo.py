@@ -4,13 +4,15 @@
 
 - **pi**: Hadoop's pi example, 6 maps of half a cpu, again and again (a new framework each run,
   as each Hadoop job was);
-- **wordcount**: a map/reduce word count of a small generated text, parallelism 3;
+- **wordcount**: a map/reduce word count of a small generated text, parallelism 3, with tasks
+  that ask for little cpu and much memory (0.25 cpu, 512 MB), so its dominant resource is
+  memory while the others' is cpus: DRF compares them on different resources;
 - **batch**: one long-lived Torque-style queue that gets a wave of `sleep` jobs, runs them, and
   then sits idle (declined with a long filter and SUPPRESSed) until the next wave REVIVEs it.
 
 Together they ask for a little more than two default agents hold at peaks, so the offers view
 shows DRF choosing between them, declines, filters, suppression and revival. Each task is
-small (half a cpu or less, 64 MB or less) and short.
+small (half a cpu or less, 512 MB or less) and short.
 
 Why subprocesses (each in its own process group) and not a thread with its own event loop:
 the TUI owns the main thread and its asyncio loop, and a framework's work (collecting results,
@@ -208,7 +210,7 @@ async def wordcount_loop(master: str) -> None:
                 scratch,
                 parallelism=3,
                 reducers=2,
-                resources=Resources.parse("cpus:0.5;mem:64"),
+                resources=Resources.parse("cpus:0.25;mem:512"),
                 progress=Progress(stream=sys.stdout, rich=False),
             )
 
