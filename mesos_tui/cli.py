@@ -68,9 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError:
         logging.basicConfig(level=logging.CRITICAL)
 
-    from mesos_tui.tui.app import MesosApp
+    from mesos_tui.tui.app import run_tui
 
-    MesosApp(master).run()
+    run_tui(master)
     return 0
 
 

@@ -636,7 +636,20 @@ class ClusterMirror:
             agent.total = Scalars.of(u.total)
         if len(u.allocated):
             agent.allocated = Scalars.of(u.allocated)
-        if u.HasField("used"):
+        if len(u.usage.executors):
+            # What the tasks use, to set against what they were allocated. (`used` is the
+            # whole host: with several agents on one machine it would count it once each.)
+            cpus = mem = 0.0
+            for ex in u.usage.executors:
+                cpus += ex.statistics.cpus_usage
+                mem += ex.statistics.mem_rss_bytes
+            agent.used_cpus = round(cpus, 3)
+            agent.used_mem = mem / (1024 * 1024)
+            agent.has_usage = True
+        elif u.HasField("usage"):
+            agent.used_cpus = agent.used_mem = 0.0  # no task runs there
+            agent.has_usage = True
+        elif u.HasField("used"):
             self._put_usage(agent, u.used)
         self._agent_changed(agent.id)
         self._log(

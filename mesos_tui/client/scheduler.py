@@ -497,11 +497,14 @@ class SchedulerDriver:
     async def _connection_loop(self) -> None:
         attempt = 0
         hint: str | None = None
+        followed_hint = False  # The last attempt went where a standby pointed.
         try:
             while not self._stop_started:
                 if hint is not None:
                     address, hint = hint, None
+                    followed_hint = True
                 else:
+                    followed_hint = False
                     address = await self._detector.detect()
                 subscribed_before = self._subscriptions
                 try:
@@ -529,7 +532,8 @@ class SchedulerDriver:
                     self._queue.put_nowait(("disconnected", None))
                 if hint is not None:
                     log.info("%s names %s as the leader", address, hint)
-                    continue
+                    if not followed_hint:
+                        continue  # Go there at once; a second hint in a row waits (no ping-pong).
                 await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
                 attempt += 1
         except asyncio.CancelledError:

@@ -499,3 +499,8 @@ class MesosApp(App[None]):
     def _palette_details(self) -> None:
         self.show_view("tasks")
         self.tasks_view.action_details()
+
+
+def run_tui(master: str) -> None:
+    """Open the TUI on `master` (what `mesos-tui` and `mesos-tui up` call)."""
+    MesosApp(master).run()

@@ -80,6 +80,8 @@ class AgentsView(Vertical):
             return
         if changes.agents or changes.agents_removed:
             self.table.update_rows(changes.agents, changes.agents_removed)
+        if changes.totals:
+            self.update_history()
 
     def update_history(self) -> None:
         m = self.mirror
