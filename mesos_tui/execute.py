@@ -276,9 +276,23 @@ class Execute(Scheduler):
         print("mesos-execute: disconnected from the master; reconnecting", file=sys.stderr)
 
     async def watch_for_starvation(self, driver: SchedulerDriver) -> None:
-        """Ask about the agents when no offer has come for a while."""
+        """Ask about the agents when no offer has come for a while; say so (once) when the
+        master does not answer."""
+        started = time.monotonic()
+        said_no_master = False
         while not self.done.is_set() and not self.launched:
             await asyncio.sleep(0.5)
+            if (
+                not said_no_master
+                and driver.framework_id is None
+                and time.monotonic() - started >= NO_OFFER_SECONDS
+            ):
+                said_no_master = True
+                print(
+                    f"mesos-execute: waiting for a master at {driver.master_spec} to answer",
+                    file=sys.stderr,
+                    flush=True,
+                )
             if driver.connected and time.monotonic() - self.last_offer_at >= NO_OFFER_SECONDS:
                 await self.check_agents(driver)
                 self.last_offer_at = time.monotonic()

@@ -313,7 +313,11 @@ class Cluster:
                 p = psutil.Process(pid)
                 p.kill()
                 procs.append(p)
-        psutil.wait_procs(procs, timeout=5)
+        deadline = time.monotonic() + 5
+        while procs and time.monotonic() < deadline:
+            procs = [p for p in procs if _running(p)]
+            if procs:
+                time.sleep(0.01)
         for d in self.daemons:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 d.proc.wait(timeout=5)
@@ -334,6 +338,14 @@ class Cluster:
             if env.get(_TOKEN_VAR) == self.token or cwd == root or cwd.startswith(root + os.sep):
                 found.add(p.pid)
         return found
+
+
+def _running(p: psutil.Process) -> bool:
+    """Still a live process (a killed one that is only waiting to be reaped does not count)."""
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def _flag_args(flags: dict[str, object]) -> list[str]:

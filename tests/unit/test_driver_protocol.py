@@ -434,3 +434,22 @@ async def test_reconcile_and_kill_shapes(fake: FakeMaster) -> None:
     kill = fake.calls_of(Call.KILL)[0].kill
     assert (kill.task_id.value, kill.agent_id.value) == ("t1", "a1")
     await driver.stop(failover=True)
+
+
+async def test_standbys_naming_each_other_do_not_make_it_spin() -> None:
+    a, b = FakeMaster(), FakeMaster()
+    await a.start()
+    await b.start()
+    a.leader_hint, b.leader_hint = b.address, a.address
+    try:
+        driver = new_driver(Recorder(), a.address)
+        await driver.start()
+        await asyncio.sleep(0.5)
+        attempts = len(a.subscribes) + len(b.subscribes)
+        await driver.stop(failover=True)
+        # With backoff between hint-follows: tens of attempts; a tight loop makes thousands.
+        assert 2 <= attempts < 200, attempts
+        assert not driver.connected
+    finally:
+        await a.close()
+        await b.close()
