@@ -623,6 +623,10 @@ class SchedulerDriver:
             except asyncio.CancelledError:
                 raise
             except Exception as e:
+                if self._stop_started:
+                    # A call made as the driver stops is refused: not the framework's bug.
+                    log.debug("callback ended while stopping: %s", e)
+                    return
                 log.exception("scheduler callback raised: stopping the driver")
                 self._failure = e
                 asyncio.ensure_future(self.stop(failover=True))
