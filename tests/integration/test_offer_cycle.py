@@ -68,7 +68,9 @@ async def test_launch_runs_to_finished_acknowledged_and_resources_return(cluster
     assert done.state == mesos_pb2.TASK_FINISHED
 
     await cluster.operator.wait_for(nothing_used, what="the agent's resources back (none used)")
-    # And they are offered again, whole.
+    # And they are offered again, whole, once the framework gives back what it holds.
+    for held in rec.all("offers")[1:]:
+        await driver.decline(held, QUICK)
     again = await rec.next("offers", lambda os: any(
         offer_resources(o).contains(Resources.parse("cpus:2;mem:1024")) for o in os))
     assert again
