@@ -132,6 +132,7 @@ class Master:
         self.leader_address = f"{config.ip}:{config.port}" if leading else ""
         self.registry: Registry | None = None
         self.leading = False
+        self.leading_event = asyncio.Event()  # set while `leading`, for callers to await
         self.elected_time: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._reset_state()
@@ -195,6 +196,7 @@ class Master:
         loop = asyncio.get_running_loop()
         self._reset_state()
         self.leading = True
+        self.leading_event.set()
         self.elected_time = _now()
         self.leader_address = self.address
         self._tasks = [
@@ -245,6 +247,9 @@ class Master:
             return
         log.warning("No longer leading: %s", why)
         self.leading = False
+        self.leading_event.clear()
+        if self.leader_address == self.address:
+            self.leader_address = ""  # until ZooKeeper names the next leader
         self.elected_time = None
         self._stop_term("this master is no longer the leader: " + why)
 
@@ -1090,8 +1095,12 @@ class Master:
                 self.frameworks[fid] = fw
                 self.allocator.add_framework(fid, fw.role, active=False)
                 fw.unregistered_time = now
+                # It is coming back too, and was disconnected by the failover, not by itself:
+                # give it at least the window agents get (a failover_timeout of 0 would
+                # otherwise kill its tasks as soon as an agent is quicker than its scheduler).
                 fw.failover_timer = asyncio.get_running_loop().call_later(
-                    fw.info.failover_timeout, self._failover_timeout, fid
+                    max(fw.info.failover_timeout, self.config.agent_reregister_timeout),
+                    self._failover_timeout, fid,
                 )
                 self._publish_framework(fw, OpEvent.FRAMEWORK_ADDED)
         if reregistering:

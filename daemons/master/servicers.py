@@ -29,6 +29,10 @@ from daemons.proto import (
 log = logging.getLogger("mesos.master")
 
 REGISTER_TIMEOUT = 30.0
+# Elected in ZooKeeper but still taking office (reading the registry, a few milliseconds): how
+# long a call waits for that rather than being turned away. Agents and frameworks learn of the
+# election at the same instant as the master, and one turned away backs off for seconds.
+TAKING_OFFICE_SECONDS = 2.0
 
 
 async def _abort(context: grpc.aio.ServicerContext, error: CallError) -> None:
@@ -36,6 +40,11 @@ async def _abort(context: grpc.aio.ServicerContext, error: CallError) -> None:
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
+    if not master.leading and master.leader_address == master.address:
+        try:
+            await asyncio.wait_for(master.leading_event.wait(), TAKING_OFFICE_SECONDS)
+        except TimeoutError:
+            pass
     if not master.leading:
         leader = master.leader_address if master.leader_address != master.address else ""
         if leader:
