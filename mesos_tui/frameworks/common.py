@@ -325,7 +325,6 @@ class TaskFramework(Scheduler):
         self.suppressions = 0
         self._long_filters = False
         self._offers_lock = asyncio.Lock()
-        self._seq = 0
 
     # -------------------------------------------------------------------- the framework's API
 
@@ -412,7 +411,7 @@ class TaskFramework(Scheduler):
                 log.info("suppress not sent: %s", e)
 
     def task_id_for(self, spec: TaskSpec) -> str:
-        self._seq += 1
+        """A fresh id per attempt (task ids are never reused within a framework)."""
         return f"{self.name}-{spec.key}-{spec.attempts}"
 
     def running(self) -> list[TaskSpec]:
@@ -435,10 +434,6 @@ class TaskFramework(Scheduler):
             f"{self.name}: task {spec.key} attempt {spec.attempts} ended: {spec.message}; "
             f"retrying ({spec.attempts}/{self.max_retries + 1})"
         )
-
-    def describe_launch(self, spec: TaskSpec) -> mesos_pb2.TaskInfo | None:
-        """Hook: a TaskInfo override for a spec (None: the default)."""
-        return None
 
     # -------------------------------------------------------------------- callbacks
 
@@ -477,7 +472,7 @@ class TaskFramework(Scheduler):
                 spec.state = "staging"
                 spec.message = ""
                 self.by_task_id[spec.task_id] = spec
-                info = self.describe_launch(spec) or task_info(
+                info = task_info(
                     spec.task_id,
                     spec.name,
                     agent_id,

@@ -98,3 +98,34 @@ async def test_wordcount_equals_counter(cluster: Cluster, tmp_path: Path, parall
     assert names == sorted(
         [f"map-{i}" for i in range(parallelism)] + [f"reduce-{r}" for r in range(parallelism)]
     )
+
+
+async def test_failing_map_is_retried_bounded_then_reported_with_stderr(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    await cluster.start_master()
+    await cluster.start_agent("cpus:2;mem:1024")
+    path = tmp_path / "input.txt"
+    path.write_bytes(b"one two three\n")
+    scratch = tmp_path / "not-a-folder"
+    scratch.write_text("the map tasks cannot create their output folders under a file")
+
+    code, fw = await wordcount(
+        str(path),
+        cluster.master_address,
+        parallelism=1,
+        resources="cpus:0.5;mem:128",
+        scratch=str(scratch),
+        max_retries=1,
+        timeout=60,
+    )
+
+    assert code == 1 and fw.result is None
+    assert fw.error_message is not None
+    assert "map-0 failed after 2 attempts" in fw.error_message
+    assert "stderr tail" in fw.error_message and "wordcount map:" in fw.error_message
+    assert "Not a directory" in fw.error_message
+    attempts = [
+        t for t in (await cluster.operator.state()).get_tasks.completed_tasks if t.name == "map-0"
+    ]
+    assert len(attempts) == 2
