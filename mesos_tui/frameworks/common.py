@@ -661,6 +661,7 @@ async def run_framework(
                 loop.add_signal_handler(sig, lambda: scheduler.finish(130, "interrupted"))
     await driver.start()
     stopped = asyncio.create_task(driver.run())
+    nag = asyncio.create_task(_say_while_unsubscribed(driver, scheduler, master))
     done = asyncio.create_task(scheduler.done.wait())
     extra = asyncio.create_task(_run_body(driver, scheduler, body)) if body else None
     try:
@@ -680,6 +681,7 @@ async def run_framework(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await extra
         done.cancel()
+        nag.cancel()
         await driver.stop()  # TEARDOWN: the master kills the framework's tasks.
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await stopped
@@ -688,6 +690,20 @@ async def run_framework(
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.remove_signal_handler(sig)
     return scheduler.exit_code if scheduler.exit_code is not None else 1
+
+
+async def _say_while_unsubscribed(
+    driver: SchedulerDriver, scheduler: TaskFramework, master: str, every: float = 5.0
+) -> None:
+    """Never wait silently: say so while the master does not answer (the driver retries)."""
+    while True:
+        try:
+            await driver.wait_subscribed(every)
+            return
+        except TimeoutError:
+            scheduler.say(f"{scheduler.name}: waiting for the master at {master} to answer")
+        except DriverError:
+            return
 
 
 async def _run_body(
