@@ -251,6 +251,8 @@ class Master:
         if self.leader_address == self.address:
             self.leader_address = ""  # until ZooKeeper names the next leader
         self.elected_time = None
+        if self.registry is not None:
+            self.registry.discard()
         self._stop_term("this master is no longer the leader: " + why)
 
     def _stop_term(self, why: str) -> None:

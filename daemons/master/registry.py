@@ -19,6 +19,7 @@ from kazoo.exceptions import NoNodeError
 log = logging.getLogger("mesos.master")
 
 COALESCE_SECONDS = 0.2
+RETRY_SECONDS = 0.5
 
 
 class Registry:
@@ -57,7 +58,21 @@ class Registry:
             try:
                 await asyncio.get_running_loop().run_in_executor(None, self._write_sync, data)
             except Exception as e:
-                log.warning("Could not write the registry: %s", e)
+                # Not dropped: an agent missing from the registry is never expected back.
+                log.warning(
+                    "Could not write the registry (%s); retrying in %gs",
+                    str(e) or type(e).__name__, RETRY_SECONDS,
+                )
+                if self._pending is None:
+                    self._pending = content
+                await asyncio.sleep(RETRY_SECONDS)
+
+    def discard(self) -> None:
+        """Leadership ended: drop unwritten content, so no stale write follows a new leader's."""
+        self._pending = None
+        if self._writer is not None:
+            self._writer.cancel()
+            self._writer = None
 
     def _write_sync(self, data: bytes) -> None:
         if self.client.exists(self.znode):
