@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -190,18 +191,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     if ns.agents < 1:
         parser.error("--agents must be at least 1")
+    # Stop everything on SIGTERM and on Ctrl+C, even when started from a shell that ignores
+    # SIGINT for background jobs: the daemons run in sessions of their own and would outlive us.
+    def _terminate(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, _terminate)
     cluster = LocalCluster(agents=ns.agents, agent_resources=ns.resources, master_port=ns.port)
     print(f"Starting a local cluster: 1 master, {ns.agents} agents ...", flush=True)
-    try:
-        cluster.start()
-    except ClusterError as e:
-        print(f"mesos-tui up: {e}", file=sys.stderr)
-        cluster.stop()
-        return 1
     demo = None
     try:
+        try:
+            cluster.start()
+        except ClusterError as e:
+            print(f"mesos-tui up: {e}", file=sys.stderr)
+            return 1
         if ns.demo:
-            from mesos_tui.frameworks.demo import start_demo  # type: ignore[import-not-found]
+            from mesos_tui.frameworks.demo import start_demo
 
             demo = start_demo(cluster.master)
         if ns.no_tui or not _has_tui():
@@ -209,9 +217,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
         else:
-            from mesos_tui.tui.app import run_tui  # type: ignore[attr-defined]
+            from mesos_tui.tui.app import run_tui
 
+            # The TUI owns the screen: its own log goes to a file beside the daemons' logs.
+            logging.basicConfig(
+                filename=os.path.join(cluster.work_dir, "logs", "tui.log"), level=logging.INFO,
+                format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            )
             run_tui(cluster.master)
+    except KeyboardInterrupt:
+        pass
     finally:
         if demo is not None:
             demo.stop()
@@ -221,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _has_tui() -> bool:
     try:
-        from mesos_tui.tui.app import run_tui  # type: ignore[attr-defined]  # noqa: F401
+        from mesos_tui.tui.app import run_tui  # noqa: F401
     except ImportError:
         return False
     return sys.stdout.isatty()
