@@ -315,7 +315,8 @@ class Agent:
             for begin, end in record.resources.ranges.get("ports", ())
             for port in range(begin, end + 1)
         ]
-        assert self.agent_id is not None
+        if not self.agent_id:
+            raise LaunchError("the agent is not registered yet, so it has no id for the sandbox")
         return LaunchSpec(
             agent_id=self.agent_id,
             framework_id=record.framework_id,

@@ -237,7 +237,10 @@ async def serve_files(files: SandboxFiles, ip: str, port: int) -> tuple[grpc.aio
 
     server = grpc.aio.server(options=SERVER_OPTIONS)
     agent_pb2_grpc.add_FilesServicer_to_server(FilesServicer(files), server)
-    bound = server.add_insecure_port(f"{ip}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{ip}:{port}")
+    except RuntimeError:
+        bound = 0
     if bound == 0:
         raise OSError(f"cannot listen on {ip}:{port} (in use, or not an address of this host)")
     await server.start()

@@ -13,7 +13,6 @@ The protocol, from the agent's side (see daemons/proto/agent.proto):
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -66,6 +65,13 @@ class MasterLink:
         self._outbox: asyncio.Queue[agent_pb2.AgentMessage] | None = None
         self.master: str | None = None  # The master we are registered with, when connected.
         self.registrations = 0
+        self._last_warning: str | None = None
+
+    def _warn(self, line: str) -> None:
+        """Log a problem once; the same problem again, attempt after attempt, at debug level."""
+        level = logging.DEBUG if line == self._last_warning else logging.WARNING
+        self._last_warning = line
+        log.log(level, "%s", line)
 
     @property
     def connected(self) -> bool:
@@ -83,33 +89,39 @@ class MasterLink:
         previous: str | None = None
         hint: str | None = None
         failures = 0
+        me = asyncio.current_task()
         while True:
             try:
                 address = hint or await self.detector.detect(previous)
             except DetectorError as e:
-                log.error("cannot find the master: %s", e)
+                self._warn(f"cannot find the master: {e}")
                 address = None
             hint = None
+            registered_before = self.registrations
             if address is not None:
                 previous = address
                 try:
-                    registered_once = await self._session(address)
+                    await self._session(address)
                 except LinkBroken as e:
-                    log.warning("%s", e)
-                    registered_once = False
+                    self._warn(str(e))
                 except grpc.aio.AioRpcError as e:
                     hint = leader_hint(e)
                     if hint == address:
                         hint = None
-                    log.warning("master at %s: %s", address, _describe(e, hint))
+                    self._warn(f"master at {address}: {_describe(e, hint)}")
                     log.debug("link error", exc_info=True)
-                    registered_once = False
                 finally:
                     if self._outbox is not None:
                         self._outbox = None
                         self.master = None
                         self.handler.on_disconnected()
-                failures = 0 if registered_once else failures + 1
+            if me is not None and me.cancelling():
+                # gRPC (or asyncio.wait_for on 3.11) can turn a cancellation into an error or
+                # a result; we were asked to stop, so stop.
+                raise asyncio.CancelledError
+            if self.registrations > registered_before:
+                failures = 1  # It worked a moment ago: try again soon.
+                self._last_warning = None
             else:
                 failures += 1
             ceiling = min(self.backoff_factor * 2 ** max(0, failures - 1), self.backoff_cap)
@@ -117,8 +129,8 @@ class MasterLink:
             log.debug("reconnecting in %.2fs", delay)
             await asyncio.sleep(delay)
 
-    async def _session(self, address: str) -> bool:
-        """One connection: register, then serve until it breaks. True once registered."""
+    async def _session(self, address: str) -> None:
+        """One connection: register, then serve until it breaks (raises what broke it)."""
         async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
             stub = agent_pb2_grpc.AgentLinkStub(channel)
             call = stub.Connect()
@@ -126,13 +138,18 @@ class MasterLink:
             try:
                 registration = self.handler.registration()
                 await call.write(agent_pb2.AgentMessage(register=registration))
+                read = asyncio.ensure_future(call.read())
                 try:
-                    first = await asyncio.wait_for(call.read(), REGISTRATION_TIMEOUT_SECONDS)
-                except TimeoutError:
+                    done, _ = await asyncio.wait({read}, timeout=REGISTRATION_TIMEOUT_SECONDS)
+                finally:
+                    if not read.done():
+                        read.cancel()
+                if not done:
                     raise LinkBroken(
                         f"master at {address} did not answer the registration in "
                         f"{REGISTRATION_TIMEOUT_SECONDS:g}s; retrying"
-                    ) from None
+                    )
+                first = read.result()
                 if first is grpc.aio.EOF:
                     await _raise_status(call, address, "closed the link before registering us")
                 if first.WhichOneof("message") != "registered":
@@ -150,13 +167,12 @@ class MasterLink:
                 if first.registered.ping_interval_seconds > 0:
                     silence = max(first.registered.ping_interval_seconds * MISSED_PINGS, 1.0)
                 await self._read(call, address, silence, writer)
-                return True
             finally:
+                call.cancel()
                 if writer is not None:
                     writer.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await writer
-                call.cancel()
+                    # Not `await writer`: that would swallow a cancellation of this task.
+                    await asyncio.wait({writer})
 
     async def _read(
         self,

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from daemons.agent.agent import Agent, AgentConfig
 from daemons.agent.host import agent_resources
 from daemons.common import flags as f
 from daemons.common.detector import DetectorError, detector_for, parse_hostport
+
+if TYPE_CHECKING:
+    from daemons.agent.agent import AgentConfig
 
 log = logging.getLogger("mesos-agent")
 
@@ -79,6 +83,8 @@ def _configure_logging(level: str) -> None:
 
 
 async def _serve(config: AgentConfig, master: str) -> int:
+    from daemons.agent.agent import Agent
+
     try:
         detector = detector_for(master)
     except DetectorError as e:
@@ -110,6 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DetectorError as e:
             fs.parser.error(f"flag --master: {e}")
     _configure_logging(ns.log_level)
+    if ns.log_level != "debug":
+        # gRPC's C core writes its own lines to stderr; ours already say what went wrong.
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    # Imported only now: gRPC reads GRPC_VERBOSITY when it is first loaded.
+    from daemons.agent.agent import AgentConfig
+
     work_dir = Path(ns.work_dir).expanduser()
     try:
         work_dir.mkdir(parents=True, exist_ok=True)

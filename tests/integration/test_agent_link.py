@@ -37,7 +37,8 @@ class Connection:
 
 
 class ScriptedMaster(agent_pb2_grpc.AgentLinkServicer):
-    def __init__(self) -> None:
+    def __init__(self, ping_interval: float = 0.0) -> None:
+        self.ping_interval = ping_interval
         self.refusals: list[tuple[grpc.StatusCode, str]] = []
         self.connections: list[Connection] = []
         self.connected = asyncio.Condition()
@@ -77,7 +78,8 @@ class ScriptedMaster(agent_pb2_grpc.AgentLinkServicer):
         await context.write(
             agent_pb2.MasterMessage(
                 registered=agent_pb2.AgentRegistered(
-                    agent_id=mesos_pb2.AgentID(value=agent_id), ping_interval_seconds=0
+                    agent_id=mesos_pb2.AgentID(value=agent_id),
+                    ping_interval_seconds=self.ping_interval,
                 )
             )
         )
@@ -149,6 +151,7 @@ class ScriptedMaster(agent_pb2_grpc.AgentLinkServicer):
         resources: str = "cpus:0.1;mem:32",
         killing: bool = False,
         grace: float | None = None,
+        max_completion_time: float | None = None,
     ) -> None:
         run = agent_pb2.RunTask()
         run.framework_info.id.value = FW
@@ -167,6 +170,8 @@ class ScriptedMaster(agent_pb2_grpc.AgentLinkServicer):
         task.command.arguments.extend(arguments)
         if grace is not None:
             task.kill_policy.grace_period.nanoseconds = int(grace * 1e9)
+        if max_completion_time is not None:
+            task.max_completion_time.nanoseconds = int(max_completion_time * 1e9)
         self.send(agent_pb2.MasterMessage(run_task=run))
 
     def kill(self, task_id: str, framework_id: str = FW) -> None:
@@ -330,6 +335,32 @@ async def test_kill_with_killing_state_and_task_kill_policy(
     assert states(updates) == ["TASK_KILLING", "TASK_KILLED"]
     assert updates[1].status.message == "Command terminated with signal SIGKILL"
     assert 0.4 < time.monotonic() - started < 5  # The task's grace (0.5 s), not the flag's.
+
+
+async def test_max_completion_time_fails_the_task(master: ScriptedMaster, agent: Agent) -> None:
+    await master.connection()
+    master.run("slow", "sleep 100", max_completion_time=0.3)
+    updates = await master.acked_states(3)
+    assert states(updates) == ["TASK_STARTING", "TASK_RUNNING", "TASK_FAILED"]
+    status = updates[-1].status
+    assert status.reason == mesos_pb2.TaskStatus.REASON_MAX_COMPLETION_TIME_REACHED
+    assert "maximum completion time" in status.message
+
+
+async def test_a_silent_master_is_left_and_found_again(tmp_path: Path) -> None:
+    master = ScriptedMaster(ping_interval=0.2)  # It promises pings, then never sends one.
+    await master.start()
+    agent = make_agent(tmp_path / "work", master)
+    await agent.start()
+    try:
+        await master.connection(1)
+        started = time.monotonic()
+        second = await master.connection(2)
+        assert 0.9 < time.monotonic() - started < TIMEOUT
+        assert second.registration.agent_info.id.value == AGENT_ID
+    finally:
+        await agent.stop()
+        await master.stop()
 
 
 async def test_kill_of_an_unknown_task_is_lost(master: ScriptedMaster, agent: Agent) -> None:

@@ -228,7 +228,7 @@ async def test_usage_measures_the_process_tree(tmp_path: Path) -> None:
         assert stats.threads >= 3
         assert stats.mem_rss_bytes > 0
         assert stats.cpus_user_time_secs + stats.cpus_system_time_secs > 0.1
-        assert 0.3 < stats.cpus_usage < 1.5
+        assert 0.1 < stats.cpus_usage < 1.5  # One busy loop: up to a core, less when contended.
     finally:
         containerizer.kill(container, 0)
         await asyncio.wait_for(containerizer.wait(container), 10)
