@@ -1301,6 +1301,15 @@ class Master:
                 # ones): free the resources now, as Mesos does.
                 task.state = latest
                 self._release(task)
+                if self.events.active:
+                    early = mesos_pb2.TaskStatus()
+                    early.CopyFrom(status)
+                    early.state = latest
+                    ev = OpEvent(type=OpEvent.TASK_UPDATED)
+                    ev.task_updated.framework_id.value = task.framework_id
+                    ev.task_updated.status.CopyFrom(early)
+                    ev.task_updated.state = latest
+                    self.events.publish(ev)
         if fw is None:
             # Unknown framework (removed): acknowledge so the agent stops retrying.
             ack = agent_pb2.StatusUpdateAcknowledgement(uuid=status.uuid)
