@@ -274,6 +274,7 @@ class SchedulerDriver:
         self._address: str | None = None
         self._stream_id: str | None = None
         self._stub: scheduler_pb2_grpc.SchedulerStub | None = None
+        self._stream: Any = None  # the current Subscribe call, cancelled first on stop()
         self._connected = asyncio.Event()
         self._done = asyncio.Event()
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -357,11 +358,19 @@ class SchedulerDriver:
         self._stopping = True
         self._connected.clear()
         current = asyncio.current_task()
+        # Cancel the gRPC call first: grpcio can swallow a task cancellation that lands while
+        # a message is being received, and the read would then never end.
+        if self._stream is not None:
+            self._stream.cancel()
         for task in (self._loop_task, self._dispatch_task):
             if task is not None and task is not current:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                done, _ = await asyncio.wait({task}, timeout=5.0)
+                if not done:
+                    log.warning("driver task %s did not stop within 5s", task.get_name())
+                else:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        task.result()
         self._stub = None
         await self._close_retired()
         self._detector.close()
@@ -561,6 +570,7 @@ class SchedulerDriver:
         try:
             stub = scheduler_pb2_grpc.SchedulerStub(channel)
             stream = stub.Subscribe(self._subscribe_call())
+            self._stream = stream
             metadata = await asyncio.wait_for(stream.initial_metadata(), self.subscribe_timeout)
             first = await asyncio.wait_for(stream.read(), self.subscribe_timeout)
             if first is grpc.aio.EOF:
@@ -599,6 +609,8 @@ class SchedulerDriver:
             self._stub = None
             if stream is not None:
                 stream.cancel()
+            if self._stream is stream:
+                self._stream = None
             self._retired.append(channel)
 
     async def _fatal(self, message: str) -> None:
