@@ -275,6 +275,8 @@ class EmulatedAgent:
 async def main_async(ns: argparse.Namespace) -> None:
     census = Census(ns.agents)
     detector = detector_for(ns.master)
+    if ns.recheck is not None and hasattr(detector, "RECHECK"):
+        detector.RECHECK = ns.recheck  # type: ignore[attr-defined]
     resources = Resources.parse(
         ns.resources or f"cpus:{ns.tasks_per_agent};mem:{128 * ns.tasks_per_agent}"
     )
@@ -311,6 +313,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--backoff", type=float, default=1.0, help="registration back-off factor, seconds"
+    )
+    parser.add_argument(
+        "--recheck",
+        type=float,
+        default=None,
+        help="ZooKeeperDetector.RECHECK: how long detect(previous) waits before answering "
+        "the same leader again (default: the detector's own, 2 s)",
     )
     parser.add_argument(
         "--local-subchannels",

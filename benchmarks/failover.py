@@ -139,6 +139,7 @@ async def scenario(
     driver_backoff_cap: float,
     agent_backoff: float,
     local_subchannels: bool = False,
+    recheck: float | None = None,
 ) -> dict[str, Any]:
     zk = ZooKeeperServer(root / "zk")
     zk.start()
@@ -181,7 +182,8 @@ async def scenario(
                     "--backoff",
                     str(agent_backoff),
                 ]
-                + (["--local-subchannels"] if local_subchannels else []),
+                + (["--local-subchannels"] if local_subchannels else [])
+                + (["--recheck", str(recheck)] if recheck is not None else []),
             )
             emulated = EventLog(proc.log_path)
             await emulated.wait(
@@ -366,6 +368,7 @@ async def main_async(ns: argparse.Namespace) -> list[dict[str, Any]]:
                 driver_backoff_cap=ns.driver_backoff_cap,
                 agent_backoff=ns.agent_backoff,
                 local_subchannels=ns.local_subchannels,
+                recheck=ns.recheck,
             )
             out.append(result)
             if not ns.json:
@@ -397,6 +400,12 @@ def main(argv: list[str] | None = None) -> None:
         "--local-subchannels",
         action="store_true",
         help="emulated agents: one gRPC subchannel pool per channel",
+    )
+    p.add_argument(
+        "--recheck",
+        type=float,
+        default=None,
+        help="emulated agents: ZooKeeperDetector.RECHECK in seconds (default: its own, 2)",
     )
     p.add_argument("--work-dir", default="", help="keep every process's log here")
     p.add_argument("--json", action="store_true")

@@ -291,7 +291,17 @@ class HACluster(Cluster):
         """Poll the current leader's GET_STATE until `predicate` holds."""
 
         async def check() -> T | None:
-            return predicate(await self.operator.state())
+            try:
+                return predicate(await self.operator.state())
+            except grpc.aio.AioRpcError as e:
+                # Leadership moved on its own (a session lost under load, which ZooKeeper's
+                # README says to tolerate): follow it.
+                if e.code() == grpc.StatusCode.UNAVAILABLE:
+                    elected = await self.elected_masters()
+                    if len(elected) == 1:
+                        self.master = elected[0].daemon
+                        self._operator = elected[0].operator
+                raise
 
         return await self._poll(check, timeout, what)
 

@@ -133,7 +133,7 @@ async def test_leader_killed_twice_keeps_every_task(ha: HACluster) -> None:
         # Both drivers re-subscribed to the new leader, with their framework ids.
         for d in (d1, d2):
             await poll_until(
-                _async(lambda d=d, at=leader.address: d.connected and d.master == at),
+                _async(lambda d=d: d.connected and d.master == ha.master_address),
                 FAILOVER_TIMEOUT,
                 f"{d.framework_info.name} subscribed to the new leader",
             )
