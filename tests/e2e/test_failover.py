@@ -12,13 +12,15 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 import pytest
 
 from daemons.proto import master_pb2, mesos_pb2
+from mesos_tui.client.scheduler import SchedulerDriver
 from tests.cluster import REPO, ClusterError, poll_until, state_name
 from tests.e2e.harness import (
     FAILOVER_TIMEOUT,
@@ -30,6 +32,7 @@ from tests.e2e.harness import (
 from tests.zk import ZooKeeperServer
 
 Cap = mesos_pb2.FrameworkInfo.Capability
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -90,9 +93,9 @@ async def _check_cluster(
 
 async def _launch_and_wait(
     ha: HACluster,
-    driver,
+    driver: SchedulerDriver,
     launcher: TaskLauncher,
-    task_ids: list[str],  # noqa: ANN001
+    task_ids: list[str],
 ) -> None:
     await launcher.submit(driver, task_ids)
     try:
@@ -147,8 +150,10 @@ async def test_leader_killed_twice_keeps_every_task(ha: HACluster) -> None:
             ha.restart_master(dead)
 
 
-def _async(fn):  # noqa: ANN001, ANN202
-    async def check():  # noqa: ANN202
+def _async(fn: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    """A synchronous condition as the async check `poll_until` takes."""
+
+    async def check() -> T:
         return fn()
 
     return check
