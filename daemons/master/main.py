@@ -20,6 +20,9 @@ from daemons.master.servicers import add_servicers
 
 log = logging.getLogger("mesos.master")
 
+# How long a standby asked for something waits for ZooKeeper to say who leads now.
+REFRESH_SECONDS = 0.5
+
 
 def _weights(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
@@ -154,6 +157,21 @@ def _contend(master: Master, zk: str, session_timeout: float):
         zk, master.master_info, session_timeout, on_elected, master.stop_leading, on_leader
     )
     master.registry = Registry(contender.client, contender.path)
+    refreshing: asyncio.Future[None] | None = None
+
+    async def refresh_leader() -> None:
+        # One ZooKeeper read at a time, shared by every caller asking meanwhile. The leader
+        # change it finds is queued on this loop before the read completes, so it has been
+        # applied (and an election started) by the time this returns.
+        nonlocal refreshing
+        if refreshing is None or refreshing.done():
+            refreshing = loop.run_in_executor(None, contender.watch.refresh)
+        try:
+            await asyncio.wait_for(asyncio.shield(refreshing), REFRESH_SECONDS)
+        except TimeoutError:
+            pass
+
+    master.refresh_leader = refresh_leader
     contender.start()
     return contender
 

@@ -20,7 +20,7 @@ import math
 import socket
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from daemons.common.ids import IdMaker, new_uuid
@@ -133,6 +133,8 @@ class Master:
         self.registry: Registry | None = None
         self.leading = False
         self.leading_event = asyncio.Event()  # set while `leading`, for callers to await
+        # With ZooKeeper: re-read who leads now (main._contend sets it).
+        self.refresh_leader: Callable[[], Awaitable[None]] | None = None
         self.elected_time: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._reset_state()

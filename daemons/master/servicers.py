@@ -40,6 +40,11 @@ async def _abort(context: grpc.aio.ServicerContext, error: CallError) -> None:
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
+    if not master.leading and master.refresh_leader is not None:
+        # A caller at a standby has often just seen, in ZooKeeper, the election of this
+        # master, which this master's own watch may not have delivered yet: ask ZooKeeper
+        # again rather than turn it away naming the leader that just died.
+        await master.refresh_leader()
     if not master.leading and master.leader_address == master.address:
         try:
             await asyncio.wait_for(master.leading_event.wait(), TAKING_OFFICE_SECONDS)
