@@ -507,6 +507,8 @@ class SchedulerDriver:
         attempt = 0
         hint: str | None = None
         followed_hint = False  # The last attempt went where a standby pointed.
+        lost: str | None = None  # The master the last attempt failed at, and how long to wait.
+        delay = 0.0
         try:
             while not self._stop_started:
                 if hint is not None:
@@ -514,7 +516,7 @@ class SchedulerDriver:
                     followed_hint = True
                 else:
                     followed_hint = False
-                    address = await self._detector.detect()
+                    address = await self._next_master(lost, delay)
                 subscribed_before = self._subscriptions
                 try:
                     await self._session(address)
@@ -543,7 +545,11 @@ class SchedulerDriver:
                     log.info("%s names %s as the leader", address, hint)
                     if not followed_hint:
                         continue  # Go there at once; a second hint in a row waits (no ping-pong).
-                await asyncio.sleep(backoff_delay(attempt, self.backoff_base, self.backoff_cap))
+                lost = address
+                delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+                if hint is not None:
+                    await asyncio.sleep(delay)
+                    lost = None
                 attempt += 1
         except asyncio.CancelledError:
             raise
@@ -551,6 +557,16 @@ class SchedulerDriver:
             log.exception("scheduler driver connection loop crashed")
             self._failure = e
             asyncio.ensure_future(self.stop(failover=True))
+
+    async def _next_master(self, lost: str | None, delay: float) -> str:
+        """The master to try next: at once if the detector names a new leader within `delay`
+        of losing `lost` (a failover), else whoever it names after the back-off."""
+        if lost is None:
+            return await self._detector.detect()
+        try:
+            return await asyncio.wait_for(self._detector.detect(lost), delay)
+        except TimeoutError:
+            return await self._detector.detect()
 
     async def _close_retired(self) -> None:
         while self._retired:
