@@ -153,6 +153,7 @@ class Master:
         self.agents: dict[str, Agent] = {}
         self.frameworks: dict[str, Framework] = {}
         self.completed_frameworks: list[Framework] = []
+        self.removed_frameworks: set[str] = set()
         self.offers: dict[str, Offer] = {}
         self.unreachable_agents: dict[str, float] = {}
         self.expected_agents: dict[str, dict[str, object]] = {}
@@ -498,6 +499,11 @@ class Master:
         role = framework_role(info)
         now = _now()
         stream_id = new_uuid()
+        if requested_id in self.removed_frameworks:
+            raise CallError(
+                "FAILED_PRECONDITION",
+                f"framework {requested_id} has been removed: subscribe without an id to start anew",
+            )
         fw = self.frameworks.get(requested_id) if requested_id else None
         if fw is not None:
             # Re-subscription or scheduler failover: the new stream replaces the old one.
@@ -603,6 +609,7 @@ class Master:
             self._forget_task(task)
         self.allocator.remove_framework(fw.framework_id)
         del self.frameworks[fw.framework_id]
+        self.removed_frameworks.add(fw.framework_id)
         if fw.stream is not None:
             fw.stream.close()
             fw.stream = None

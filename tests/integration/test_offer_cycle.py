@@ -265,3 +265,21 @@ async def test_failed_over_scheduler_takes_over_tasks(cluster: Cluster) -> None:
     assert status.reason == Reason.REASON_RECONCILIATION
     await new.kill("keep", agent.agent_id)
     await new_rec.next("update", is_state("keep", mesos_pb2.TASK_KILLED))
+
+
+async def test_a_torn_down_framework_cannot_subscribe_again_with_its_id(cluster: Cluster) -> None:
+    await cluster.start_master()
+    await cluster.start_agent()
+    driver, _rec = await cluster.framework("gone", failover_timeout=60)
+    info = mesos_pb2.FrameworkInfo()
+    info.CopyFrom(driver.framework_info)
+    await driver.stop()  # TEARDOWN: the framework is removed
+
+    again = RecordingScheduler()
+    revived = SchedulerDriver(again, info, cluster.master_address, backoff_base=0.05)
+    cluster.drivers.append(revived)
+    await revived.start()
+    message = await again.next("error")
+    assert "has been removed" in message
+    await asyncio.wait_for(revived.run(), 15)
+    assert not revived.connected
