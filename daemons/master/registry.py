@@ -67,6 +67,14 @@ class Registry:
                     self._pending = content
                 await asyncio.sleep(RETRY_SECONDS)
 
+    async def flushed(self, timeout: float) -> bool:
+        """Wait until everything saved so far is written (at most `timeout` seconds)."""
+        writer = self._writer
+        if writer is None or writer.done():
+            return True
+        done, _ = await asyncio.wait({writer}, timeout=timeout)
+        return bool(done)
+
     def discard(self) -> None:
         """Leadership ended: drop unwritten content, so no stale write follows a new leader's."""
         self._pending = None

@@ -236,6 +236,11 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         except CallError as e:
             await _abort(context, e)
             return
+        if m.registry is not None:
+            # Like Mesos's registrar: an agent hears it is admitted only once the registry a
+            # future leader reads says so.
+            if not await m.registry.flushed(REGISTER_TIMEOUT):
+                log.warning("Agent %s admitted before the registry was written", agent.agent_id)
 
         async def read() -> None:
             try:
