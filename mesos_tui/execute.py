@@ -189,6 +189,7 @@ class Execute(Scheduler):
         self.exit_code: int | None = None
         self.done = asyncio.Event()
         self.launched = False
+        self.state: int | None = None  # the latest state printed
         self.largest_offer: Resources | None = None
         self.rounds_without_fit = 0
         self.last_offer_at = time.monotonic()
@@ -205,7 +206,12 @@ class Execute(Scheduler):
         self.done.set()
 
     async def subscribed(self, driver, framework_id, master_info) -> None:  # type: ignore[override]
-        self.say(f"Subscribed with ID '{framework_id.value}'")
+        if self.launched and not self.done.is_set():
+            # Back after a disconnect or a master failover: an update may have been lost while
+            # we were away, so ask for the task's state rather than wait for one.
+            await driver.reconcile([self.name])
+        else:
+            self.say(f"Subscribed with ID '{framework_id.value}'")
         self.last_offer_at = time.monotonic()
 
     async def offers(self, driver: SchedulerDriver, offers: list[mesos_pb2.Offer]) -> None:  # type: ignore[override]
@@ -245,6 +251,9 @@ class Execute(Scheduler):
     async def update(self, driver: SchedulerDriver, status: mesos_pb2.TaskStatus) -> None:  # type: ignore[override]
         if status.task_id.value != self.name:
             return
+        if status.reason == mesos_pb2.TaskStatus.REASON_RECONCILIATION and status.state == self.state:
+            return  # the answer to our own RECONCILE, and nothing changed
+        self.state = status.state
         self.say(format_update(status, self.name))
         if (
             status.state == mesos_pb2.TASK_RUNNING
