@@ -42,6 +42,8 @@ STATE_ORDER = (
 )
 
 _SCALAR = mesos_pb2.Value.SCALAR
+# A task label holding its command line (the operator API's `Task` carries no CommandInfo).
+COMMAND_LABEL = "command"
 
 
 def state_name(state: int) -> str:
@@ -357,6 +359,7 @@ class ClusterMirror:
         self.heartbeat_interval = 0.0
         self.last_event_at = 0.0
         self._completed: deque[TaskKey] = deque()
+        self._commands: dict[TaskKey, str] = {}  # told by whoever launched the task
         self._totals: Totals | None = None
         self._changes = Changes()
         self._handlers: dict[int, Callable[[Event], None]] = {
@@ -451,6 +454,18 @@ class ClusterMirror:
     def agent_hostname(self, agent_id: str) -> str:
         agent = self.agents.get(agent_id)
         return agent.hostname if agent and agent.hostname else short_id(agent_id)
+
+    def note_command(self, framework_id: str, task_id: str, command: str) -> None:
+        """The command line of a task (the operator API's `Task` has none): the shell tells
+        what it launched, so `command:` filters find it. Kept across snapshots."""
+        key = task_key(framework_id, task_id)
+        self._commands[key] = command
+        if len(self._commands) > 2 * self.max_completed_tasks:
+            self._commands.pop(next(iter(self._commands)))
+        task = self.tasks.get(key)
+        if task is not None and task.command != command:
+            task.command = command
+            self._changes.tasks.add(key)
 
     def find_tasks(self, task_id: str) -> list[TaskView]:
         """Tasks whose id (or key) is `task_id`."""
@@ -729,6 +744,7 @@ class ClusterMirror:
             self.tasks[key] = task
         else:
             old_state = task.state
+        task.command = _label(t, COMMAND_LABEL) or self._commands.get(key, task.command)
         task.state = t.state
         task.updated = now
         if len(t.statuses):
@@ -779,6 +795,7 @@ class ClusterMirror:
             task = TaskView(
                 key, status.task_id.value, framework_id=fid, agent_id=status.agent_id.value,
                 executor_id=status.executor_id.value, started=now,
+                command=self._commands.get(key, ""),
             )
             self.tasks[key] = task
             old_state: int | None = None
@@ -978,6 +995,13 @@ class ClusterMirror:
 
     def _on_heartbeat(self, event: Event) -> None:
         self._log(self.clock(), "HEARTBEAT", "")
+
+
+def _label(task: mesos_pb2.Task, key: str) -> str:
+    for label in task.labels.labels:
+        if label.key == key:
+            return label.value
+    return ""
 
 
 def _kind(event_type: int) -> str:

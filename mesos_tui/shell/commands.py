@@ -160,6 +160,9 @@ async def launch(ctx: CommandContext, args: Args) -> CommandResult | None:
         taken.add(tid)
         requests.append(LaunchRequest(tid, n, args.command, resources, agent_id))
     ids = q.submit(requests)
+    if q.framework_id:
+        for tid in ids:
+            s.mirror.note_command(q.framework_id, tid, args.command)  # for `command:` filters
 
     if not s.wait:
         where = f" on {s.mirror.agent_hostname(agent_id)}" if agent_id else ""
@@ -233,12 +236,13 @@ async def kill(ctx: CommandContext, args: Args) -> CommandResult | None:
                 items=ids,
             ),
         )
-    if s.operator is None:
+    killer = s.killer
+    if killer is None:
         raise CommandError("kill: not connected to a master")
     problems = []
     sent: list[TaskView] = []
     for t in victims:
-        result = await s.operator.kill_task(t.id, t.framework_id)
+        result = await killer.kill_task(t.id, t.framework_id)
         if result.ok:
             sent.append(t)
         else:

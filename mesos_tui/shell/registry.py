@@ -127,7 +127,13 @@ class CommandResult:
 
 
 class Args(dict[str, Any]):
-    """Parsed arguments: flag dests and positional names -> values (attribute access too)."""
+    """Parsed arguments: flag dests and positional names -> values (attribute access too;
+    an argument wins over a dict method of the same name, so `args.clear` is the flag)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if not name.startswith("_") and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return super().__getattribute__(name)
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -22,7 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from mesos_tui.client.mirror import (
     TERMINAL_STATES,
@@ -32,7 +32,7 @@ from mesos_tui.client.mirror import (
     TaskView,
     short_id,
 )
-from mesos_tui.client.operator import CONNECTED, ConnectionStatus, OperatorClient
+from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, OperatorClient
 from mesos_tui.frameworks.queue import (
     DEFAULT_FAILOVER_TIMEOUT,
     FRAMEWORK_NAME,
@@ -48,6 +48,13 @@ CONNECT_TIMEOUT = 10.0
 
 EventListener = Callable[[Any], None]
 LineListener = Callable[[str], None]
+
+
+class TaskKiller(Protocol):
+    """Who sends KILL_TASK: the session's `OperatorClient`, or the TUI's control (which
+    tests fake)."""
+
+    async def kill_task(self, task_id: str, framework_id: str | None = None) -> CallResult: ...
 
 
 def default_master() -> str:
@@ -70,6 +77,7 @@ class ShellSession:
         *,
         mirror: ClusterMirror | None = None,
         operator: OperatorClient | None = None,
+        control: TaskKiller | None = None,
         interactive: bool = False,
         wait: bool = False,
         failover_timeout: float = DEFAULT_FAILOVER_TIMEOUT,
@@ -85,6 +93,7 @@ class ShellSession:
         self.owns_stream = mirror is None
         self.mirror = mirror if mirror is not None else ClusterMirror()
         self.operator = operator
+        self.control = control  # kills go here when set (the TUI's), else to `operator`
         self.queue: CommandQueue | None = None
         self.status_listeners: list[LineListener] = []  # our tasks' state changes, as lines
         self.event_listeners: list[EventListener] = []  # every operator event
@@ -124,6 +133,11 @@ class ShellSession:
                 f"{self._status.detail if self._status else 'no answer'} "
                 "(is it running? give its address with --master host:port or zk://...)"
             ) from None
+
+    @property
+    def killer(self) -> TaskKiller | None:
+        """What kills tasks: the control given, else the operator client."""
+        return self.control if self.control is not None else self.operator
 
     @property
     def connected(self) -> bool:

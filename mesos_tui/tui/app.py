@@ -9,10 +9,18 @@ notifications.
 
 Views: 1 agents, 2 frameworks, 3 tasks, 4 offers, 5 events (or `:agents` ... in the command
 bar). Every binding has an id; `keys.toml` remaps them (see `mesos_tui.tui.keymap`).
+
+The `:` bar is the shell: every shell command runs through the shell's registry in a
+`ShellSession` that shares this app's mirror and operator client (`mesos_tui.tui.commands`).
+Tasks launched from the bar run under the shell's command-queue framework; when the app
+exits, the session closes and that framework fails over, so its tasks keep running and the
+next shell (or TUI) picks them up. The tasks view's `/` filter is the session's default
+filter, in the shell's one filter language.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,11 +35,14 @@ from textual.widgets import ContentSwitcher, Footer, Input, Label
 from mesos_tui.client.files import AgentLogSource, LogSource
 from mesos_tui.client.mirror import AgentView, ClusterMirror, TaskView
 from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, OperatorClient
-from mesos_tui.tui.commands import CommandResult, ShellCommands
+from mesos_tui.shell.errors import CommandError
+from mesos_tui.shell.session import ShellSession
+from mesos_tui.tui.commands import CommandResult, CommandSuggester, ShellCommands
 from mesos_tui.tui.keymap import KeymapError, keymap_path, load_keymap
 from mesos_tui.tui.screens.confirm import ConfirmScreen
 from mesos_tui.tui.screens.help import HelpScreen
 from mesos_tui.tui.screens.logs import LogScreen
+from mesos_tui.tui.screens.output import OutputScreen
 from mesos_tui.tui.screens.task_detail import TaskDetailScreen
 from mesos_tui.tui.widgets.agents_view import AgentsView
 from mesos_tui.tui.widgets.cluster_header import ClusterHeader
@@ -58,6 +69,7 @@ VIEW_TITLES = {
     "offers": "Offers: the offer cycle and DRF",
     "events": "Events: the operator stream",
 }
+APP_WORDS = ("events", "pause", "resume", "step", "logs")  # the bar's words beyond the shell's
 
 REFRESH_SECONDS = 0.1  # redraws are throttled to 10 Hz
 
@@ -114,9 +126,13 @@ class MesosApp(App[None]):
         self.mirror = mirror or ClusterMirror(clock=clock)
         self.client: OperatorClient | None = None
         if master and connect:
-            self.client = OperatorClient(master, self.mirror.apply, self._on_status)
+            self.client = OperatorClient(master, self._on_event, self._on_status)
             control = control or self.client
         self.control = control
+        self.shell_session = ShellSession(
+            master or "", mirror=self.mirror, operator=self.client, control=control,
+            interactive=True,
+        )
         self.connection: ConnectionStatus | None = (
             self.client.status if self.client is not None else None
         )
@@ -126,7 +142,7 @@ class MesosApp(App[None]):
         self.initial_view = initial_view
         self.current_view = initial_view
         self.cluster_name = ""
-        self.shell = ShellCommands(context=self)
+        self.shell = ShellCommands(self.shell_session)
         self._refreshing = False
         self.refreshes = 0
         self.after_refresh: Callable[[], None] | None = None  # benchmark hook
@@ -146,7 +162,7 @@ class MesosApp(App[None]):
         yield Label("", id="view-title")
         with ContentSwitcher(initial=self.initial_view, id="views"):
             yield from self._views.values()
-        self._bar = CommandBar(id="command-bar")
+        self._bar = CommandBar(CommandSuggester(self.shell, APP_WORDS), id="command-bar")
         yield self._bar
         yield Footer()
 
@@ -170,6 +186,9 @@ class MesosApp(App[None]):
                             exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        # The shell's framework fails over (its tasks keep running) before the stream stops.
+        with contextlib.suppress(Exception):
+            await self.shell_session.close()
         if self.client is not None:
             await self.client.close()
 
@@ -177,6 +196,10 @@ class MesosApp(App[None]):
         return self._views[name]
 
     # ---------------------------------------------------------------------- refresh
+
+    def _on_event(self, event: Any) -> None:
+        self.mirror.apply(event)
+        self.shell_session.notify()  # commands waiting on the stream see it
 
     def _on_status(self, status: ConnectionStatus) -> None:
         previous = self.connection
@@ -279,17 +302,27 @@ class MesosApp(App[None]):
                     out.append(Binding(keys, b.action, b.description, id=b.id))
             return out
 
-        palette = [Binding("ctrl+p", "command_palette", "Command palette: every action",
-                           id="app.palette")]
+        builtin = [  # Textual's own keys: no id, not remappable
+            Binding("ctrl+p", "command_palette", "Command palette: every action"),
+            Binding("ctrl+q", "quit", "Quit (ctrl+c only tells you so)"),
+        ]
+        bar = [
+            Binding("enter", "submit", "Run the command"),
+            Binding("right", "complete", "Accept the suggestion (completion from the shell)"),
+            Binding("escape", "close", "Close the bar"),
+        ]
         return [
-            ("Everywhere", bindings(MesosApp) + palette + [
-                Binding("ctrl+c", "quit", "Quit", id="app.ctrl_c")]),
+            ("Everywhere", bindings(MesosApp) + builtin),
+            (": command bar (views and every shell command; :help lists them)", bar),
             ("Tables (agents, frameworks, tasks, offers)", bindings(VirtualTable)),
+            ("Frameworks view", bindings(FrameworksView)),
             ("Tasks view", bindings(TasksView)),
             ("Offers view (teaching mode)", bindings(OffersView)),
             ("Logs", bindings(LogScreen) + bindings(LineView)),
             ("Kill confirmation", bindings(ConfirmScreen)),
             ("Task details", bindings(TaskDetailScreen)),
+            ("Command output", bindings(OutputScreen)),
+            ("This help", bindings(HelpScreen)),
         ]
 
     def action_command_bar(self) -> None:
@@ -314,50 +347,84 @@ class MesosApp(App[None]):
 
     @work(group="command", exit_on_error=False)
     async def run_command(self, line: str) -> CommandResult:
-        """A `:` command: a view, one of the app's own, or the shell's."""
+        """A `:` command: a view, one of the app's own, or any of the shell's."""
+        line = line.strip().removeprefix(":").strip()
         result = await self._command(line)
-        if result.text:
-            self.notify(result.text, severity="information" if result.ok else "error",
-                        timeout=6 if result.ok else 10)
+        self.show_result(line, result)
         return result
 
+    def show_result(self, line: str, result: CommandResult) -> None:
+        """A command's answer: a question (a kill of several tasks), a panel for a table,
+        a notification for one line, an error as one red line."""
+        if result.quit:
+            self.exit()
+            return
+        if result.confirm is not None:
+            self.confirm_command(result)
+            return
+        text = result.text.rstrip("\n")
+        if not text:
+            return
+        if not result.ok:
+            first = text.splitlines()[0]
+            self.notify(first, title="Error", severity="error", timeout=10, markup=False)
+        elif "\n" in text:
+            self.push_screen(OutputScreen(line, text))
+        else:
+            self.notify(text, timeout=6, markup=False)
+
     async def _command(self, line: str) -> CommandResult:
-        line = line.lstrip(":").strip()
         word, _, rest = line.partition(" ")
         word = word.lower()
         rest = rest.strip()
         if word in VIEW_ALIASES and not rest:
             self.show_view(word)
             return CommandResult(True, "")
-        if word in ("q", "quit", "exit"):
-            self.exit()
-            return CommandResult(True, "")
-        if word in ("help", "h"):
-            self.action_help()
-            return CommandResult(True, "")
+        if word in ("q", "quit", "exit") and not rest:
+            return CommandResult(quit=True)
         if word in ("pause", "resume", "step"):
             return await self._allocator(word)
-        if word == "filter" or word.startswith("/"):
-            text = rest if word == "filter" else (line[1:])
+        if word.startswith("/"):
+            line = "filter " + line[1:].strip() if line[1:].strip() else "filter --clear"
+            word = "filter"
+        if word == "logs" and rest and not rest.startswith("-"):
+            try:
+                task = self.shell_session.find_task(rest.split()[0])
+            except CommandError as e:
+                return CommandResult(False, f"logs: {e}")
+            self.open_logs(task)
+            return CommandResult(True, "")
+        before = self.shell_session.default_filter
+        result = await self.shell.run(line)
+        after = self.shell_session.default_filter
+        if after is not before:
+            # `:filter` sets the session's default filter: the tasks view's filter.
             self.show_view("tasks")
-            self.tasks_view.filter_input.value = text
-            self.tasks_view.set_filter(text)
-            if text:
-                self.tasks_view.filter_input.add_class("-visible")
-            return CommandResult(True, "")
-        if word == "kill" and rest and not self.shell.available:
-            tasks = [t for tid in rest.split() for t in self.mirror.find_tasks(tid)]
-            if not tasks:
-                return CommandResult(False, f"no task {rest!r}")
-            self.confirm_kill(tasks)
-            return CommandResult(True, "")
-        if word == "logs" and rest:
-            found = self.mirror.find_tasks(rest.split()[0])
-            if not found:
-                return CommandResult(False, f"no task {rest!r}")
-            self.open_logs(found[0])
-            return CommandResult(True, "")
-        return await self.shell.run(line)
+            self.tasks_view.show_filter(after.text if after else "")
+            return CommandResult(result.ok, "" if result.ok else result.text)
+        return result
+
+    def confirm_command(self, result: CommandResult) -> None:
+        """A command that wants a yes first (a kill of several tasks): the kill question,
+        Cancel focused; Yes runs the command's `confirm.line`."""
+        confirm = result.confirm
+        assert confirm is not None
+        items = confirm.items
+        names = ", ".join(items[:5]) + (f" and {len(items) - 5} more" if len(items) > 5 else "")
+        kill = confirm.line.split()[0] == "kill"
+        title = f"Kill {confirm.count} tasks?" if kill else confirm.prompt
+        body = (f"{names}\n\nTheir frameworks will be told TASK_KILLED.\n"
+                "Enter cancels; move to Kill (tab or →) to confirm.")
+        if not kill:
+            body = f"{names}\n\nEnter cancels; move to Yes (tab or →) to confirm."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_command(confirm.line)
+            else:
+                self.notify("Kill cancelled." if kill else "Cancelled.", timeout=3)
+
+        self.push_screen(ConfirmScreen(title, body, "Kill" if kill else "Yes"), answered)
 
     # kill -----------------------------------------------------------------------------
 
@@ -432,7 +499,13 @@ class MesosApp(App[None]):
             done = "Ran one allocation cycle: see who got what below."
         return CommandResult(r.ok, done if r.ok else f"{what} failed: {r.message}")
 
-    # tasks: details and logs ---------------------------------------------------------
+    # tasks: filter, details and logs ---------------------------------------------------
+
+    @on(TasksView.FilterChanged)
+    def _filter_changed(self, event: TasksView.FilterChanged) -> None:
+        """The tasks view's filter is the session's default filter (as `:filter` sets it)."""
+        self.shell_session.default_filter = event.filter
+
 
     @on(TasksView.ShowTask)
     def _show_task(self, event: TasksView.ShowTask) -> None:

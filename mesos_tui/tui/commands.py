@@ -1,91 +1,69 @@
-"""The `:` command bar's back end: the app's own commands, then the shell's registry.
+"""The `:` command bar's back end: the shell's command registry, run in the TUI's session.
 
-The shell (`mesos_tui.shell.registry`, written separately) owns commands such as `launch`,
-`ls`, `logs`. The command bar needs only this from it:
+The TUI and the shell are one product: every shell command (`launch`, `kill`, `tasks`,
+`agents`, `frameworks`, `offers`, `filter`, `help`, ...) runs here through
+`mesos_tui.shell.registry` in a `ShellSession` that shares the app's mirror and operator
+client, so `:launch --name t -- sleep 30` starts the task under the shell's framework, and a
+later `mesos-tui shell -c "kill t"` finds it. The app keeps a few words of its own (view
+names, `pause`/`resume`/`step`, `logs`), see `MesosApp._command`.
 
-    run(line: str, context: object | None = None) -> str | CommandResult-like | awaitable
-
-a module-level `run`, or an object `REGISTRY`/`registry` with a `run` method. The result may
-be a string, or an object with `ok` and `text` (or `output`/`message`). `ShellCommands` adapts
-whichever exists, and says plainly when the shell is not there yet.
+`ShellCommands.run(line)` answers the registry's `CommandResult` (`ok`, `text`, `confirm`,
+`quit`) and never raises; `CommandSuggester` completes the bar from the same registry.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Iterable
 
+from textual.suggester import Suggester
 
-@dataclass(slots=True)
-class CommandResult:
-    ok: bool
-    text: str
+from mesos_tui.shell.registry import REGISTRY, CommandResult, Registry, complete
+from mesos_tui.shell.session import ShellSession
 
-
-class CommandRunner(Protocol):
-    async def run(self, line: str) -> CommandResult: ...
+__all__ = ["CommandResult", "CommandSuggester", "ShellCommands"]
 
 
 class ShellCommands:
-    """Runs a line through the shell's command registry, if the shell is installed."""
+    """Runs `:` lines through the shell's registry in one session."""
 
-    def __init__(self, context: object | None = None, module: str = "mesos_tui.shell.registry"):
-        self.context = context
-        self.module = module
-        self._run: Callable[..., Any] | None = None
-        self._loaded = False
-
-    def _load(self) -> Callable[..., Any] | None:
-        if self._loaded:
-            return self._run
-        self._loaded = True
-        try:
-            mod = importlib.import_module(self.module)
-        except ImportError:
-            return None
-        fn = getattr(mod, "run", None)
-        if fn is None:
-            reg = getattr(mod, "REGISTRY", None) or getattr(mod, "registry", None)
-            fn = getattr(reg, "run", None)
-        self._run = fn if callable(fn) else None
-        return self._run
-
-    @property
-    def available(self) -> bool:
-        return self._load() is not None
+    def __init__(self, session: ShellSession, registry: Registry = REGISTRY) -> None:
+        self.session = session
+        self.registry = registry
 
     async def run(self, line: str) -> CommandResult:
-        fn = self._load()
-        if fn is None:
-            word = line.split()[0] if line.split() else line
-            return CommandResult(False, f"unknown command {word!r} (the shell's commands are not available yet)")
+        return await self.registry.run(line, self.session, interactive=True)
+
+    def suggest(self, value: str, extra_words: Iterable[str] = ()) -> str | None:
+        """The line completed with the first candidate, or None."""
+        words = value.split()
+        if not words or (len(words) == 1 and not value.endswith(" ")):
+            head = words[0] if words else ""
+            if not head:
+                return None
+            pool = sorted(set(self.registry.names(aliases=False)) | set(extra_words))
+            for word in pool:
+                if word.startswith(head) and word != head:
+                    return value + word[len(head):]
+            return None
         try:
-            params = inspect.signature(fn).parameters
-            takes_context = "context" in params or len(params) >= 2
-        except (TypeError, ValueError):
-            takes_context = False
-        try:
-            result = fn(line, context=self.context) if takes_context else fn(line)
-            if inspect.isawaitable(result):
-                result = await result
-        except Exception as e:  # a command's failure is a message, never a crash
-            return CommandResult(False, f"{type(e).__name__}: {e}")
-        return normalize(result)
+            found = complete(self.registry, value, self.session)
+        except Exception:  # completion must never get in the way of typing
+            return None
+        for c in found:
+            start = len(value) + c.start
+            if c.text != value[start:]:
+                return value[:start] + c.text
+        return None
 
 
-def normalize(result: Any) -> CommandResult:
-    if result is None:
-        return CommandResult(True, "")
-    if isinstance(result, CommandResult):
-        return result
-    if isinstance(result, str):
-        return CommandResult(True, result)
-    ok = bool(getattr(result, "ok", True))
-    for attr in ("text", "output", "message"):
-        value = getattr(result, attr, None)
-        if isinstance(value, str):
-            return CommandResult(ok, value)
-    return CommandResult(ok, str(result))
+class CommandSuggester(Suggester):
+    """Inline completion for the `:` bar: command names, flags, task ids and names, agents,
+    frameworks and filter fields, from the registry (as the shell's Tab does)."""
+
+    def __init__(self, commands: ShellCommands, extra_words: Iterable[str] = ()) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.commands = commands
+        self.extra_words = tuple(extra_words)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return self.commands.suggest(value, self.extra_words)

@@ -1,113 +1,40 @@
-"""The task filter language of the tasks view (k9s-style).
+"""The tasks view's `/` filter: the shell's filter language (`mesos_tui.shell.filters`) over
+the TUI's mirror.
 
-A filter is words, all of which must match (AND):
+There is one language, so `/state:running !name:^tmp` in the TUI and `tasks -a state:running
+!name:^tmp` in the shell pick the same tasks: words AND together, each a case-insensitive
+regular expression over id, name, state, agent and framework; `field:regex` searches one
+field (`id: name: state: agent: framework: role: reason: command:`); `!word` negates a word,
+a lone `!` first negates the whole filter. A bad regular expression or an unknown field is a
+`FilterError` whose one-line message the filter bar shows.
 
-- `text` matches a task's id, name, state, agent or framework; it is a case-insensitive
-  regular expression when it compiles as one, plain text otherwise;
-- `field:text` matches one field: `state:`, `agent:`, `framework:` (or `fw:`), `name:`,
-  `id:`, `role:`, `reason:`;
-- `!word` negates a word, and a leading `!` on its own (`! word ...`) negates the whole filter.
-
-    >>> f = TaskFilter.parse("state:running !name:^sleep agent:a1")
+    >>> keep = task_predicate(TaskFilter.parse("state:running agent:a1"), mirror)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from mesos_tui.client.mirror import ClusterMirror, TaskView
+from mesos_tui.shell.filters import FIELDS, FilterError, TaskFilter, task_values
 
-FIELDS = ("state", "agent", "framework", "name", "id", "role", "reason")
-ALIASES = {"fw": "framework", "host": "agent", "s": "state"}
-
-
-class FilterError(ValueError):
-    pass
+__all__ = ["FIELDS", "FilterError", "TaskFilter", "parse", "task_predicate"]
 
 
-@dataclass(slots=True)
-class Term:
-    field: str | None
-    pattern: re.Pattern[str]
-    negate: bool
+def parse(text: str) -> TaskFilter:
+    """`TaskFilter.parse`; raises `FilterError` with one line saying what is wrong."""
+    return TaskFilter.parse(text)
 
 
-def _compile(text: str) -> re.Pattern[str]:
-    try:
-        return re.compile(text, re.IGNORECASE)
-    except re.error:
-        return re.compile(re.escape(text), re.IGNORECASE)
+def task_predicate(flt: TaskFilter, mirror: ClusterMirror) -> Callable[[TaskView], bool] | None:
+    """Whether a task of `mirror` passes `flt`; None for the empty filter (every task)."""
+    if not flt:
+        return None
+    agents = mirror.agents
+    frameworks = mirror.frameworks
+    match = flt.match
 
+    def keep(task: TaskView) -> bool:
+        return match(task_values(task, agents, frameworks))
 
-@dataclass(slots=True)
-class TaskFilter:
-    text: str
-    terms: list[Term]
-    negate_all: bool = False
-
-    @classmethod
-    def parse(cls, text: str) -> TaskFilter:
-        words = text.split()
-        negate_all = False
-        if words and words[0] == "!":
-            negate_all = True
-            words = words[1:]
-        terms: list[Term] = []
-        for word in words:
-            negate = word.startswith("!")
-            if negate:
-                word = word[1:]
-            field = None
-            name, sep, rest = word.partition(":")
-            if sep and (name.lower() in FIELDS or name.lower() in ALIASES):
-                field = ALIASES.get(name.lower(), name.lower())
-                word = rest
-            if not word:
-                continue
-            terms.append(Term(field, _compile(word), negate))
-        return cls(text, terms, negate_all)
-
-    def predicate(self, mirror: ClusterMirror) -> Callable[[TaskView], bool] | None:
-        if not self.terms:
-            return (lambda task: False) if self.negate_all else None
-        frameworks = mirror.frameworks
-        agents = mirror.agents
-
-        def values(task: TaskView, field: str | None) -> tuple[str, ...]:
-            if field == "state":
-                return (task.state_name,)
-            if field == "agent":
-                agent = agents.get(task.agent_id)
-                return (task.agent_id, agent.hostname if agent else "")
-            if field == "framework":
-                fw = frameworks.get(task.framework_id)
-                return (task.framework_id, fw.name if fw else "")
-            if field == "name":
-                return (task.name,)
-            if field == "id":
-                return (task.id,)
-            if field == "role":
-                fw = frameworks.get(task.framework_id)
-                return (fw.role if fw else "",)
-            if field == "reason":
-                return (task.reason, task.message)
-            agent = agents.get(task.agent_id)
-            fw = frameworks.get(task.framework_id)
-            return (
-                task.id, task.name, task.state_name, agent.hostname if agent else task.agent_id,
-                fw.name if fw else task.framework_id,
-            )
-
-        terms = self.terms
-        negate_all = self.negate_all
-
-        def keep(task: TaskView) -> bool:
-            for term in terms:
-                hit = any(term.pattern.search(v) for v in values(task, term.field))
-                if hit == term.negate:
-                    return negate_all
-            return not negate_all
-
-        return keep
+    return keep

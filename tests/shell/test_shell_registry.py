@@ -146,3 +146,11 @@ def test_unique_prefix_resolution() -> None:
         resolve_unique("x", ids)
     # An exact id wins over being the prefix of another one.
     assert resolve_unique("web", ["web", "web-2"]) == "web"
+
+
+async def test_an_argument_named_like_a_dict_method_is_the_argument() -> None:
+    from mesos_tui.shell.registry import REGISTRY
+
+    inv = REGISTRY.parse("filter state:running")
+    assert inv is not None and inv.args.clear is False
+    assert REGISTRY.parse("filter --clear").args.clear is True  # type: ignore[union-attr]

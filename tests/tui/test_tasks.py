@@ -3,12 +3,13 @@ that defaults to Cancel, details."""
 
 from __future__ import annotations
 
-from mesos_tui.client.mirror import ClusterMirror
+from mesos_tui.client.mirror import STATE_ORDER, ClusterMirror
 from mesos_tui.tui.app import MesosApp
-from mesos_tui.tui.filter import TaskFilter
+from mesos_tui.tui.filter import TaskFilter, task_predicate
 from mesos_tui.tui.screens.confirm import ConfirmScreen
 from mesos_tui.tui.screens.task_detail import TaskDetailScreen
 from mesos_tui.tui.widgets.tasks_view import TasksView
+from mesos_tui.tui.widgets.virtual_table import natural_key
 from tests.tui.conftest import SIZE, FakeControl, screen_text
 
 
@@ -18,7 +19,7 @@ def shown(app: MesosApp) -> list:  # type: ignore[type-arg]
 
 
 def expected(mirror: ClusterMirror, text: str) -> set[str]:
-    keep = TaskFilter.parse(text).predicate(mirror)
+    keep = task_predicate(TaskFilter.parse(text), mirror)
     return {t.key for t in mirror.tasks.values() if keep is None or keep(t)}
 
 
@@ -58,8 +59,15 @@ async def test_filter_by_text_field_regex_and_negation(app: MesosApp) -> None:
         view.set_filter("! state:running")  # negate the whole filter
         assert len(shown(app)) == 120 - running
 
-        view.set_filter("[unclosed")  # not a regex: literal text, no crash
-        assert shown(app) == []
+        before = shown(app)
+        assert not view.set_filter("[unclosed")  # a bad regex: an error, the filter holds
+        assert shown(app) == before
+        assert "bad regular expression '[unclosed'" in view.error
+        assert "filter error" in str(app.query_one("#tasks-status").render())
+        assert not view.set_filter("colour:red")  # an unknown field: an error too
+        assert "unknown filter field 'colour:'" in view.error
+        assert view.set_filter("")
+        assert view.error == "" and len(shown(app)) == 120
 
 
 async def test_filter_typed_with_keys_and_bang_key(app: MesosApp) -> None:
@@ -175,13 +183,25 @@ async def test_sort_by_key_and_header_click(app: MesosApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         table = app.query_one(TasksView).table
-        await pilot.press("s")  # next column: name
+        assert table.sort_column == "state"
+        await pilot.press("s")  # next column: framework
         await pilot.pause()
+        assert table.sort_column == "framework"
+        assert "sorted by framework" in str(app.query_one("#tasks-status").render())
+        table.sort_by("name")
         names = [app.mirror.tasks[k].name for k in table.order]
-        assert table.sort_column == "name" and names == sorted(names)
+        assert table.sort_column == "name" and names == sorted(names, key=natural_key)
+        assert names != sorted(names)  # wordcount-2 before wordcount-10
         await pilot.press("S")
         await pilot.pause()
-        assert [app.mirror.tasks[k].name for k in table.order] == sorted(names, reverse=True)
-        table.sort_by("state")
-        states = [app.mirror.tasks[k].state_name for k in table.order]
-        assert states == sorted(states)
+        assert [app.mirror.tasks[k].name for k in table.order] == sorted(
+            names, key=natural_key, reverse=True)
+        table.sort_by("state")  # the default: active first, in lifecycle order, newest first
+        tasks = [app.mirror.tasks[k] for k in table.order]
+        ranks = [STATE_ORDER.index(t.state) for t in tasks]
+        assert ranks == sorted(ranks)
+        active = [t.active for t in tasks]
+        assert active == sorted(active, reverse=True) and any(active) and not all(active)
+        for a, b in zip(tasks, tasks[1:], strict=False):
+            if a.state == b.state:
+                assert int(a.started) >= int(b.started)

@@ -26,8 +26,8 @@ async def test_number_keys_switch_views(app: MesosApp) -> None:
 async def test_command_bar_switches_views_and_closes(app: MesosApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        for command, view in (("tasks", "tasks"), ("fw", "frameworks"), ("offers", "offers"),
-                              ("events", "events"), ("agents", "agents")):
+        for command, view in (("tasks", "tasks"), ("fw", "frameworks"), ("o", "offers"),
+                              ("ev", "events"), ("a", "agents")):
             await pilot.press("colon")
             bar = app.query_one("#command-bar")
             assert bar.has_class("-visible") and bar.has_focus

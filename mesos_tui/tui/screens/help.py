@@ -1,4 +1,5 @@
-"""`?`: every key the app answers to, with its binding id (for keys.toml)."""
+"""`?`: every key the app answers to, with its binding id (for keys.toml); keys that are
+Textual's own (the command palette, quit, the command bar's editing) say "built in"."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(f"[bold reverse] {title} [/]", "", "")
             for b in bindings:
                 keys = ", ".join(_pretty(k) for k in b.key.split(","))
-                table.add_row(keys, b.description or b.action, b.id or "")
+                table.add_row(keys, b.description or b.action, b.id or "(built in)")
         with VerticalScroll(id="help-box"):
             yield Static(table)
             yield Static(f"\nKeys are remapped in {self.keymap_file}: "

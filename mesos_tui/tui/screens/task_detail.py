@@ -47,6 +47,8 @@ class TaskDetailScreen(ModalScreen[str | None]):
         table.add_row("agent", f"{agent.hostname if agent else '?'}  ({t.agent_id})")
         if agent:
             table.add_row("files at", agent.files_address)
+        if t.command:
+            table.add_row("command", Text(t.command))
         table.add_row("executor", t.executor_id or "(command executor)")
         table.add_row("container", t.container_id or "-")
         table.add_row("resources", f"cpus {num(t.cpus)}  mem {mem(t.mem)}  disk {mem(t.disk)}")

@@ -1,23 +1,20 @@
-"""The `:` command bar (k9s-style): view names, app commands, then the shell's commands."""
+"""The `:` command bar (k9s-style): a view name, or any shell command (`launch`, `kill`,
+`tasks FILTER`, `help`, ...), completed inline from the shell's registry (→ accepts)."""
 
 from __future__ import annotations
 
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester
 from textual.widgets import Input
 
-VIEW_WORDS = ["agents", "frameworks", "tasks", "offers", "events"]
-APP_WORDS = ["kill", "pause", "resume", "step", "filter", "logs", "help", "quit"]
+PLACEHOLDER = (":tasks :offers … a view · launch --name t -- sleep 30 · kill NAME · "
+               "tasks state:running · help")
 
 
 class CommandBar(Input):
     """An Input shown at the bottom while a command is typed."""
 
-    def __init__(self, id: str | None = None) -> None:
-        super().__init__(
-            placeholder=":agents :tasks :offers … or a shell command (kill ID, pause, step)",
-            suggester=SuggestFromList(VIEW_WORDS + APP_WORDS, case_sensitive=False),
-            id=id,
-        )
+    def __init__(self, suggester: Suggester | None = None, id: str | None = None) -> None:
+        super().__init__(placeholder=PLACEHOLDER, suggester=suggester, id=id)
 
     def open(self) -> None:
         self.value = ""

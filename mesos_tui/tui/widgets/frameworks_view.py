@@ -1,14 +1,23 @@
-"""The frameworks view: name, role, principal, dominant share, tasks, resources, state."""
+"""The frameworks view: name, role, principal, dominant share, tasks, resources, state.
+
+Active frameworks come first (by dominant share, the largest on top); completed (torn down)
+ones are hidden until `c` shows them, dimmed, after the active ones, whatever the sort. The
+shell's `frameworks` hides them too, unless `--all`.
+"""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.widgets import Label
 
 from mesos_tui.client.mirror import Changes, ClusterMirror, FrameworkView, short_id
 from mesos_tui.tui.format import mem, num, share_bar
-from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
+from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable, natural_key
 
 _STATE_STYLE = {
     "connected": "green",
@@ -27,8 +36,8 @@ def _share(f: FrameworkView) -> Text:
 
 def _columns() -> list[Column]:
     return [
-        Column("name", "NAME", 18, lambda f: f.name, lambda f: f.name.lower()),
-        Column("id", "ID", 6, lambda f: short_id(f.id), lambda f: f.id),
+        Column("name", "NAME", 18, lambda f: f.name, lambda f: natural_key(f.name)),
+        Column("id", "ID", 6, lambda f: short_id(f.id), lambda f: natural_key(f.id)),
         Column("role", "ROLE", 10, lambda f: f.role, lambda f: f.role),
         Column("principal", "PRINCIPAL", 12, lambda f: f.principal or "-", lambda f: f.principal),
         Column("state", "STATE", 12, lambda f: f.state, lambda f: f.state,
@@ -46,15 +55,29 @@ def _columns() -> list[Column]:
     ]
 
 
+def _active(f: FrameworkView) -> bool:
+    return not f.completed
+
+
 class FrameworksView(Vertical):
+    """Every framework, active ones first; completed ones behind `c`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "toggle_completed", "Completed", id="frameworks.completed"),
+    ]
+
     def __init__(self, mirror: ClusterMirror, id: str | None = None) -> None:
         super().__init__(id=id)
         self.mirror = mirror
         self.stale = True
+        self.show_completed = False
 
     def compose(self) -> ComposeResult:
-        yield VirtualTable(_columns(), lambda: self.mirror.frameworks, sort="share",
-                           reverse=True, id="frameworks-table")
+        table = VirtualTable(_columns(), lambda: self.mirror.frameworks, sort="share",
+                             reverse=True, group=lambda f: f.completed, id="frameworks-table")
+        table.row_filter = _active
+        yield table
+        yield Label("", id="frameworks-status")
 
     @property
     def table(self) -> VirtualTable:
@@ -63,9 +86,30 @@ class FrameworksView(Vertical):
     def rebuild(self) -> None:
         self.table.rebuild()
         self.stale = False
+        self.update_status()
 
     def apply_changes(self, changes: Changes) -> None:
         if self.stale or changes.reset:
             self.rebuild()
         elif changes.frameworks or changes.frameworks_removed:
             self.table.update_rows(changes.frameworks, changes.frameworks_removed)
+            self.update_status()
+
+    def update_status(self) -> None:
+        frameworks = list(self.mirror.frameworks.values())
+        completed = sum(1 for f in frameworks if f.completed)
+        parts = [f"{len(frameworks) - completed} active"]
+        if completed:
+            parts.append(f"{completed} completed" + (
+                " (c hides them)" if self.show_completed else " hidden (c shows them)"))
+        table = self.table
+        parts.append(f"sorted by {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
+        self.query_one("#frameworks-status", Label).update(" · ".join(parts))
+
+    def on_virtual_table_sorted(self, event: VirtualTable.Sorted) -> None:
+        self.update_status()
+
+    def action_toggle_completed(self) -> None:
+        self.show_completed = not self.show_completed
+        self.table.set_filter(None if self.show_completed else _active)
+        self.update_status()

@@ -1,14 +1,23 @@
 """The tasks view: a sortable table of every task with a k9s-style filter and marks.
 
-`/` opens the filter (text or regex; `!` negates a word or, alone, the whole filter;
-`state:`, `agent:`, `framework:`, `name:` fields combine), `!` flips the filter's negation,
-`space`/`m` marks rows for a bulk kill, `enter` shows a task's details, `l` its logs.
+`/` opens the filter, in the shell's filter language (`mesos_tui.tui.filter`): regex words,
+`!` negates a word or, alone, the whole filter; `state:`, `agent:`, `framework:`, `name:`,
+`command:` ... fields combine. A bad regex or an unknown field shows its error in the filter
+bar and leaves the last good filter in place. `!` flips the filter's negation, `space`/`m`
+marks rows for a bulk kill, `enter` shows a task's details, `l` its logs.
+
+Default order: by STATE, active tasks first (staging, starting, running, killing), then
+finished ones; newest first within a state, ids in natural order (`t-2` before `t-10`) within
+the same second. A cluster keeps thousands of finished tasks; what runs now and what just
+happened is what one opens the view for. `s`/`S` or a header click sorts by any column; ids
+and names always sort naturally.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -17,10 +26,25 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Label
 
-from mesos_tui.client.mirror import Changes, ClusterMirror, TaskView, short_id
-from mesos_tui.tui.filter import TaskFilter
+from mesos_tui.client.mirror import (
+    STATE_ORDER,
+    TERMINAL_STATES,
+    Changes,
+    ClusterMirror,
+    TaskView,
+    short_id,
+)
+from mesos_tui.tui.filter import FilterError, TaskFilter, task_predicate
 from mesos_tui.tui.format import STATE_STYLES, age, mem, num
-from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
+from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable, natural_key
+
+_STATE_RANK = {s: i for i, s in enumerate(STATE_ORDER)}
+
+
+def state_order(t: TaskView) -> tuple[bool, int, int, tuple[str | int, ...]]:
+    """The default order: active first, by state, newest (to the second) first, natural id."""
+    return (t.state in TERMINAL_STATES, _STATE_RANK.get(t.state, len(_STATE_RANK)),
+            -int(t.started), natural_key(t.id))
 
 
 def task_columns(mirror: ClusterMirror) -> list[Column]:
@@ -36,11 +60,11 @@ def task_columns(mirror: ClusterMirror) -> list[Column]:
         return Text(t.state_name, style=STATE_STYLES.get(t.state, ""), end="")
 
     return [
-        Column("id", "ID", 30, lambda t: t.id, lambda t: t.id),
-        Column("name", "NAME", 18, lambda t: t.name, lambda t: t.name),
-        Column("state", "STATE", 11, state, lambda t: t.state_name),
-        Column("framework", "FRAMEWORK", 14, framework, framework),
-        Column("agent", "AGENT", 14, agent, agent),
+        Column("id", "ID", 30, lambda t: t.id, lambda t: natural_key(t.id)),
+        Column("name", "NAME", 18, lambda t: t.name, lambda t: natural_key(t.name)),
+        Column("state", "STATE", 11, state, state_order),
+        Column("framework", "FRAMEWORK", 14, framework, lambda t: natural_key(framework(t))),
+        Column("agent", "AGENT", 14, agent, lambda t: natural_key(agent(t))),
         Column("cpus", "CPUS", 5, lambda t: num(t.cpus), lambda t: t.cpus, align_right=True),
         Column("mem", "MEM", 6, lambda t: mem(t.mem), lambda t: t.mem, align_right=True),
         Column("age", "AGE", 7, lambda t: age(t.started), lambda t: -t.started, align_right=True),
@@ -62,6 +86,13 @@ class TasksView(Vertical):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="tasks.clear_filter"),
     ]
 
+    class FilterChanged(Message):
+        """The filter in force changed (None: no filter)."""
+
+        def __init__(self, filter: TaskFilter | None) -> None:
+            super().__init__()
+            self.filter = filter
+
     class ShowTask(Message):
         def __init__(self, key: str, logs: bool) -> None:
             super().__init__()
@@ -72,12 +103,13 @@ class TasksView(Vertical):
         super().__init__(id=id)
         self.mirror = mirror
         self.stale = True
-        self.filter = TaskFilter.parse("")
+        self.filter = TaskFilter()
+        self.error = ""  # why the text in the filter bar is not the filter in force
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: text or regex, !negate, state:running agent:… "
-                    "framework:… name:…", id="task-filter")
-        yield VirtualTable(task_columns(self.mirror), lambda: self.mirror.tasks, sort="id",
+        yield Input(placeholder="filter: regex words, !negate, state:running agent:… "
+                    "framework:… name:… command:…", id="task-filter")
+        yield VirtualTable(task_columns(self.mirror), lambda: self.mirror.tasks, sort="state",
                            id="tasks-table")
         yield Label("", id="tasks-status")
 
@@ -112,7 +144,9 @@ class TasksView(Vertical):
         table = self.table
         parts = [f"{table.row_count} of {len(self.mirror.tasks)} tasks"]
         if self.filter.text.strip():
-            parts.append(f"filter: {self.filter.text.strip()}")
+            parts.append(f"filter: {escape(self.filter.text.strip())}")
+        if self.error:
+            parts.insert(0, f"[b red]filter error: {escape(self.error)}[/]")
         if table.marked:
             parts.append(f"{len(table.marked)} marked (ctrl+k kills them)")
         direction = "▼" if table.sort_reverse else "▲"
@@ -121,10 +155,33 @@ class TasksView(Vertical):
 
     # ------------------------------------------------------------------------ filter
 
-    def set_filter(self, text: str) -> None:
-        self.filter = TaskFilter.parse(text)
-        self.table.set_filter(self.filter.predicate(self.mirror))
+    def set_filter(self, text: str) -> bool:
+        """Filter by `text`; False (and the error shown) when it does not parse."""
+        box = self.filter_input
+        try:
+            flt = TaskFilter.parse(text)
+        except FilterError as e:
+            self.error = str(e)
+            box.add_class("-error")
+            box.border_subtitle = self.error
+            self.update_status()
+            return False
+        self.error = ""
+        box.remove_class("-error")
+        box.border_subtitle = ""
+        self.filter = flt
+        self.table.set_filter(task_predicate(flt, self.mirror))
         self.update_status()
+        self.post_message(self.FilterChanged(flt if flt else None))
+        return True
+
+    def show_filter(self, text: str) -> bool:
+        """Put `text` in the filter bar (shown unless empty) and filter by it."""
+        box = self.filter_input
+        with box.prevent(Input.Changed):
+            box.value = text
+        box.set_class(bool(text.strip()), "-visible")
+        return self.set_filter(text)
 
     def action_filter(self) -> None:
         box = self.filter_input
@@ -134,14 +191,12 @@ class TasksView(Vertical):
     def action_negate(self) -> None:
         text = self.filter.text.strip()
         text = text[1:].strip() if text.startswith("! ") or text == "!" else f"! {text}"
-        self.filter_input.value = text
+        self.show_filter(text)
         self.filter_input.add_class("-visible")
-        self.set_filter(text)
 
     def action_clear_filter(self) -> None:
-        if self.filter.text:
-            self.filter_input.value = ""
-            self.set_filter("")
+        if self.filter.text or self.error or self.filter_input.value:
+            self.show_filter("")
         self.filter_input.remove_class("-visible")
         self.table.focus()
 
@@ -151,6 +206,9 @@ class TasksView(Vertical):
 
     @on(Input.Submitted, "#task-filter")
     def _filter_done(self, event: Input.Submitted) -> None:
+        if self.error:
+            self.app.bell()  # stay in the bar: the error says what to fix
+            return
         if not event.value.strip():
             self.filter_input.remove_class("-visible")
         self.table.focus()
@@ -186,6 +244,10 @@ class TasksView(Vertical):
     def action_logs(self) -> None:
         if self.table.cursor_key is not None:
             self.post_message(self.ShowTask(self.table.cursor_key, logs=True))
+
+    @on(VirtualTable.Sorted, "#tasks-table")
+    def _sorted(self, event: VirtualTable.Sorted) -> None:
+        self.update_status()
 
     @on(VirtualTable.Selected, "#tasks-table")
     def _selected(self, event: VirtualTable.Selected) -> None:

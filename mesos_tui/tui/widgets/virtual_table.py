@@ -7,6 +7,12 @@ row only if it is visible. That is what keeps 10,000 rows and hundreds of update
 cheap; Textual's `DataTable` measures every cell of every row when rows are added (about
 1 s for 10,000 rows x 7 columns), which is why it is not used for the big views.
 
+Rows stay sorted as they change: a row whose sort value changed moves to its place (one
+bisect), so a live sort by share or state holds without rebuilding. The cursor belongs to a
+row, not a position: when rows come, go or move, it stays on the same row, and on the same
+line of the screen when that row was on screen (htop-style). `group` sorts rows into groups
+first, whatever the column (completed frameworks after the active ones).
+
 The header line is sticky. Keys: up/down/page/home/end move the cursor; `s`/`S` sort by
 the next column / reverse; clicking a header sorts by it.
 """
@@ -14,6 +20,7 @@ the next column / reverse; clicking a header sorts by it.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +50,38 @@ class Column:
     sort_key: Callable[[Any], Any] | None = None
     style: Callable[[Any], str] | None = None
     align_right: bool = False
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[str | int, ...]:
+    """Sort key that orders numbers by value: `t-2` before `t-10`, `node-9` before
+    `node-10`. Text parts are compared case-insensitively; the parts alternate text, number,
+    text, ... so two keys always compare."""
+    parts = _DIGITS.split(text)
+    return tuple(int(p) if i % 2 else p.lower() for i, p in enumerate(parts))
+
+
+class Reversed:
+    """A sort value in reverse order (for a descending column inside an ascending list)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: Reversed) -> bool:
+        return other.value < self.value
+
+    def __gt__(self, other: Reversed) -> bool:
+        return other.value > self.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reversed) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
 
 
 @lru_cache(maxsize=512)
@@ -91,6 +130,17 @@ class VirtualTable(ScrollView, can_focus=True):
         def control(self) -> VirtualTable:
             return self.table
 
+    class Sorted(Message):
+        """The sort column or direction changed."""
+
+        def __init__(self, table: VirtualTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> VirtualTable:
+            return self.table
+
     class Selected(Message):
         """Enter was pressed on a row."""
 
@@ -110,6 +160,7 @@ class VirtualTable(ScrollView, can_focus=True):
         *,
         sort: str | None = None,
         reverse: bool = False,
+        group: Callable[[Any], Any] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -119,6 +170,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.source = source
         self.sort_column = sort or columns[0].key
         self.sort_reverse = reverse
+        self.group = group
         self.row_filter: Callable[[Any], bool] | None = None
         self.marked: set[Any] = set()
         self.order: list[Any] = []
@@ -139,32 +191,56 @@ class VirtualTable(ScrollView, can_focus=True):
         return self.columns[0]
 
     def _sort_fn(self) -> Callable[[Any], Any]:
+        """Row -> its place, ascending: (group, value), the value wrapped in `Reversed`
+        for a descending sort."""
         col = self._column(self.sort_column)
         fn = col.sort_key or (lambda row: str(col.render(row)))
-        return fn
+        group = self.group
+        if self.sort_reverse:
+            if group is None:
+                return lambda row: Reversed(fn(row))
+            return lambda row: (group(row), Reversed(fn(row)))
+        if group is None:
+            return fn
+        return lambda row: (group(row), fn(row))
 
     def rebuild(self) -> None:
         """Filter and sort every row again (a new snapshot, filter or sort order)."""
+        line = self._cursor_line()
         rows = self.source()
         keep = self.row_filter
         items = rows.items() if keep is None else ((k, r) for k, r in rows.items() if keep(r))
         fn = self._sort_fn()
-        pairs = sorted(((fn(r), k) for k, r in items), key=lambda p: p[0],
-                       reverse=self.sort_reverse)
+        pairs = sorted(((fn(r), k) for k, r in items), key=lambda p: p[0])
         self.order = [k for _, k in pairs]
         self._sort_values = [v for v, _ in pairs]
         self._index = None
         self._cache.clear()
         self.marked &= set(rows)
-        self._restore_cursor()
+        self._restore_cursor(line)
         self._resize()
         self.refresh()
 
-    def _restore_cursor(self) -> None:
+    def _cursor_line(self) -> int | None:
+        """The screen line of the cursor's row (0 = first row under the header), or None
+        when it is off screen or the table is at its top (where new rows should show)."""
+        if not self.order or self._cursor_key is None:
+            return None
+        top = int(self.scroll_offset.y)
+        line = self.cursor - top
+        if top == 0 or not 0 <= line < max(1, self.size.height - 1):
+            return None
+        return line
+
+    def _restore_cursor(self, line: int | None = None) -> None:
+        """Put the cursor back on its row (by key), on the screen line it had."""
         if self._cursor_key is not None:
             index = self.index_of(self._cursor_key)
             if index is not None:
                 self.cursor = index
+                if line is not None and self.is_mounted:
+                    self._resize()
+                    self.scroll_to(y=max(0, index - line), animate=False, immediate=True)
                 return
         self.cursor = max(0, min(self.cursor, len(self.order) - 1))
         self._cursor_key = self.order[self.cursor] if self.order else None
@@ -184,8 +260,7 @@ class VirtualTable(ScrollView, can_focus=True):
             return
         keep = self.row_filter
         fn = self._sort_fn()
-        reverse = self.sort_reverse
-        added: list[Any] = []
+        placed: list[Any] = []  # rows to (re)insert at their sorted place
         top = int(self.scroll_offset.y)
         bottom = top + self.size.height
         for key in changed:
@@ -194,29 +269,40 @@ class VirtualTable(ScrollView, can_focus=True):
             visible = row is not None and (keep is None or keep(row))
             if index is None:
                 if visible:
-                    added.append(key)
+                    placed.append(key)
                 continue
             if not visible:
                 # It no longer passes the filter (or is gone): a rebuild settles the order.
                 self.rebuild()
                 return
             self._cache.pop(key, None)
+            value = fn(row)
+            if value != self._sort_values[index]:
+                placed.append(key)  # it moves: out now, back in below
+                continue
             if top <= index < bottom:
                 self.refresh_line(index + 1)
-        if added:
-            if len(added) > 200 or reverse:
-                self.rebuild()
-                return
-            for key in added:
-                value = fn(rows[key])
-                at = bisect.bisect_right(self._sort_values, value) if _comparable(
-                    self._sort_values, value) else len(self.order)
-                self._sort_values.insert(at, value)
-                self.order.insert(at, key)
-            self._index = None
-            self._restore_cursor()
-            self._resize()
-            self.refresh()
+        if not placed:
+            return
+        if len(placed) > 200:
+            self.rebuild()
+            return
+        line = self._cursor_line()
+        moving = set(placed)
+        if any(self.index_of(k) is not None for k in placed):
+            keep_at = [i for i, k in enumerate(self.order) if k not in moving]
+            self.order = [self.order[i] for i in keep_at]
+            self._sort_values = [self._sort_values[i] for i in keep_at]
+        for key in placed:
+            value = fn(rows[key])
+            at = bisect.bisect_right(self._sort_values, value) if _comparable(
+                self._sort_values, value) else len(self.order)
+            self._sort_values.insert(at, value)
+            self.order.insert(at, key)
+        self._index = None
+        self._restore_cursor(line)
+        self._resize()
+        self.refresh()
 
     def _index_or_build(self) -> dict[Any, int]:
         self.index_of(None)
@@ -233,6 +319,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self.sort_column = column
         self.sort_reverse = reverse
         self.rebuild()
+        if self.is_mounted:
+            self._scroll_to_cursor()
+        self.post_message(self.Sorted(self))
 
     @property
     def cursor_key(self) -> Any:
