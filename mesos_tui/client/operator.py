@@ -15,6 +15,7 @@ rather than raise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -141,6 +142,15 @@ class OperatorClient:
             self._detector = detector_for(self.master)
         return await self._detector.detect(previous)
 
+    async def _new_leader(self, lost: str) -> str:
+        """Wait until the detector names a leader other than `lost`."""
+        while True:
+            if self._detector is None:
+                self._detector = detector_for(self.master)
+            leader = await self._detector.detect(lost or None)
+            if leader != lost:
+                return leader
+
     # ---------------------------------------------------------------------- the stream
 
     async def run(self) -> None:
@@ -187,7 +197,10 @@ class OperatorClient:
             backoff = min(self.max_backoff, backoff * 2)
             self._set(RECONNECTING, address=address, detail=detail, attempt=attempt,
                       retry_in=delay)
-            await asyncio.sleep(delay)
+            # Wait out the back-off, but go at once if a new leader is named meanwhile
+            # (a failover): the next detect() then answers it without waiting.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_leader(address), delay)
         self._set(STOPPED)
 
     async def _subscribe(self, address: str) -> bool:
