@@ -6,7 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Sparkline
+from textual.widget import Widget
+from textual.widgets import Label
 
 from mesos_tui.client.mirror import AgentView, Changes, ClusterMirror, short_id
 from mesos_tui.tui.format import mem, meter, num
@@ -47,6 +48,48 @@ AGENT_COLUMNS = [
 ]
 
 
+_LEVELS = " ▁▂▃▄▅▆▇█"
+
+
+def spark_lines(values: list[float], width: int, height: int, top: float = 100.0) -> list[str]:
+    """A sparkline on a fixed scale (0..`top`), newest value on the right, one column per
+    sample: 0.1% stays a sliver and one sample is one column, not a full-width block (as
+    a sparkline scaled to its own min..max would draw them)."""
+    values = values[-width:] if width > 0 else []
+    steps = height * 8
+    levels = [max(0, min(steps, round(v / top * steps))) if v > 0 else 0 for v in values]
+    levels = [max(1, lv) if v > 0 else lv for lv, v in zip(levels, values, strict=True)]
+    pad = " " * (width - len(levels))
+    rows = []
+    for r in reversed(range(height)):
+        row = "".join(_LEVELS[max(0, min(8, lv - r * 8))] for lv in levels)
+        rows.append(pad + row)
+    return rows
+
+
+class UsageSparkline(Widget):
+    """The cluster's use of one resource over time, in percent, on a fixed 0-100% scale."""
+
+    DEFAULT_CSS = "UsageSparkline { height: 2; width: 1fr; }"
+
+    def __init__(self, style: str, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.values: list[float] = []
+        self.line_style = style
+
+    def set_values(self, values: list[float]) -> None:
+        self.values = values
+        self.refresh()
+
+    def render(self) -> Text:
+        width, height = self.size.width, max(1, self.size.height)
+        lines = spark_lines(self.values, width, height)
+        text = Text("\n".join(lines), style=self.line_style, no_wrap=True, end="")
+        if not any(self.values):
+            text = Text("\n" * (height - 1) + "▁" * width, style="dim", end="")
+        return text
+
+
 class AgentsView(Vertical):
     """Agents and the cluster's history."""
 
@@ -59,10 +102,10 @@ class AgentsView(Vertical):
         with Horizontal(id="agents-history"):
             with Vertical(classes="spark-box"):
                 yield Label("CPU used (cluster)", id="cpu-label", classes="spark-label")
-                yield Sparkline([], id="cpu-spark")
+                yield UsageSparkline("green", id="cpu-spark")
             with Vertical(classes="spark-box"):
                 yield Label("MEM used (cluster)", id="mem-label", classes="spark-label")
-                yield Sparkline([], id="mem-spark")
+                yield UsageSparkline("yellow", id="mem-spark")
         yield VirtualTable(AGENT_COLUMNS, lambda: self.mirror.agents, id="agents-table")
 
     @property
@@ -86,8 +129,8 @@ class AgentsView(Vertical):
     def update_history(self) -> None:
         m = self.mirror
         t = m.totals()
-        self.query_one("#cpu-spark", Sparkline).data = [v * 100 for v in m.cpu_history] or [0]
-        self.query_one("#mem-spark", Sparkline).data = [v * 100 for v in m.mem_history] or [0]
+        self.query_one("#cpu-spark", UsageSparkline).set_values([v * 100 for v in m.cpu_history])
+        self.query_one("#mem-spark", UsageSparkline).set_values([v * 100 for v in m.mem_history])
         cpu_pct = 100 * t.used.cpus / t.total.cpus if t.total.cpus else 0
         mem_pct = 100 * t.used.mem / t.total.mem if t.total.mem else 0
         self.query_one("#cpu-label", Label).update(
