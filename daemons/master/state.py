@@ -94,6 +94,8 @@ class Task:
             t.status_update_uuid = self.status_update_uuid
         if self.info.HasField("labels"):
             t.labels.CopyFrom(self.info.labels)
+        if self.info.HasField("command"):
+            t.command.CopyFrom(self.info.command)
         return t
 
 

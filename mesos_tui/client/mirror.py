@@ -42,7 +42,7 @@ STATE_ORDER = (
 )
 
 _SCALAR = mesos_pb2.Value.SCALAR
-# A task label holding its command line (the operator API's `Task` carries no CommandInfo).
+# A task label holding its command line, for masters that do not report `Task.command`.
 COMMAND_LABEL = "command"
 
 
@@ -744,7 +744,9 @@ class ClusterMirror:
             self.tasks[key] = task
         else:
             old_state = task.state
-        task.command = _label(t, COMMAND_LABEL) or self._commands.get(key, task.command)
+        task.command = (
+            _command_line(t) or _label(t, COMMAND_LABEL) or self._commands.get(key, task.command)
+        )
         task.state = t.state
         task.updated = now
         if len(t.statuses):
@@ -1016,3 +1018,13 @@ def _reason(reason: int) -> str:
         return mesos_pb2.TaskStatus.Reason.Name(reason).removeprefix("REASON_").lower()
     except ValueError:
         return str(reason)
+
+
+def _command_line(t: mesos_pb2.Task) -> str:
+    """What the task runs, as the master reports it (`Task.command`, our extension)."""
+    if not t.HasField("command"):
+        return ""
+    c = t.command
+    if c.shell or not c.arguments:
+        return c.value
+    return " ".join(c.arguments)

@@ -221,3 +221,23 @@ def test_applying_200_events_to_10000_tasks_is_cheap() -> None:
     per_event = (time.perf_counter() - start) / len(events)
     # 200 events/s must cost a small part of a second: well under 1 ms an event.
     assert per_event < 0.001, f"{per_event * 1e6:.0f} µs per event"
+
+
+def test_task_command_comes_from_the_master() -> None:
+    m = mirror(agents=1, frameworks=1, tasks=0)
+    stream = synthetic.EventStream(agents=1, frameworks=1, tasks=0)
+    event = stream.task_added()
+    event.task_added.task.command.value = "python3 -m http.server $PORT0"
+    m.apply(event)
+    (task,) = m.tasks.values()
+    assert task.command == "python3 -m http.server $PORT0"
+
+
+def test_master_task_to_proto_carries_its_command() -> None:
+    from daemons.common.resources import Resources
+    from daemons.master.state import Task
+
+    info = mesos_pb2.TaskInfo(name="web")
+    info.command.value = "sleep 5"
+    t = Task("t1", "f1", "a1", "web", mesos_pb2.TASK_RUNNING, Resources.parse("cpus:1"), info)
+    assert t.to_proto().command.value == "sleep 5"
