@@ -3,7 +3,10 @@
 `ProcessTreeSampler` measures each container's process tree (the task process and all its
 descendants): one pass over the process table for parent links, then one `oneshot()` read per
 process. CPU use in cores is the growth of the tree's CPU time (including reaped children)
-over the wall time since the previous sample. `HostSampler` does the same for the host.
+over the wall time since the previous sample. Containers with cgroups are measured from those
+instead (`from_totals`: the same CPU-rate bookkeeping, figures read by isolation.py).
+`tree_rss` is the posix memory watchdog's cheap reading: `/proc/<pid>/statm` of the task and
+of its descendants found through `/proc/<pid>/task/<pid>/children`, no process table walk. `HostSampler` does the same for the host.
 `build_usage_report` turns the samples into the `UsageReport` the agent sends the master.
 
 Samplers are called from a worker thread (`asyncio.to_thread`), so they keep only their own
@@ -12,6 +15,7 @@ state and never touch the agent's.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -57,6 +61,35 @@ class ProcessTreeSampler:
         with self._lock:
             self._previous.pop(key, None)
 
+    def _rate(self, key: str, now: float, total: float) -> float:
+        with self._lock:
+            previous = self._previous.get(key)
+            self._previous[key] = (now, total)
+        if previous is not None and now > previous[0]:
+            return max(0.0, (total - previous[1]) / (now - previous[0]))
+        return 0.0
+
+    def from_totals(
+        self,
+        key: str,
+        user: float,
+        system: float,
+        rss: int,
+        processes: int,
+        threads: int,
+    ) -> ProcessStats:
+        """A sample from figures read elsewhere (a container's cgroups)."""
+        now = time.time()
+        return ProcessStats(
+            timestamp=now,
+            processes=processes,
+            threads=threads,
+            cpus_user_time_secs=user,
+            cpus_system_time_secs=system,
+            mem_rss_bytes=rss,
+            cpus_usage=self._rate(key, now, user + system),
+        )
+
     def sample(self, roots: Mapping[str, int]) -> dict[str, ProcessStats]:
         children: dict[int, list[int]] = {}
         for proc in psutil.process_iter(["ppid"]):
@@ -101,13 +134,7 @@ class ProcessTreeSampler:
                 # What the task's own reaped children used counts too.
                 user += times.children_user
                 system += times.children_system
-        total = user + system
-        with self._lock:
-            previous = self._previous.get(key)
-            self._previous[key] = (now, total)
-        usage = 0.0
-        if previous is not None and now > previous[0]:
-            usage = max(0.0, (total - previous[1]) / (now - previous[0]))
+        usage = self._rate(key, now, user + system)
         return ProcessStats(
             timestamp=now,
             processes=processes,
@@ -117,6 +144,27 @@ class ProcessTreeSampler:
             mem_rss_bytes=rss,
             cpus_usage=usage,
         )
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def tree_rss(root: int, limit: int = 10_000) -> int:
+    """RSS in bytes of `root` and its descendants (children of each main thread)."""
+    total = 0
+    stack = [root]
+    seen = 0
+    while stack and seen < limit:
+        pid = stack.pop()
+        seen += 1
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * _PAGE
+            with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
+                stack.extend(int(x) for x in f.read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 class HostSampler:
