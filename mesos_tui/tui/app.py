@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Protocol
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Input, Label
 
@@ -236,7 +237,12 @@ class MesosApp(App[None]):
                     for name in VIEWS:
                         view = self.view(name)
                         if name == self.current_view:
-                            view.apply_changes(changes)
+                            try:
+                                view.apply_changes(changes)
+                            except NoMatches:
+                                # Its widgets are being (un)mounted (a recompose, or the app
+                                # closing): draw it whole next time instead of crashing.
+                                view.stale = True
                         else:
                             view.stale = True
             self.refreshes += 1

@@ -17,7 +17,9 @@ async def test_demo_runs_frameworks_and_stops_cleanly(cluster: Cluster, tmp_path
 
         async def three_frameworks_with_tasks() -> bool:
             state = await cluster.operator.state()
-            names = {f.framework_info.name.split(" ")[0] for f in state.get_frameworks.frameworks}
+            # pi and wordcount register anew for every run: count finished runs too.
+            frameworks = [*state.get_frameworks.frameworks, *state.get_frameworks.completed_frameworks]
+            names = {f.framework_info.name.split(" ")[0] for f in frameworks}
             ran = {t.framework_id.value for t in state.get_tasks.completed_tasks}
             ran |= {t.framework_id.value for t in state.get_tasks.tasks}
             return names >= {"pi", "wordcount", "batch"} and len(ran) >= 2
