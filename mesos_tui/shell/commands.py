@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import os
 import re
+import shlex
+import sys
 import time
 import uuid
 from collections.abc import Sequence
@@ -491,6 +494,71 @@ async def watch(ctx: CommandContext, args: Args) -> None:
             printed += 1
     finally:
         s.event_listeners.remove(on_event)
+
+
+# ------------------------------------------------------------------------------ frameworks
+
+FRAMEWORKS = ("wordcount", "pi", "gang", "batch")
+
+
+@command(
+    "start",
+    help="run one of the frameworks from the Mesos paper's world: wordcount, pi, gang, batch",
+    args=[
+        Arg("framework", STR, help=", ".join(FRAMEWORKS)),
+        Arg("arguments", COMMAND_LINE, required=False, help="the framework's own arguments"),
+    ],
+    details="Examples: start pi 10 1000   start wordcount big.txt --parallelism 2\n"
+    "           start gang 3 --cpus 1 -- sleep 5   start batch -- --job 'sleep 1'\n"
+    "The framework is a process of its own with its own scheduler, on this cluster. The shell\n"
+    "shows its output and waits for it (Ctrl+C stops it); from the TUI it runs in the\n"
+    "background and its output goes to a log file.",
+)
+async def start(ctx: CommandContext, args: Args) -> CommandResult | None:
+    s = _session(ctx)
+    name = args.framework
+    if name not in FRAMEWORKS:
+        raise UsageError(f"start: no framework {name!r}; choose one of {', '.join(FRAMEWORKS)}")
+    if not s.master:
+        raise CommandError("start: no master to run it against: start the shell with --master")
+    try:
+        extra = shlex.split(args.arguments or "")
+    except ValueError as e:
+        raise UsageError(f"start: bad arguments: {e}") from None
+    argv = [sys.executable, "-m", f"mesos_tui.frameworks.{name}", "--master", s.master, *extra]
+    if not ctx.streaming:
+        log_dir = os.path.join(
+            os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),
+            "mesos-tui", "frameworks",
+        )
+        os.makedirs(log_dir, exist_ok=True)
+        log_path = os.path.join(log_dir, f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log")
+        with open(log_path, "wb") as log:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True,
+            )
+        return CommandResult(text=f"started {name} (pid {proc.pid}); its output: {log_path}")
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            ctx.print(raw.decode(errors="replace").rstrip("\n"))
+        code = await proc.wait()
+    except asyncio.CancelledError:
+        if proc.returncode is None:
+            proc.terminate()  # the framework tears itself down on SIGTERM
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+        raise
+    if code != 0:
+        return CommandResult.error(f"start: {name} exited with status {code}")
+    return None
 
 
 @command(

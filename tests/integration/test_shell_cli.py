@@ -185,3 +185,17 @@ def test_views(master: str, env: dict[str, str]) -> None:
     assert r.returncode == 0 and r.stdout.split()[:2] == ["ID", "FRAMEWORK"]
     r = c(master, env, "watch --limit 1 --all")
     assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 1
+
+
+def test_start_runs_a_framework_from_the_shell(master: str, env: dict[str, str]) -> None:
+    proc = c(master, env, "start pi 4 200")
+    assert proc.returncode == 0, proc.stderr
+    assert "Estimated value of Pi is 3.1" in proc.stdout
+
+
+def test_start_refuses_an_unknown_framework(master: str, env: dict[str, str]) -> None:
+    proc = c(master, env, "start hadoop 1 2")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "start: no framework 'hadoop'; choose one of wordcount, pi, gang, batch"
+    )
