@@ -13,6 +13,15 @@ link hands it messages one at a time:
 - `shutdown_framework`: kill all its tasks, then drop it and its unacknowledged updates.
 - `ping`: `pong` with the same seq.
 Every `--usage_interval` the agent sends a usage report while registered.
+
+Checkpointing and recovery (checkpoint.py): framework and task infos, container pids and the
+status update log are written under `<work_dir>/meta` as they happen. On start, with
+`--recover=reconnect` (the default), the agent reads them back, re-attaches to its containers
+(containerizer.recover), queues the unacknowledged updates again, and re-registers with the
+same agent id and its tasks; a task that ended while the agent was down gets its terminal
+update from its real exit status. `--recover=cleanup` kills the old tasks instead and reports
+each TASK_FAILED (REASON_AGENT_RESTARTED). Finished containers' sandboxes and checkpoints are
+removed after `--gc_delay`, sooner as the disk fills (gc.py).
 """
 
 from __future__ import annotations
@@ -21,20 +30,25 @@ import asyncio
 import logging
 import socket
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 
+from daemons.agent.checkpoint import Checkpoint, RecoveredRun
 from daemons.agent.containerizer import (
     Container,
     Containerizer,
     ExitStatus,
     LaunchError,
     LaunchSpec,
+    sandbox_path,
 )
 from daemons.agent.files import SandboxFiles, serve_files
+from daemons.agent.gc import WEEK, SandboxCollector, disk_usage_fraction, remove_paths
 from daemons.agent.host import attributes_to_proto
+from daemons.agent.isolation import MB, Isolation, Limits
 from daemons.agent.link import MasterLink
 from daemons.agent.monitor import HostSampler, RunningTask, build_usage_report
 from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManager
@@ -65,6 +79,12 @@ class AgentConfig:
     usage_interval: float = 2.0
     status_update_retry_interval: float = 2.0
     status_update_max_retry_interval: float = 60.0
+    isolation: Isolation = field(default_factory=Isolation)
+    memory_check_interval: float = 0.1
+    recover: str = "reconnect"  # or "cleanup"
+    gc_delay: float = WEEK
+    gc_disk_headroom: float = 0.1
+    disk_watch_interval: float = 60.0
 
 
 @dataclass(slots=True, eq=False)
@@ -79,6 +99,11 @@ class TaskRecord:
     container: Container | None = None
     completion_timer: asyncio.TimerHandle | None = None
     timed_out: bool = False
+    container_id: str | None = None
+    run_dir: Path | None = None  # Its checkpoint (meta/.../runs/<container>).
+    task_dir: Path | None = None
+    sandbox: Path | None = None
+    recovered_cleanup: bool = False  # Killed on recovery with --recover=cleanup.
 
     @property
     def task_id(self) -> str:
@@ -99,7 +124,15 @@ class Agent:
     def __init__(self, config: AgentConfig, detector: MasterDetector) -> None:
         self.config = config
         config.work_dir.mkdir(parents=True, exist_ok=True)
-        self.containerizer = Containerizer(config.work_dir)
+        self.containerizer = Containerizer(
+            config.work_dir, config.isolation, config.memory_check_interval
+        )
+        self.checkpoint = Checkpoint(config.work_dir)
+        self.collector = SandboxCollector(
+            config.gc_delay,
+            config.gc_disk_headroom,
+            disk_usage=lambda: disk_usage_fraction(config.work_dir),
+        )
         self.files = SandboxFiles(config.work_dir / "slaves")
         self.status_updates = StatusUpdateManager(
             self._send_status_update,
@@ -124,6 +157,7 @@ class Agent:
 
     async def start(self) -> None:
         """Serve the Files API and start following the master."""
+        self.recover()
         self._server, self.files_port = await serve_files(
             self.files, self.config.ip, self.config.port
         )
@@ -138,6 +172,7 @@ class Agent:
             asyncio.create_task(self.link.run(), name="master-link"),
             asyncio.create_task(self._retry_status_updates(), name="status-retries"),
             asyncio.create_task(self._report_usage(), name="usage"),
+            asyncio.create_task(self._collect_garbage(), name="sandbox-gc"),
         ]
 
     async def stop(self) -> None:
@@ -210,7 +245,13 @@ class Agent:
                 "master at %s gave this agent a new id %s (was %s)", master, new_id, self.agent_id
             )
         action = "re-registered" if self.agent_id else "registered"
+        first = self.agent_id != new_id
         self.agent_id = new_id
+        if first:
+            try:
+                self.checkpoint.write_agent(self.agent_info())
+            except OSError as e:
+                log.error("cannot checkpoint the agent id: %s", e.strerror or e)
         log.info(
             "%s with master at %s as agent %s (%d tasks)", action, master, new_id, len(self.tasks)
         )
@@ -274,10 +315,13 @@ class Agent:
         self.tasks[key] = record
         try:
             spec = self._launch_spec(record)
+            self._checkpoint_task(record, run.framework_info)
+            spec.run_dir = record.run_dir
             record.container = self.containerizer.launch(spec, self._container_exited)
         except LaunchError as e:
             self._launch_failed(record, str(e))
             return
+        record.sandbox = record.container.sandbox
         log.info(
             "task %s of framework %s started (pid %d) in %s",
             task_id,
@@ -327,7 +371,24 @@ class Agent:
             arguments=list(command.arguments),
             environment=environment,
             ports=ports[:1024],
+            limits=Limits(
+                cpus=record.resources.cpus or None,
+                mem_bytes=int(record.resources.mem * MB) if record.resources.mem else None,
+            ),
+            container_id=record.container_id,
         )
+
+    def _checkpoint_task(self, record: TaskRecord, framework: mesos_pb2.FrameworkInfo) -> None:
+        assert self.agent_id is not None
+        record.container_id = str(uuid.uuid4())
+        try:
+            self.checkpoint.write_framework(self.agent_id, framework)
+            record.run_dir = self.checkpoint.run_dir(
+                self.agent_id, record.framework_id, record.executor_id, record.container_id
+            )
+            record.task_dir = self.checkpoint.write_task(record.run_dir, record.info)
+        except OSError as e:
+            raise LaunchError(f"cannot checkpoint the task: {e.strerror or e}") from None
 
     def _launch_failed(self, record: TaskRecord, why: str) -> None:
         log.warning(
@@ -363,6 +424,30 @@ class Agent:
                 mesos_pb2.TASK_FAILED,
                 message=f"Task exceeded its maximum completion time of {seconds:g}s",
                 reason=TaskStatus.REASON_MAX_COMPLETION_TIME_REACHED,
+            )
+        elif exit_status.limitation is not None:
+            self._update(
+                record,
+                mesos_pb2.TASK_FAILED,
+                message=exit_status.message,
+                reason=TaskStatus.Reason.Value(exit_status.limitation.reason),
+                source=TaskStatus.SOURCE_AGENT,
+            )
+        elif record.recovered_cleanup:
+            self._update(
+                record,
+                mesos_pb2.TASK_FAILED,
+                message="Killed when the agent restarted with --recover=cleanup",
+                reason=TaskStatus.REASON_AGENT_RESTARTED,
+                source=TaskStatus.SOURCE_AGENT,
+            )
+        elif exit_status.lost:
+            self._update(
+                record,
+                mesos_pb2.TASK_FAILED,
+                message=exit_status.message,
+                reason=TaskStatus.REASON_EXECUTOR_TERMINATED,
+                source=TaskStatus.SOURCE_AGENT,
             )
         elif exit_status.killed:
             self._update(record, mesos_pb2.TASK_KILLED, message=exit_status.message)
@@ -430,12 +515,19 @@ class Agent:
 
     def acknowledge(self, framework_id: str, task_id: str, uuid: bytes) -> None:
         result = self.status_updates.acknowledge(framework_id, task_id, uuid)
+        record = self.tasks.get((framework_id, task_id))
+        if result is not Ack.UNKNOWN and record is not None and record.task_dir is not None:
+            try:
+                self.checkpoint.append_ack(record.task_dir, uuid)
+            except OSError as e:
+                log.error("cannot checkpoint an acknowledgement of %s: %s", task_id, e)
         if result is Ack.UNKNOWN:
             log.debug("acknowledgement of an unknown update of task %s; ignored", task_id)
         elif result is Ack.TERMINAL:
             record = self.tasks.get((framework_id, task_id))
             if record is not None and not record.running:
                 del self.tasks[(framework_id, task_id)]
+                self._schedule_gc(record)
                 self._forget_framework_if_idle(framework_id)
 
     def shutdown_framework(self, framework_id: str) -> None:
@@ -456,13 +548,122 @@ class Agent:
         self.shutting_down_frameworks.discard(framework_id)
         self.status_updates.forget_framework(framework_id)
         for key in [k for k, r in self.tasks.items() if r.framework_id == framework_id]:
-            del self.tasks[key]
+            self._schedule_gc(self.tasks.pop(key))
         self.frameworks.pop(framework_id, None)
         log.info("framework %s shut down on this agent", framework_id)
 
     def _forget_framework_if_idle(self, framework_id: str) -> None:
         if not any(r.framework_id == framework_id for r in self.tasks.values()):
             self.frameworks.pop(framework_id, None)
+
+    # ---------------------------------------------------------------------------- recovery
+
+    def recover(self) -> None:
+        """Read the checkpoint back: agent id, frameworks, tasks, their updates and containers."""
+        recovered = self.checkpoint.recover()
+        if recovered.agent_id is None:
+            return
+        self.agent_id = recovered.agent_id
+        cleanup = self.config.recover == "cleanup"
+        live = 0
+        for run in recovered.runs:
+            live += self._recover_run(run, recovered.frameworks, cleanup)
+        log.info(
+            "recovered agent %s from %s: %d tasks (%d still running)%s",
+            self.agent_id,
+            self.checkpoint.meta,
+            len(self.tasks),
+            live,
+            "; killing them (--recover=cleanup)" if cleanup and live else "",
+        )
+
+    def _recover_run(
+        self, run: RecoveredRun, frameworks: dict[str, mesos_pb2.FrameworkInfo], cleanup: bool
+    ) -> int:
+        assert self.agent_id is not None
+        sandbox = sandbox_path(
+            self.config.work_dir, self.agent_id, run.framework_id, run.executor_id,
+            run.container_id,
+        )
+        done = [
+            t for t in run.tasks
+            if not t.pending and t.statuses and t.statuses[-1].state in TERMINAL_STATES
+        ]
+        if len(done) == len(run.tasks):
+            # Finished and acknowledged: only its sandbox is left, for the collector.
+            finished = _mtime(run.directory / "exit_status") or _mtime(run.directory)
+            self.collector.schedule([sandbox, run.directory], finished)
+            return 0
+        live = 0
+        for task in run.tasks:
+            if task in done:
+                continue
+            try:
+                resources = Resources.from_proto(task.info.resources)
+            except ResourceError:
+                resources = Resources()
+            record = TaskRecord(run.framework_id, task.info, resources)
+            record.statuses = list(task.statuses)
+            record.state = task.statuses[-1].state if task.statuses else mesos_pb2.TASK_STAGING
+            record.container_id = run.container_id
+            record.run_dir = run.directory
+            record.task_dir = self.checkpoint.task_dir(run.directory, task.info.task_id.value)
+            record.sandbox = sandbox
+            self.tasks[(run.framework_id, record.task_id)] = record
+            if run.framework_id in frameworks:
+                self.frameworks[run.framework_id] = frameworks[run.framework_id]
+            for status in task.pending:
+                self.status_updates.update(run.framework_id, status)
+            if record.state in TERMINAL_STATES:
+                continue  # Its end is known; the update waits for its acknowledgement.
+            spec = LaunchSpec(
+                agent_id=self.agent_id,
+                framework_id=run.framework_id,
+                executor_id=run.executor_id,
+                task_id=record.task_id,
+                command=task.info.command.value,
+                container_id=run.container_id,
+                run_dir=run.directory,
+                limits=Limits(
+                    cpus=resources.cpus or None,
+                    mem_bytes=int(resources.mem * MB) if resources.mem else None,
+                ),
+            )
+            container = self.containerizer.recover(
+                spec,
+                run.container or {"container_id": run.container_id, "sandbox": str(sandbox)},
+                self._container_exited,
+                exit_wait_status=run.exit_status,
+                ended=bool(run.container.get("ended")),
+            )
+            record.container = container
+            if container.pid and not run.container.get("ended"):
+                live += 1
+                if cleanup:
+                    record.recovered_cleanup = True
+                    self.containerizer.destroy(container)
+        return live
+
+    # ---------------------------------------------------------------------------- garbage
+
+    def _schedule_gc(self, record: TaskRecord) -> None:
+        paths = [p for p in (record.sandbox, record.run_dir) if p is not None]
+        if paths:
+            self.collector.schedule(paths)
+
+    async def _collect_garbage(self) -> None:
+        interval = max(0.05, self.config.disk_watch_interval)
+        while True:
+            try:
+                await asyncio.to_thread(self.collector.watch_disk)
+            except OSError as e:
+                log.debug("cannot read the disk usage: %s", e)
+            due = self.collector.due()
+            if due:
+                removed = await asyncio.to_thread(remove_paths, due)
+                log.info("removed %d finished sandboxes and checkpoints", removed)
+            wait = self.collector.next_due_in()
+            await asyncio.sleep(interval if wait is None else min(interval, max(wait, 0.05)))
 
     # ---------------------------------------------------------------------------- updates
 
@@ -481,6 +682,11 @@ class Agent:
             status.container_status.executor_pid = record.container.pid
         record.state = state
         record.statuses.append(status)
+        if record.task_dir is not None:
+            try:
+                self.checkpoint.append_update(record.task_dir, status)
+            except OSError as e:
+                log.error("cannot checkpoint an update of task %s: %s", record.task_id, e)
         self.status_updates.update(record.framework_id, status)
 
     def _update_unknown(self, framework_id: str, task_id: str) -> None:
@@ -569,6 +775,13 @@ class Agent:
             if r.running and r.container is not None
         ]
         return build_usage_report(running, stats, self.config.resources, host)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
 
 
 def is_terminal(state: int) -> bool:

@@ -68,6 +68,37 @@ def flag_set() -> f.FlagSet:
         2.0,
         "First retry interval of an unacknowledged status update (doubles up to 1mins)",
     )
+    fs.add(
+        "isolation",
+        f.STR,
+        "best",
+        "Isolators, as Mesos names them: cgroups/v2, cgroups/v1 (or cgroups/cpu,cgroups/mem,"
+        "cgroups/pids), posix/cpu,posix/mem, none; 'best' picks the best this host offers",
+    )
+    fs.add("cgroups_root", f.STR, "mesos-tui", "Name of the cgroup holding the containers' cgroups")
+    fs.add("cgroups_enable_cfs", f.BOOL, True, "Cap each task's CPU time at its cpus (CFS quota)")
+    fs.add("cgroups_pids_max", f.INT, 4096, "Most processes and threads per container (0: no limit)")
+    fs.add(
+        "memory_check_interval",
+        f.DURATION,
+        0.1,
+        "posix/mem: time between checks of each task's memory against its mem",
+    )
+    fs.add(
+        "recover",
+        f.choice("reconnect", "cleanup"),
+        "reconnect",
+        "On start: reconnect to the tasks of the previous run of this agent (same --work_dir), "
+        "or kill them (cleanup)",
+    )
+    fs.add("gc_delay", f.DURATION, 7 * 24 * 3600.0, "Time after which a finished sandbox is removed")
+    fs.add(
+        "gc_disk_headroom",
+        f.FLOAT,
+        0.1,
+        "Disk space to keep free: sandboxes are removed sooner as the disk fills",
+    )
+    fs.add("disk_watch_interval", f.DURATION, 60.0, "Time between disk usage checks for GC")
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
 
@@ -127,6 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         work_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         fs.parser.error(f"flag --work_dir: cannot create {str(work_dir)!r}: {e.strerror or e}")
+    from daemons.agent.isolation import IsolationError, parse_isolation
+
+    try:
+        isolation = parse_isolation(
+            ns.isolation,
+            cgroups_root=ns.cgroups_root,
+            enable_cfs=ns.cgroups_enable_cfs,
+            pids_max=max(0, ns.cgroups_pids_max),
+        )
+    except IsolationError as e:
+        fs.parser.error(f"flag --isolation: {e}")
+    log.info("isolation: %s", isolation.describe())
     config = AgentConfig(
         work_dir=work_dir.resolve(),
         resources=agent_resources(ns.resources, work_dir),
@@ -138,6 +181,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         registration_backoff_factor=ns.registration_backoff_factor,
         usage_interval=max(ns.usage_interval, 0.1),
         status_update_retry_interval=max(ns.status_update_retry_interval, 0.01),
+        isolation=isolation,
+        memory_check_interval=max(ns.memory_check_interval, 0.005),
+        recover=ns.recover,
+        gc_delay=ns.gc_delay,
+        gc_disk_headroom=min(max(ns.gc_disk_headroom, 0.0), 1.0),
+        disk_watch_interval=max(ns.disk_watch_interval, 0.05),
     )
     try:
         return asyncio.run(_serve(config, ns.master))

@@ -222,8 +222,7 @@ async def agent(tmp_path: Path, master: ScriptedMaster) -> AsyncIterator[Agent]:
         await agent.stop()
         for record in list(agent.tasks.values()):
             if record.running and record.container is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(record.container.pid, signal.SIGKILL)
+                _kill_container(record.container.pid)
 
 
 async def test_registration_describes_the_agent(master: ScriptedMaster, agent: Agent) -> None:
@@ -563,11 +562,27 @@ async def test_agent_process_stops_on_sigterm_and_leaves_tasks_running(
         os.kill(pid, 0)  # Still running.
         with open(f"/proc/{pid}/stat") as f:
             assert f.read().split(") ")[1][0] != "Z"
-        os.killpg(pid, signal.SIGKILL)
+        _kill_container(pid)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def _kill_container(pid: int) -> None:
+    """SIGKILL a task's process group and its supervisor (its parent, which holds its exit)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        with open(f"/proc/{ppid}/comm") as f:
+            supervisor = ppid if f.read().strip() == "sleep" else None
+    except (OSError, ValueError, IndexError):
+        supervisor = None
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    if supervisor is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(supervisor, signal.SIGKILL)
 
 
 def _sandbox(agent: Agent, task_id: str) -> Path:
