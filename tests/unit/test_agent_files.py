@@ -97,6 +97,48 @@ def test_url_encoding_is_taken_literally(files: SandboxFiles) -> None:
     assert files.list(f"{SANDBOX}/%2e%2e") == []
 
 
+ENCODED_TRICKS = [
+    "%252e%252e/meta/secret",  # Double-encoded.
+    "..%2fmeta%2fsecret",
+    "%2e%2e%5cmeta%5csecret",
+    "\uff0e\uff0e/meta/secret",  # Fullwidth full stops.
+    "\u2025/meta/secret",  # Two dot leader.
+    "\u2024\u2024/meta/secret",  # One dot leaders.
+    f"{SANDBOX}/\u2025/\u2025/\u2025/meta/secret",
+    ".../meta/secret",
+    "..;/meta/secret",
+    "%00/etc/passwd",
+    "\u002e\u002e\u2215meta",  # Division slash, not a slash.
+]
+
+
+@pytest.mark.parametrize("path", ENCODED_TRICKS)
+def test_encoded_and_look_alike_tricks_find_nothing(files: SandboxFiles, path: str) -> None:
+    for operation in (files.list, files.read):
+        with pytest.raises(FilesError) as caught:
+            operation(path)
+        assert caught.value.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{SANDBOX}//..//..//..//..//..//..//..//meta/secret",
+        f"//{SANDBOX}/../../../../../../../meta/secret",
+        f"{SANDBOX}/./././../../../../../../../meta/secret",
+        f"{SANDBOX}/sub/../../../../../../../../meta",
+    ],
+)
+def test_double_slashes_and_dots_are_refused(files: SandboxFiles, path: str) -> None:
+    with pytest.raises(FilesError) as caught:
+        files.read(path)
+    assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_double_slashes_inside_are_fine(files: SandboxFiles) -> None:
+    assert files.read(f"{SANDBOX}//stdout").data == b"hello\nworld\n"
+
+
 def test_missing_file_is_not_found(files: SandboxFiles) -> None:
     with pytest.raises(FilesError) as caught:
         files.read(f"{SANDBOX}/nope")
