@@ -178,8 +178,10 @@ class MesosApp(App[None]):
         self._keymap = keymap
         if keymap:
             self.set_keymap(keymap)
-        self.set_interval(REFRESH_SECONDS, self.refresh_views)
-        self.set_interval(1.0, self.tick)
+        self._timers = [
+            self.set_interval(REFRESH_SECONDS, self.refresh_views),
+            self.set_interval(1.0, self.tick),
+        ]
         self.mirror.sample_history()
         self.show_view(self.initial_view)
         if self.client is not None:
@@ -187,6 +189,9 @@ class MesosApp(App[None]):
                             exit_on_error=False)
 
     async def on_unmount(self) -> None:
+        # No more redraws: the widgets are going away while the session below closes.
+        for timer in getattr(self, "_timers", ()):
+            timer.stop()
         # The shell's framework fails over (its tasks keep running) before the stream stops.
         with contextlib.suppress(Exception):
             await self.shell_session.close()
@@ -257,12 +262,15 @@ class MesosApp(App[None]):
             return
         self.mirror.sample_history()
         view = self.current_view
-        if view == "agents":
-            self.view("agents").update_history()
-        elif view == "tasks":
-            self.view("tasks").refresh_ages()
-        elif view == "offers":
-            self.view("offers").tick()
+        try:
+            if view == "agents":
+                self.view("agents").update_history()
+            elif view == "tasks":
+                self.view("tasks").refresh_ages()
+            elif view == "offers":
+                self.view("offers").tick()
+        except NoMatches:
+            self.view(view).stale = True  # being (un)mounted: drawn whole next time
         self._status_dirty = True
 
     # ------------------------------------------------------------------------ views
