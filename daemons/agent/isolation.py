@@ -304,14 +304,13 @@ class Isolation:
             if "oom_kill" in control:
                 hit = control["oom_kill"] > 0
             else:
-                hit = _int(memory / "memory.failcnt") > 0 and control.get("under_oom", 0) > 0
-            peak = _int(memory / "memory.max_usage_in_bytes") or limit
+                hit = control.get("under_oom", 0) > 0  # Kernels before 4.13.
         else:
-            events = _keyed(memory / "memory.events")
-            hit = events.get("oom_kill", 0) > 0
-            peak = _int(memory / "memory.peak") or limit
+            hit = _keyed(memory / "memory.events").get("oom_kill", 0) > 0
         if not hit:
             return None
+        peak_file = "memory.max_usage_in_bytes" if cgroups.version == 1 else "memory.peak"
+        peak = _int(memory / peak_file) or limit
         return Limitation("REASON_CONTAINER_LIMITATION_MEMORY", memory_message(limit, peak))
 
     def read_usage(self, cgroups: ContainerCgroups | None) -> CgroupUsage | None:

@@ -1,12 +1,12 @@
 """The usage monitor: what each task's processes and the whole host use, measured with psutil.
 
 `ProcessTreeSampler` measures each container's process tree (the task process and all its
-descendants): one pass over the process table for parent links, then one `oneshot()` read per
-process. CPU use in cores is the growth of the tree's CPU time (including reaped children)
-over the wall time since the previous sample. Containers with cgroups are measured from those
-instead (`from_totals`: the same CPU-rate bookkeeping, figures read by isolation.py).
-`tree_rss` is the posix memory watchdog's cheap reading: `/proc/<pid>/statm` of the task and
-of its descendants found through `/proc/<pid>/task/<pid>/children`, no process table walk. `HostSampler` does the same for the host.
+descendants, found through `/proc/<pid>/task/<pid>/children`, with no walk over the whole
+process table): one `oneshot()` read per process. CPU use in cores is the growth of the tree's
+CPU time (including reaped children) over the wall time since the previous sample. Containers
+with cgroups are measured from those instead (`from_totals`: the same CPU-rate bookkeeping,
+figures read by isolation.py). `tree_rss` is the posix memory watchdog's cheap reading:
+`/proc/<pid>/statm` of the task and its descendants. `HostSampler` measures the host.
 `build_usage_report` turns the samples into the `UsageReport` the agent sends the master.
 
 Samplers are called from a worker thread (`asyncio.to_thread`), so they keep only their own
@@ -91,14 +91,9 @@ class ProcessTreeSampler:
         )
 
     def sample(self, roots: Mapping[str, int]) -> dict[str, ProcessStats]:
-        children: dict[int, list[int]] = {}
-        for proc in psutil.process_iter(["ppid"]):
-            ppid = proc.info.get("ppid")
-            if ppid:
-                children.setdefault(ppid, []).append(proc.pid)
         out: dict[str, ProcessStats] = {}
         for key, root in roots.items():
-            stats = self._sample_tree(key, root, children)
+            stats = self._sample_tree(key, root, _Children())
             if stats is not None:
                 out[key] = stats
         return out
@@ -165,6 +160,23 @@ def tree_rss(root: int, limit: int = 10_000) -> int:
         except (OSError, ValueError, IndexError):
             continue
     return total
+
+
+class _Children(dict[int, list[int]]):
+    """Children of a process, read from `/proc/<pid>/task/<pid>/children` when asked (no walk
+    over the whole process table, which would cost more than all of a task's own reads)."""
+
+    def __missing__(self, pid: int) -> list[int]:
+        try:
+            with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
+                found = [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            found = []
+        self[pid] = found
+        return found
+
+    def get(self, pid: int, default: object = None) -> list[int]:  # type: ignore[override]
+        return self[pid]
 
 
 class HostSampler:

@@ -83,12 +83,20 @@ def supervisor_argv(
     that ended before that would lose its status). If the agent dies first, the pipe's EOF
     lets the task go all the same.
     """
-    dash = shutil.which("dash")
-    script = SCRIPT.replace("{launcher}", _launcher())
     args = [*procs_files, *ulimits, "--", *argv]
-    if dash and shutil.which("setsid") and shutil.which("sleep"):
-        return [dash, "-c", script, NAME, *args]
+    shell = _shell()
+    if shell is not None:
+        return [shell[0], "-c", shell[1], NAME, *args]
     return [python, "-I", "-m", "daemons.agent.supervisor", *args]
+
+
+@functools.cache
+def _shell() -> tuple[str, str] | None:
+    """dash and the script, once per agent (None: use the Python supervisor)."""
+    dash = shutil.which("dash")
+    if dash and shutil.which("setsid") and shutil.which("sleep"):
+        return dash, SCRIPT.replace("{launcher}", _launcher())
+    return None
 
 
 @dataclass(slots=True, frozen=True)
