@@ -87,7 +87,10 @@ async def _check_cluster(
     assert not state.get_tasks.unreachable_tasks
     live = ha.task_processes()
     for key, before in pids.items():
-        assert live.get(key) == before, f"task {key[1]}: processes {before} -> {live.get(key)}"
+        # Every process the task had is still there (a task may have started children since:
+        # RUNNING comes as soon as its command runs, before that command forks).
+        now = live.get(key) or []
+        assert set(before) <= set(now), f"task {key[1]}: processes {before} -> {now}"
         assert all(psutil.pid_exists(p) for p in before)
 
 
@@ -232,7 +235,9 @@ async def test_killed_framework_fails_over_with_its_tasks(ha: HACluster) -> None
         )
 
     await ha.wait_leader_state(back, "the framework connected again with its tasks")
-    assert {k: v for k, v in ha.task_processes().items() if k[0] == fid} == pids
+    live = ha.task_processes()
+    for key, before in pids.items():
+        assert set(before) <= set(live.get(key) or []), f"task {key[1]} lost a process"
 
 
 async def test_killed_framework_past_its_failover_timeout_is_removed(ha: HACluster) -> None:
