@@ -33,6 +33,7 @@ import grpc
 from daemons.common import flags as F
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
+from daemons.common.states import TERMINAL_STATES
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
 from mesos_tui.client.scheduler import (
     DriverError,
@@ -41,19 +42,6 @@ from mesos_tui.client.scheduler import (
     command_info,
     offer_resources,
     task_info,
-)
-
-TERMINAL_STATES = frozenset(
-    {
-        mesos_pb2.TASK_FINISHED,
-        mesos_pb2.TASK_FAILED,
-        mesos_pb2.TASK_KILLED,
-        mesos_pb2.TASK_ERROR,
-        mesos_pb2.TASK_LOST,
-        mesos_pb2.TASK_DROPPED,
-        mesos_pb2.TASK_GONE,
-        mesos_pb2.TASK_GONE_BY_OPERATOR,
-    }
 )
 
 # Offer rounds without a fit, or seconds without any offer, before asking about the agents.

@@ -26,22 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from daemons.common.states import TERMINAL_STATES
 from daemons.proto import agent_pb2, mesos_pb2
 
 log = logging.getLogger(__name__)
 
-TERMINAL_STATES = frozenset(
-    {
-        mesos_pb2.TASK_FINISHED,
-        mesos_pb2.TASK_FAILED,
-        mesos_pb2.TASK_KILLED,
-        mesos_pb2.TASK_ERROR,
-        mesos_pb2.TASK_LOST,
-        mesos_pb2.TASK_DROPPED,
-        mesos_pb2.TASK_GONE,
-        mesos_pb2.TASK_GONE_BY_OPERATOR,
-    }
-)
 
 StreamKey = tuple[str, str]  # (framework id, task id)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from daemons.common.ids import IdMaker, new_uuid
 from daemons.common.resources import ResourceError, Resources
+from daemons.common.states import is_terminal, state_name
 from daemons.master.allocator.hierarchical import Allocation, HierarchicalAllocator
 from daemons.master.events import EventBus
 from daemons.master.registry import Registry
@@ -35,8 +36,6 @@ from daemons.master.state import (
     Offer,
     Task,
     framework_role,
-    is_terminal,
-    state_name,
 )
 from daemons.proto import agent_pb2, master_pb2, mesos_pb2, scheduler_pb2
 

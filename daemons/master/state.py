@@ -17,19 +17,6 @@ from typing import Any
 from daemons.common.resources import Resources
 from daemons.proto import mesos_pb2
 
-TERMINAL_STATES = frozenset(
-    {
-        mesos_pb2.TASK_FINISHED,
-        mesos_pb2.TASK_FAILED,
-        mesos_pb2.TASK_KILLED,
-        mesos_pb2.TASK_ERROR,
-        mesos_pb2.TASK_LOST,
-        mesos_pb2.TASK_DROPPED,
-        mesos_pb2.TASK_GONE,
-        mesos_pb2.TASK_GONE_BY_OPERATOR,
-    }
-)
-
 # How many finished tasks and frameworks the master remembers (Mesos's
 # --max_completed_tasks_per_framework and --max_completed_frameworks).
 MAX_COMPLETED_TASKS = 1000
@@ -37,14 +24,6 @@ MAX_COMPLETED_FRAMEWORKS = 50
 MAX_STATUSES_PER_TASK = 16
 
 FrameworkCap = mesos_pb2.FrameworkInfo.Capability
-
-
-def is_terminal(state: int) -> bool:
-    return state in TERMINAL_STATES
-
-
-def state_name(state: int) -> str:
-    return mesos_pb2.TaskState.Name(state)
 
 
 @dataclass(slots=True, eq=False)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from daemons.common.resources import Resources
+from daemons.common.states import TERMINAL_STATES
 from daemons.proto import master_pb2, mesos_pb2
 
 Event = master_pb2.Event
@@ -28,12 +29,6 @@ TS = mesos_pb2.TaskState
 
 # States in which a task holds its resources on its agent.
 ACTIVE_STATES = frozenset({TS.TASK_STAGING, TS.TASK_STARTING, TS.TASK_RUNNING, TS.TASK_KILLING})
-TERMINAL_STATES = frozenset(
-    {
-        TS.TASK_FINISHED, TS.TASK_FAILED, TS.TASK_KILLED, TS.TASK_ERROR, TS.TASK_LOST,
-        TS.TASK_DROPPED, TS.TASK_GONE, TS.TASK_GONE_BY_OPERATOR,
-    }
-)
 # Display order of task states (the header's counts and the state column).
 STATE_ORDER = (
     TS.TASK_STAGING, TS.TASK_STARTING, TS.TASK_RUNNING, TS.TASK_KILLING, TS.TASK_FINISHED,

@@ -33,6 +33,7 @@ import grpc
 
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
+from daemons.common.states import TERMINAL_STATES
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
 from mesos_tui.client.files import AgentFiles, LogSourceError
 from mesos_tui.client.operator import OperatorClient
@@ -46,18 +47,6 @@ from mesos_tui.client.scheduler import (
 
 log = logging.getLogger(__name__)
 
-TERMINAL_STATES = frozenset(
-    {
-        mesos_pb2.TASK_FINISHED,
-        mesos_pb2.TASK_FAILED,
-        mesos_pb2.TASK_KILLED,
-        mesos_pb2.TASK_ERROR,
-        mesos_pb2.TASK_LOST,
-        mesos_pb2.TASK_DROPPED,
-        mesos_pb2.TASK_GONE,
-        mesos_pb2.TASK_GONE_BY_OPERATOR,
-    }
-)
 
 IDLE_REFUSE_SECONDS = 3600.0  # Nothing to run: do not offer me this again soon.
 BUSY_REFUSE_SECONDS = 1.0  # Work waits but did not fit: offer again soon (it may have grown).

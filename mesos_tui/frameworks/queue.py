@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from daemons.common.resources import Resources
+from daemons.common.states import TERMINAL_STATES
 from daemons.proto import mesos_pb2
 from mesos_tui.client.scheduler import (
     DriverError,
@@ -47,12 +48,6 @@ WAITING_DECLINE_SECONDS = 1.0  # Something waits: let the offer come back soon (
 IDLE_DECLINE_SECONDS = 60.0  # Nothing waits (and we are suppressed anyway).
 
 TS = mesos_pb2.TaskState
-TERMINAL_STATES = frozenset(
-    {
-        TS.TASK_FINISHED, TS.TASK_FAILED, TS.TASK_KILLED, TS.TASK_ERROR, TS.TASK_LOST,
-        TS.TASK_DROPPED, TS.TASK_GONE, TS.TASK_GONE_BY_OPERATOR,
-    }
-)
 
 StatusListener = Callable[[mesos_pb2.TaskStatus], None]
 
