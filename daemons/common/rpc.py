@@ -22,13 +22,6 @@ CHANNEL_OPTIONS = [
     ("grpc.http2.max_pings_without_data", 0),
     ("grpc.enable_retries", 0),
     ("grpc.so_reuseport", 0),
-    # Reconnect quickly after a master failover: channels must not share subchannels (and
-    # so their connection back-off) with older channels to a dead master, and a failed
-    # connect is retried within a second rather than gRPC's default of up to two minutes.
-    ("grpc.use_local_subchannel_pool", 1),
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 1000),
 ]
 
 SERVER_OPTIONS = [
