@@ -193,17 +193,22 @@ class Cluster:
         await self._ready(master, healthy, "the master to answer GET_HEALTH healthy")
         return master
 
+    def agent_master(self) -> str:
+        """What agents are given as --master."""
+        if self.master is None:
+            raise ClusterError("start the master first")
+        return self.master.address
+
     async def start_agent(
         self, resources: str = "cpus:2;mem:1024", *, wait: bool = True, **flags: object
     ) -> Daemon:
         """Start an agent with `resources` and wait until the master lists it."""
-        if self.master is None:
-            raise ClusterError("start the master first")
+        master = self.agent_master()
         port = free_port()
         n = len(self.agents)
         work_dir = self.root / f"agent{n}"
         args = [
-            "--master", self.master.address, "--ip", "127.0.0.1", "--port", str(port),
+            "--master", master, "--ip", "127.0.0.1", "--port", str(port),
             "--work_dir", str(work_dir), "--resources", resources,
         ]
         args += _flag_args(flags)

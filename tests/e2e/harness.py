@@ -186,41 +186,15 @@ class HACluster(Cluster):
 
     # ------------------------------------------------------------------------- agents
 
+    def agent_master(self) -> str:
+        return self.zk_url  # agents find the leader through ZooKeeper
+
     async def start_agent(  # type: ignore[override]
         self, resources: str = "cpus:8;mem:8192", *, wait: bool = True, **flags: object
     ) -> Daemon:
         """An agent that finds the leader through ZooKeeper; waits until the leader lists it."""
-        port = free_port()
-        n = len(self.agents)
-        work_dir = self.root / f"agent{n}"
         flags.setdefault("registration_backoff_factor", "0.2secs")
-        args = [
-            "--master",
-            self.zk_url,
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--work_dir",
-            str(work_dir),
-            "--resources",
-            resources,
-        ]
-        args += [f"--{k}={v}" for k, v in flags.items() if v is not None]
-        known = {a.agent_info.id.value for a in (await self.operator.agents()).agents}
-        agent = self._spawn(f"agent{n}", "daemons.agent.main", port, work_dir, args)
-        self.agents.append(agent)
-        if wait:
-
-            async def registered() -> str | None:
-                self._check_alive(agent)
-                for a in (await self.operator.agents()).agents:
-                    if a.agent_info.id.value not in known:
-                        return a.agent_info.id.value
-                return None
-
-            agent.agent_id = await self._ready(agent, registered, f"{agent.name} to register")
-        return agent
+        return await super().start_agent(resources, wait=wait, **flags)
 
     # ------------------------------------------------------------------------- frameworks
 
