@@ -171,6 +171,11 @@ class Container:
     exit_status: ExitStatus | None = None
     kill_requested: bool = False
     limitation: Limitation | None = None
+    # The task is released (its supervisor is `sleep` and sent it "go"). A signal asked for
+    # before waits for that: the supervisor's shell would reap a task that died earlier, and
+    # its exit status would be lost.
+    released: bool = False
+    deferred_signal: int | None = None
     _pidfd: int | None = None
     _kill_timer: asyncio.TimerHandle | None = None
     _on_exit: ExitCallback | None = None
@@ -369,6 +374,9 @@ class Containerizer:
         if exe == "dash" and tries < 1000 and container.exit_status is None:
             loop.call_later(0.0005, self._supervisor_ready, loop, container, -1, go_write, tries + 1)
             return
+        container.released = True
+        if container.deferred_signal is not None:
+            _signal_group(container.pid, container.deferred_signal)
         with contextlib.suppress(OSError):
             os.write(go_write, b"\n")
         os.close(go_write)
@@ -575,10 +583,10 @@ class Containerizer:
         if container.exit_status is not None or container.kill_requested:
             return
         container.kill_requested = True
-        _signal_group(container.pid, signal.SIGTERM)
+        _signal_container(container, signal.SIGTERM)
         loop = asyncio.get_running_loop()
         container._kill_timer = loop.call_later(
-            max(0.0, grace_period), _signal_group, container.pid, signal.SIGKILL
+            max(0.0, grace_period), _signal_container, container, signal.SIGKILL
         )
 
     def limit(self, container: Container, limitation: Limitation) -> None:
@@ -587,7 +595,7 @@ class Containerizer:
             return
         log.info("container %s: %s; killing it", container.container_id, limitation.message)
         container.limitation = limitation
-        _signal_group(container.pid, signal.SIGKILL)
+        _signal_container(container, signal.SIGKILL)
 
     # ---------------------------------------------------------------------------- watchdog
 
@@ -720,6 +728,15 @@ def _point_latest(sandbox: Path) -> None:
     temporary = sandbox.parent / f".latest-{sandbox.name}"
     os.symlink(sandbox.name, temporary)
     os.replace(temporary, latest)
+
+
+def _signal_container(container: Container, sig: int) -> None:
+    """Signal the task now, or once its supervisor has released it (see Container.released).
+    SIGKILL asked for later wins over an earlier SIGTERM."""
+    if container.released or container.recovered:
+        _signal_group(container.pid, sig)
+    elif container.deferred_signal != signal.SIGKILL:
+        container.deferred_signal = sig
 
 
 def _signal_group(pgid: int, sig: int) -> None:
