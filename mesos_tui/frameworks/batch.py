@@ -35,6 +35,7 @@ from mesos_tui.frameworks.common import (
     failure_report,
     framework_info,
     positive_float,
+    run_cli,
     run_framework,
 )
 
@@ -257,23 +258,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"cannot read {ns.jobs_file}: {e.strerror}")
     if not commands:
         parser.error("no jobs: give --job CMD (repeatable) or --jobs-file FILE")
-    progress = Progress(quiet=ns.quiet)
-    try:
-        code, queue = asyncio.run(
-            run_batch(
-                commands,
-                ns.master,
-                resources=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
-                max_retries=ns.max_retries,
-                progress=progress,
-                role=ns.role,
-                install_signals=True,
-            )
-        )
-    except KeyboardInterrupt:
+    result = run_cli(
+        ns.quiet,
+        lambda progress: run_batch(
+            commands,
+            ns.master,
+            resources=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
+            max_retries=ns.max_retries,
+            progress=progress,
+            role=ns.role,
+            install_signals=True,
+        ),
+    )
+    if result is None:
         return 130
-    finally:
-        progress.close()
+    code, queue = result
     if queue.error_message:
         print(f"batch: {queue.error_message}", file=sys.stderr)
     done = sum(1 for s in queue.jobs if s.state == "finished")

@@ -24,10 +24,10 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import grpc
 
@@ -45,6 +45,7 @@ from mesos_tui.client.scheduler import (
     task_info,
 )
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -705,6 +706,18 @@ async def _run_body(
     except Exception as e:
         log.exception("framework body failed")
         scheduler.finish(1, f"{type(e).__name__}: {e}")
+
+
+def run_cli(quiet: bool, job: Callable[[Progress], Coroutine[Any, Any, T]]) -> T | None:
+    """Run a framework's job from its command line, with progress on stderr. None when it was
+    interrupted with Ctrl+C (the caller exits 130); the progress display is always closed."""
+    progress = Progress(quiet=quiet)
+    try:
+        return asyncio.run(job(progress))
+    except KeyboardInterrupt:
+        return None
+    finally:
+        progress.close()
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:

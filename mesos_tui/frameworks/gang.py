@@ -51,6 +51,7 @@ from mesos_tui.frameworks.common import (
     offer_role,
     positive_float,
     positive_int,
+    run_cli,
     run_framework,
     sandbox_tail,
     state_name,
@@ -416,26 +417,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not cmd:
         parser.error("give the command after --, as in: gang 4 -- hostname")
     command = cmd[0] if len(cmd) == 1 else shlex.join(cmd)
-    progress = Progress(quiet=ns.quiet)
-    try:
-        code, fw = asyncio.run(
-            gang(
-                ns.size,
-                command,
-                ns.master,
-                slot=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
-                timeout=ns.timeout,
-                hold_seconds=ns.hold,
-                max_retries=ns.max_retries,
-                progress=progress,
-                role=ns.role,
-                install_signals=True,
-            )
-        )
-    except KeyboardInterrupt:
+    result = run_cli(
+        ns.quiet,
+        lambda progress: gang(
+            ns.size,
+            command,
+            ns.master,
+            slot=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
+            timeout=ns.timeout,
+            hold_seconds=ns.hold,
+            max_retries=ns.max_retries,
+            progress=progress,
+            role=ns.role,
+            install_signals=True,
+        ),
+    )
+    if result is None:
         return 130
-    finally:
-        progress.close()
+    code, fw = result
     if code == 0:
         print(f"gang: all {ns.size} ranks finished")
         return 0

@@ -31,6 +31,7 @@ from mesos_tui.frameworks.common import (
     positive_float,
     positive_int,
     python_command,
+    run_cli,
     run_framework,
     sandbox_read,
     task_environment,
@@ -153,25 +154,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     print(f"Number of Maps  = {ns.maps}")
     print(f"Samples per Map = {ns.samples}", flush=True)
-    progress = Progress(quiet=ns.quiet)
     started = time.monotonic()
-    try:
-        code, fw = asyncio.run(
-            pi(
-                ns.maps,
-                ns.samples,
-                ns.master,
-                resources=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
-                max_retries=ns.max_retries,
-                progress=progress,
-                role=ns.role,
-                install_signals=True,
-            )
-        )
-    except KeyboardInterrupt:
+    result = run_cli(
+        ns.quiet,
+        lambda progress: pi(
+            ns.maps,
+            ns.samples,
+            ns.master,
+            resources=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
+            max_retries=ns.max_retries,
+            progress=progress,
+            role=ns.role,
+            install_signals=True,
+        ),
+    )
+    if result is None:
         return 130
-    finally:
-        progress.close()
+    code, fw = result
     if code != 0 or fw.value is None:
         print(f"pi: {fw.error_message or 'failed'}", file=sys.stderr)
         return code or 1

@@ -17,7 +17,6 @@ AGENT_USAGE reports, and the tasks' own CPU seconds and largest RSS (from getrus
 from __future__ import annotations
 
 import argparse
-import asyncio
 import heapq
 import json
 import os
@@ -42,6 +41,7 @@ from mesos_tui.frameworks.common import (
     positive_float,
     positive_int,
     python_command,
+    run_cli,
     run_framework,
     task_environment,
 )
@@ -306,26 +306,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     if not os.path.isfile(ns.file):
         parser.error(f"{ns.file}: no such file")
-    progress = Progress(quiet=ns.quiet)
-    try:
-        code, fw = asyncio.run(
-            wordcount(
-                ns.file,
-                ns.master,
-                parallelism=ns.parallelism,
-                reducers=ns.reducers,
-                resources=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
-                max_retries=ns.max_retries,
-                scratch=ns.scratch,
-                progress=progress,
-                role=ns.role,
-                install_signals=True,
-            )
-        )
-    except KeyboardInterrupt:
+    result = run_cli(
+        ns.quiet,
+        lambda progress: wordcount(
+            ns.file,
+            ns.master,
+            parallelism=ns.parallelism,
+            reducers=ns.reducers,
+            resources=Resources.parse(f"cpus:{ns.cpus};mem:{ns.mem}"),
+            max_retries=ns.max_retries,
+            scratch=ns.scratch,
+            progress=progress,
+            role=ns.role,
+            install_signals=True,
+        ),
+    )
+    if result is None:
         return 130
-    finally:
-        progress.close()
+    code, fw = result
     if code == 0 and fw.result is not None:
         report(fw.result, ns.top)
         return 0
