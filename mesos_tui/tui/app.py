@@ -40,6 +40,7 @@ from mesos_tui.shell.errors import CommandError
 from mesos_tui.shell.session import ShellSession
 from mesos_tui.tui.commands import CommandResult, CommandSuggester, ShellCommands
 from mesos_tui.tui.keymap import KeymapError, keymap_path, load_keymap
+from mesos_tui.tui.resilient import Resilient, report
 from mesos_tui.tui.screens.confirm import ConfirmScreen
 from mesos_tui.tui.screens.help import HelpScreen
 from mesos_tui.tui.screens.logs import LogScreen
@@ -92,7 +93,7 @@ def agent_log_source(task: TaskView, agent: AgentView, file: str) -> LogSource:
                           task.id, file)
 
 
-class MesosApp(App[None]):
+class MesosApp(Resilient, App[None]):
     """The cluster, live."""
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses live elsewhere
@@ -138,13 +139,16 @@ class MesosApp(App[None]):
             self.client.status if self.client is not None else None
         )
         self._status_dirty = True
-        self._keymap = keymap
+        self.key_overrides = keymap
         self.log_source = log_source
         self.initial_view = initial_view
         self.current_view = initial_view
         self.cluster_name = ""
         self.shell = ShellCommands(self.shell_session)
         self._refreshing = False
+        self.view_timers: list[Any] = []  # our redraw timers (Textual keeps its own in _timers)
+        self.errors: list[tuple[str, BaseException]] = []  # reported, not fatal (resilient.py)
+        self.up = False  # the first screen is mounted: from here on no error is fatal
         self.refreshes = 0
         self.after_refresh: Callable[[], None] | None = None  # benchmark hook
 
@@ -168,17 +172,17 @@ class MesosApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        keymap = self._keymap
+        keymap = self.key_overrides
         if keymap is None:
             try:
                 keymap = load_keymap()
             except KeymapError as e:
                 self.notify(str(e), severity="error", timeout=10)
                 keymap = {}
-        self._keymap = keymap
+        self.key_overrides = keymap
         if keymap:
             self.set_keymap(keymap)
-        self._timers = [
+        self.view_timers = [
             self.set_interval(REFRESH_SECONDS, self.refresh_views),
             self.set_interval(1.0, self.tick),
         ]
@@ -187,10 +191,27 @@ class MesosApp(App[None]):
         if self.client is not None:
             self.run_worker(self.client.run(), name="operator-stream", group="operator",
                             exit_on_error=False)
+        self.up = True
+
+    # ------------------------------------------------------------------ never fatal
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual exits on any unhandled exception; once we are up, report it instead.
+        if self.up and self.is_running:
+            report(self, "the app", error)
+            return
+        super()._handle_exception(error)
+
+    async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as error:  # noqa: BLE001 - a key must never end the app
+            report(self, f"action {action_name}", error)
+            return True
 
     async def on_unmount(self) -> None:
         # No more redraws: the widgets are going away while the session below closes.
-        for timer in getattr(self, "_timers", ()):
+        for timer in self.view_timers:
             timer.stop()
         # The shell's framework fails over (its tasks keep running) before the stream stops.
         with contextlib.suppress(Exception):
@@ -248,11 +269,16 @@ class MesosApp(App[None]):
                                 # Its widgets are being (un)mounted (a recompose, or the app
                                 # closing): draw it whole next time instead of crashing.
                                 view.stale = True
+                            except Exception as error:  # noqa: BLE001 - never fatal
+                                view.stale = True
+                                report(self, f"the {name} view", error)
                         else:
                             view.stale = True
             self.refreshes += 1
             if self.after_refresh is not None:
                 self.call_after_refresh(self.after_refresh)
+        except Exception as error:  # noqa: BLE001 - a timer callback: never fatal
+            report(self, "the redraw", error)
         finally:
             self._refreshing = False
 
@@ -260,9 +286,9 @@ class MesosApp(App[None]):
         """Once a second: history points, ages."""
         if not self._header.is_mounted:
             return
-        self.mirror.sample_history()
         view = self.current_view
         try:
+            self.mirror.sample_history()
             if view == "agents":
                 self.view("agents").update_history()
             elif view == "tasks":
@@ -271,6 +297,9 @@ class MesosApp(App[None]):
                 self.view("offers").tick()
         except NoMatches:
             self.view(view).stale = True  # being (un)mounted: drawn whole next time
+        except Exception as error:  # noqa: BLE001 - never fatal
+            self.view(view).stale = True
+            report(self, f"the {view} view", error)
         self._status_dirty = True
 
     # ------------------------------------------------------------------------ views
@@ -312,7 +341,7 @@ class MesosApp(App[None]):
             out = []
             for b in getattr(cls, "BINDINGS", []):
                 if isinstance(b, Binding):
-                    keys = (self._keymap or {}).get(b.id or "", b.key)
+                    keys = (self.key_overrides or {}).get(b.id or "", b.key)
                     out.append(Binding(keys, b.action, b.description, id=b.id))
             return out
 

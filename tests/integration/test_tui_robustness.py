@@ -1,0 +1,270 @@
+"""The TUI survives what a person does, over a live cluster that keeps changing.
+
+A real master and two real agents (`LocalCluster`), tasks starting and ending all the time
+(a background loop launches short tasks through the app's own shell session), and the app
+driven with Pilot the way a person drives it: every view at 40x12, 80x24, 120x40 and 250x70
+with resizes in between, every binding of every view and of every screen those bindings
+open, every command-palette entry, every `:` command. At the end the app is still running
+and nothing was reported (`app.errors`, filled by `mesos_tui.tui.resilient`, is empty).
+
+Then the master goes away (SIGKILL) and comes back on the same address: the app says it is
+reconnecting, survives keys and resizes in the meantime, and is connected again after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from textual.screen import Screen
+
+from mesos_tui.client.operator import CONNECTED
+from mesos_tui.local import LocalCluster, free_port
+from mesos_tui.tui.app import VIEWS, MesosApp
+
+SIZES = [(40, 12), (80, 24), (120, 40), (250, 70)]
+QUIT_KEYS = {"q", "ctrl+q", "ctrl+c", "super+c"}  # leaving the app is tested on its own
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    work = tmp_path_factory.mktemp("tui-robust")
+    with LocalCluster(agents=2, master_port=free_port(), work_dir=str(work),
+                      agent_resources="cpus:2;mem:1024;disk:1024;ports:[31000-31099]") as c:
+        yield c
+
+
+async def until(pilot: Any, what: str, ready: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+@contextlib.asynccontextmanager
+async def churn(app: MesosApp) -> AsyncIterator[list[str]]:
+    """Keep tasks starting and ending: a short task every ~0.3 s, some of them failing."""
+    answers: list[str] = []
+
+    async def loop() -> None:
+        i = 0
+        while True:
+            i += 1
+            command = "sleep 1" if i % 3 else "echo out; echo err >&2; exit 3"
+            r = await app.shell.run(f"launch --name churn-{i} --cpus 0.1 --mem 16 -- {command}")
+            answers.append(r.text)
+            await asyncio.sleep(0.3)  # pacing of the load, not synchronisation
+
+    task = asyncio.create_task(loop())
+    try:
+        yield answers
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def trace(line: str) -> None:
+    if os.environ.get("TUI_ROBUSTNESS_TRACE"):
+        print(f"{time.monotonic():.2f} {line}", flush=True)
+
+
+def active_keys(app: MesosApp) -> list[str]:
+    """One key for each binding that is active now (j and down are one binding)."""
+    seen: dict[tuple[str, str], str] = {}
+    for key, active in sorted(app.active_bindings.items()):
+        if key in QUIT_KEYS or active.binding.action.startswith("show_view"):
+            continue  # views are switched by the test's own loop, at every size
+        seen.setdefault((type(active.node).__name__, active.binding.action), key)
+    return sorted(seen.values())
+
+
+async def back_to_base(app: MesosApp, pilot: Any) -> None:
+    """Close whatever is open the way a person does (escape), up to the views."""
+    for _ in range(6):
+        if app.query_one("#command-bar").has_class("-visible"):
+            await pilot.press("escape")
+        elif len(app.screen_stack) > 1:
+            await pilot.press("escape")
+        else:
+            return
+        await pilot.pause()
+    raise AssertionError(f"escape did not close {app.screen!r}")
+
+
+async def press_everything(app: MesosApp, pilot: Any, depth: int = 0,
+                           max_depth: int = 1) -> int:
+    """Press every active binding of the current screen; walk each screen it opens."""
+    base: Screen[Any] = app.screen
+    pressed = 0
+    for key in active_keys(app):
+        if app.screen is not base:  # an earlier key closed or replaced it: start again
+            break
+        trace(f"{'  ' * depth}{app.size} {type(base).__name__} {app.current_view} {key}")
+        await pilot.press(key)
+        await pilot.pause()
+        pressed += 1
+        opened = app.screen
+        if opened is not base and depth < max_depth:
+            pressed += await press_everything(app, pilot, depth + 1, max_depth)
+        # Back to where we were: close what the key opened (a screen, the bar, a filter).
+        while app.screen is not base and len(app.screen_stack) > 1:
+            await pilot.press("escape")
+            await pilot.pause()
+        if app.query_one("#command-bar").has_class("-visible"):
+            await pilot.press("escape")
+            await pilot.pause()
+        assert app.is_running, f"the app stopped after {key!r} on {base!r}"
+    return pressed
+
+
+def commands(task_id: str, finished_id: str) -> list[str]:
+    """Every `:` command, with the arguments people give them (and some they should not)."""
+    return [
+        *VIEWS, "a", "fw", "t", "o", "e", "drf", "nodes",
+        "help", "help kill", "help nosuchcommand",
+        "agents", "frameworks", "frameworks -a", "tasks", "tasks -a", "tasks state:running",
+        "tasks name:churn !state:finished", "tasks /[unclosed", "tasks state:",
+        "offers", "offers --recent 5", "watch --limit 3",
+        "filter state:running", "filter --clear", "/name:churn", "/",
+        f"logs {task_id}", f"logs {finished_id}", "logs nosuchtask", "logs",
+        f"logs --tail 5 {finished_id}",
+        f"kill {finished_id}", "kill nosuchtask", "kill", f"kill {task_id}",
+        "launch --name from-bar --cpus 0.1 --mem 16 -- sleep 2", "launch", "launch -- ",
+        "launch --cpus lots -- true",
+        "start", "start nosuchframework", "start pi 2 1000",
+        "pause", "step", "resume",
+        "nosuchcommand", "!!", "''", '"unclosed',
+    ]
+
+
+async def run_bar(app: MesosApp, pilot: Any, line: str) -> None:
+    await pilot.press("colon")
+    await pilot.pause()
+    bar = app.query_one("#command-bar")
+    bar.value = line  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await pilot.pause()
+    running = [w for w in app.workers if w.group == "command"]
+    if running:
+        await asyncio.wait_for(app.workers.wait_for_complete(running), 20)
+    await pilot.pause()
+
+
+async def palette(app: MesosApp, pilot: Any, title: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*title)
+    await pilot.pause(0.2)  # the palette's search runs in a worker of its own
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+
+
+async def test_every_view_size_key_palette_entry_and_command(
+    cluster: LocalCluster, tmp_path: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the palette's "Screenshot" writes here
+    monkeypatch.setenv("MESOS_TUI_CONFIG", str(tmp_path / "keys.toml"))
+    app = MesosApp(cluster.master, keymap={})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, "the snapshot", lambda: len(app.mirror.agents) == 2)
+        async with churn(app) as launched:
+            await until(pilot, "a finished task", lambda: any(
+                t.state_name == "finished" for t in app.mirror.tasks.values()))
+            await until(pilot, "a running task", lambda: any(
+                t.state_name == "running" for t in app.mirror.tasks.values()))
+            pressed = 0
+            for size in SIZES:
+                await pilot.resize_terminal(*size)
+                await pilot.pause()
+                for view in VIEWS:
+                    await pilot.press(str(VIEWS.index(view) + 1))
+                    await pilot.pause()
+                    assert app.current_view == view
+                    if view == "tasks":  # a task selected, so l, enter and ctrl+k do things
+                        await pilot.press("down")
+                    # The screens the keys open are walked at the small sizes, where
+                    # layouts break; at the large ones only the views' own keys.
+                    pressed += await press_everything(app, pilot,
+                                                      max_depth=1 if size[0] <= 80 else 0)
+                    await back_to_base(app, pilot)
+                    # a resize in the middle of a view, with a screen open
+                    await pilot.press("question_mark")
+                    await pilot.resize_terminal(size[0] + 7, size[1] + 3)
+                    await pilot.pause()
+                    await pilot.resize_terminal(*size)
+                    await back_to_base(app, pilot)
+            assert pressed > 200, pressed
+
+            await pilot.resize_terminal(120, 40)
+            entries = [c.title for c in app.get_system_commands(app.screen)]
+            for title in entries:
+                if title == "Quit":
+                    continue
+                trace(f"palette {title}")
+                await palette(app, pilot, title)
+                await back_to_base(app, pilot)
+                # The palette's Theme and Keys entries open panels of their own.
+                with contextlib.suppress(Exception):
+                    app.action_hide_help_panel()
+                if app.screen.is_modal:
+                    await pilot.press("escape")
+                assert app.is_running, f"the palette's {title!r} stopped the app"
+
+            tasks = app.mirror.tasks.values()
+            running = next(t for t in tasks if t.state_name == "running")
+            finished = next(t for t in tasks if t.state_name == "finished")
+            for line in commands(running.id, finished.id):
+                trace(f":{line}")
+                await run_bar(app, pilot, line)
+                await back_to_base(app, pilot)
+                assert app.is_running, f":{line} stopped the app"
+            assert any("queued" in a for a in launched), launched[:3]
+
+        assert app.is_running
+        assert app.errors == [], app.errors
+
+
+async def test_the_master_going_away_and_coming_back(cluster: LocalCluster) -> None:
+    app = MesosApp(cluster.master, keymap={})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, "connected", lambda: app.connection is not None
+                    and app.connection.phase == CONNECTED and len(app.mirror.agents) == 2)
+        master = cluster.processes[0]
+        args = master.args
+        master.send_signal(signal.SIGKILL)
+        master.wait(10)
+        await until(pilot, "the app to notice", lambda: app.connection is not None
+                    and app.connection.phase != CONNECTED)
+        header = str(app.query_one("#header").render())
+        # While it is away, a person keeps using the app.
+        for key in ("1", "2", "3", "4", "5", "question_mark", "escape", "colon", "escape"):
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        await pilot.press("4", "space", "n")
+        await pilot.pause(0.3)
+        assert app.is_running
+
+        logs = os.path.join(cluster.work_dir, "logs", "master-again.log")
+        with open(logs, "wb") as out:
+            again = subprocess.Popen(args,
+                                     stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                     start_new_session=True)
+        cluster.processes[0] = again
+        await until(pilot, "reconnected", lambda: app.connection is not None
+                    and app.connection.phase == CONNECTED, timeout=60)
+        await until(pilot, "the agents back", lambda: len(app.mirror.agents) == 2, timeout=60)
+        assert app.is_running
+        assert app.errors == [], app.errors
+        assert "connect" in header.lower() or "master" in header.lower(), header
