@@ -125,6 +125,8 @@ def fit_parts(parts: list[Part], width: int, sep: str = "  ", sep_style: str = "
     """The parts in order on one line of at most `width` cells: shortened and then dropped,
     least important first, until they fit; cut with an ellipsis if even that is too long.
     Never wider than `width`, never wrapped."""
+    if width <= 0:
+        return Text(no_wrap=True, end="")
     chosen: list[Text | None] = [p.full for p in parts]
     sep_len = Text(sep).cell_len
 

@@ -116,8 +116,9 @@ class ClusterHeader(Widget):
                               _t(("○ ", "bold red"), (s.phase, style)),
                               priority=20, droppable=False))
         alloc = self.mirror.allocator
-        if not self.connected:
-            # What the allocator does now is unknown: say so rather than its last state.
+        if self.status is not None and not self.connected:
+            # A master we follow is out of reach: what its allocator does now is unknown,
+            # so say that rather than its last state. (No status: a mirror fed directly.)
             parts.append(Part(_t(("allocator ", "dim"), ("unknown", "dim")), None, priority=4))
         elif alloc.paused:
             cycle = f" · cycle {alloc.cycles}" if alloc.cycles else ""
@@ -168,7 +169,7 @@ class ClusterHeader(Widget):
         if rows >= 5:
             lines = [
                 fit_parts(identity, width),
-                fit_parts([Part(Text(" ", end=""), None, 99, False), *counts], width, sep="  "),
+                Text(" ", end="").append_text(fit_parts(counts, width - 1)),
             ]
             lines += meter_lines(t, _RESOURCES, width)
         else:

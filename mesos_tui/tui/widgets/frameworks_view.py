@@ -52,26 +52,28 @@ def _offered(f: FrameworkView) -> str:
 
 
 def _columns() -> list[Column]:
+    # Most useful first, so a narrow terminal keeps the figures: who, in what state, holding
+    # what, at which share; ids and principals last.
     return [
         Column("name", "NAME", 18, lambda f: f.name, lambda f: natural_key(f.name)),
-        Column("id", "ID", 6, lambda f: short_id(f.id), lambda f: natural_key(f.id)),
-        Column("role", "ROLE", 10, lambda f: f.role, lambda f: f.role),
-        Column("principal", "PRINCIPAL", 12, lambda f: f.principal or "-", lambda f: f.principal),
         Column("state", "STATE", 12, lambda f: f.state, lambda f: f.state,
                style=lambda f: _STATE_STYLE.get(f.state, "")),
-        Column("share", "DOMINANT SHARE", 24, _share, lambda f: f.dominant_share),
-        Column("tasks", "TASKS", 6, lambda f: str(f.tasks), lambda f: f.tasks, align_right=True),
+        Column("tasks", "TASKS", 5, lambda f: str(f.tasks), lambda f: f.tasks, align_right=True),
         # Allocated: what its non-terminal tasks hold (Mesos's used_resources).
         Column("cpus", "CPU ALLOC", 9, lambda f: num(f.allocated.cpus), lambda f: f.allocated.cpus,
                align_right=True, style=lambda f: ALLOCATED if f.allocated.cpus else "dim"),
         Column("mem", "MEM ALLOC", 9, lambda f: mem(f.allocated.mem), lambda f: f.allocated.mem,
                align_right=True, style=lambda f: ALLOCATED if f.allocated.mem else "dim"),
+        Column("share", "DOMINANT SHARE", 24, _share, lambda f: f.dominant_share),
         # Used: what its tasks' containers were measured using.
         Column("used", "USED cpu/mem", 12, _used, lambda f: f.used_mem, align_right=True,
                style=lambda f: USED if f.used_cpus or f.used_mem else "dim"),
         # Offered: its outstanding offers (offered counts toward its share until declined).
         Column("offered", "OFFERED", 0, _offered, lambda f: f.offered.cpus,
                style=lambda f: OFFERED if f.offers else "dim"),
+        Column("role", "ROLE", 10, lambda f: f.role, lambda f: f.role),
+        Column("principal", "PRINCIPAL", 12, lambda f: f.principal or "-", lambda f: f.principal),
+        Column("id", "ID", 6, lambda f: short_id(f.id), lambda f: natural_key(f.id)),
     ]
 
 
