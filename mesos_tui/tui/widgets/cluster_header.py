@@ -48,6 +48,10 @@ def header_lines(screen_rows: int) -> int:
     return 2
 
 
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
 def _t(*spans: tuple[str, str]) -> Text:
     text = Text(end="")
     for s, style in spans:
@@ -132,13 +136,14 @@ class ClusterHeader(Widget):
         return parts
 
     def _counts(self, c: Counts) -> list[Part]:
-        agents_full = _t((f"{c.agents}", "bold"), (" agents", ""))
+        agents_full = _t((f"{c.agents}", "bold"), (_plural(c.agents, " agent"), ""))
         if c.agents_active != c.agents:
             agents_full.append(f" ({c.agents - c.agents_active} inactive)", style="bold red")
-        fw_full = _t((f"{c.frameworks}", "bold"), (" frameworks", ""))
+        fw_full = _t((f"{c.frameworks}", "bold"), (_plural(c.frameworks, " framework"), ""))
         if c.frameworks_completed:
             fw_full.append(f" (+{c.frameworks_completed} completed)", style="dim")
-        tasks_full = _t((f"{c.tasks_active}", "bold"), (" active tasks", ""))
+        tasks_full = _t((f"{c.tasks_active}", "bold"),
+                        (_plural(c.tasks_active, " active task"), ""))
         states = Text(end="")
         for i, (state, n) in enumerate(c.by_state):
             if i:
@@ -150,9 +155,10 @@ class ClusterHeader(Widget):
         return [
             Part(agents_full, _t((f"{c.agents}", "bold"), (" ag", "")), priority=12),
             Part(fw_full, _t((f"{c.frameworks}", "bold"), (" fw", "")), priority=11),
-            Part(tasks_full, _t((f"{c.tasks_active}", "bold"), (" tasks", "")), priority=10),
+            Part(tasks_full, _t((f"{c.tasks_active}", "bold"),
+                                (_plural(c.tasks_active, " task"), "")), priority=10),
             Part(_t(("tasks: ", "dim")).append_text(states), None, priority=2),
-            Part(_t((f"{c.offers}", "bold"), (" offers", "")),
+            Part(_t((f"{c.offers}", "bold"), (_plural(c.offers, " offer"), "")),
                  _t((f"{c.offers}", "bold"), (" off", "")), priority=5),
         ]
 

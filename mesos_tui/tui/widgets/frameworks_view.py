@@ -119,7 +119,7 @@ class FrameworksView(Vertical):
 
     def update_status(self) -> None:
         counts = self.mirror.counts()  # what the header counts too
-        parts = [f"{counts.frameworks} frameworks"]
+        parts = [f"{counts.frameworks} framework{'s' if counts.frameworks != 1 else ''}"]
         if counts.frameworks_completed:
             parts.append(f"{counts.frameworks_completed} completed" + (
                 " (c hides them)" if self.show_completed else " hidden (c shows them)"))
