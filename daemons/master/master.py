@@ -114,6 +114,26 @@ def _now() -> float:
     return time.time()
 
 
+def containers_usage(report: agent_pb2.UsageReport) -> mesos_pb2.ResourceStatistics:
+    """What an agent's own tasks use: the sum of its containers' statistics in its last
+    report (not the host's figures, which every agent on one machine would share)."""
+    out = mesos_pb2.ResourceStatistics(timestamp=report.host.timestamp)
+    cpus = 0.0
+    rss = processes = threads = 0
+    for ex in report.usage.executors:
+        st = ex.statistics
+        cpus += st.cpus_usage
+        rss += st.mem_rss_bytes
+        processes += st.processes
+        threads += st.threads
+        out.timestamp = max(out.timestamp, st.timestamp)
+    out.cpus_usage = round(cpus, 6)
+    out.mem_rss_bytes = rss
+    out.processes = processes
+    out.threads = threads
+    return out
+
+
 def _time_info(seconds: float | None) -> mesos_pb2.TimeInfo | None:
     if seconds is None:
         return None
@@ -1330,8 +1350,10 @@ class Master:
             self._forget_task(task)
 
     def _agent_allocated(self, agent: Agent) -> Resources:
+        """What the agent's non-terminal tasks hold (Mesos's `allocated_resources` of an
+        agent: its offers are `offered_resources`, apart, as the allocator's `held` is not)."""
         total = Resources()
-        for r in self.allocator.allocated(agent.agent_id).values():
+        for r in agent.used_by_framework().values():
             total = total + r
         return total
 
@@ -1358,7 +1380,7 @@ class Master:
         if agent.reregistered_time is not None:
             a.reregistered_time.CopyFrom(_time_info(agent.reregistered_time))
         if agent.usage is not None:
-            a.used.CopyFrom(agent.usage.host)
+            a.used.CopyFrom(containers_usage(agent.usage))
         return a
 
     def framework_proto(self, fw: Framework) -> master_pb2.Response.GetFrameworks.Framework:
@@ -1381,7 +1403,8 @@ class Master:
             recovered=fw.recovered,
             registered_time=_time_info(fw.registered_time),
             offers=offers,
-            allocated_resources=(allocated + offered).to_proto(),
+            # As Mesos: allocated = its tasks' (used_resources), offered = its offers'.
+            allocated_resources=allocated.to_proto(),
             offered_resources=offered.to_proto(),
             suppressed=fw.suppressed,
             dominant_share=share,

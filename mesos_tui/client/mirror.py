@@ -6,6 +6,13 @@ keeps plain Python objects: agents, frameworks, tasks by key, outstanding offers
 of recent offers and how each ended, the latest allocation (shares in DRF order), counts of
 tasks by state, usage history for sparklines and a bounded log of events.
 
+The figures every view and the shell print come from here and nowhere else, with Mesos's
+meanings: an agent's and a framework's `allocated` is what their non-terminal tasks hold
+(booked as each task starts and ends, never taken from a figure the master computed at some
+earlier moment), `offered` is what their outstanding offers hold, and an agent's `used_*` is
+what its own containers were measured using (the sum of its tasks' statistics, never the
+host's). `counts()` gives the counts the header and the listings show.
+
 It also records *what changed* since the last `take_changes()`, so a view redraws only the
 rows that did. Applying an event costs O(size of the event), never O(cluster): totals are
 summed over agents only when asked for and cached until an agent changes.
@@ -131,9 +138,13 @@ class AgentView:
     total: Scalars = field(default_factory=Scalars)
     allocated: Scalars = field(default_factory=Scalars)
     offered: Scalars = field(default_factory=Scalars)
+    # Measured: the sum of this agent's containers (its own tasks), not the host's.
     used_cpus: float = 0.0
     used_mem: float = 0.0  # MB
     has_usage: bool = False
+    # The whole machine, as the agent measured it (several agents may share one host).
+    host_cpus: float = 0.0
+    host_mem: float = 0.0  # MB
     tasks: int = 0
     version: str = ""
     pid: str = ""
@@ -169,8 +180,13 @@ class FrameworkView:
     failover_timeout: float = 0.0
     dominant_share: float = 0.0
     dominant_resource: str = ""
-    allocated: Scalars = field(default_factory=Scalars)
-    offered: Scalars = field(default_factory=Scalars)
+    allocated: Scalars = field(default_factory=Scalars)  # its non-terminal tasks
+    offered: Scalars = field(default_factory=Scalars)  # its outstanding offers
+    offers: int = 0
+    # Measured: what its tasks' containers use, summed over the agents' latest reports.
+    used_cpus: float = 0.0
+    used_mem: float = 0.0  # MB
+    has_usage: bool = False
     tasks: int = 0
     registered: float = 0.0
 
@@ -212,6 +228,9 @@ class TaskView:
     user: str = ""
     command: str = ""
     history: list[tuple[float, int]] = field(default_factory=list)
+    # Measured: its container in its agent's latest report (0 once it ended).
+    used_cpus: float = 0.0
+    used_mem: float = 0.0  # MB
 
     @property
     def state_name(self) -> str:
@@ -290,6 +309,20 @@ class Totals:
     idle: Scalars
 
 
+@dataclass(slots=True, frozen=True)
+class Counts:
+    """The counts the header, the views' status lines and the shell show, from one place."""
+
+    agents: int
+    agents_active: int
+    frameworks: int  # registered (active, inactive or failing over): not torn down
+    frameworks_completed: int
+    tasks: int  # every task the mirror remembers, finished ones included
+    tasks_active: int  # staging, starting, running or killing: holding resources
+    offers: int  # outstanding
+    by_state: tuple[tuple[int, int], ...]  # (state, count) in STATE_ORDER, counts > 0
+
+
 @dataclass(slots=True)
 class Changes:
     """What changed since the previous `take_changes()`."""
@@ -356,6 +389,10 @@ class ClusterMirror:
         self._completed: deque[TaskKey] = deque()
         self._commands: dict[TaskKey, str] = {}  # told by whoever launched the task
         self._totals: Totals | None = None
+        # Agent id -> what its latest usage report measured, per container: task key (or
+        # `<framework>\t#<executor>` for an executor the report names no task of) ->
+        # (framework id, cpus, MB). A task's share leaves its agent and framework as it ends.
+        self._measured: dict[str, dict[str, tuple[str, float, float]]] = {}
         self._changes = Changes()
         self._handlers: dict[int, Callable[[Event], None]] = {
             Event.SUBSCRIBED: self._on_subscribed,
@@ -421,6 +458,25 @@ class ClusterMirror:
             self._totals = Totals(total, used, alloc, offered, idle)
         return self._totals
 
+    def counts(self) -> Counts:
+        """How many agents, frameworks, tasks and offers there are: the one source of every
+        count on screen (O(agents + frameworks))."""
+        completed = sum(1 for f in self.frameworks.values() if f.completed)
+        sc = self.state_counts
+        by_state = tuple((st, sc[st]) for st in STATE_ORDER if sc.get(st, 0) > 0)
+        known = set(STATE_ORDER)
+        by_state += tuple((st, n) for st, n in sorted(sc.items()) if st not in known and n > 0)
+        return Counts(
+            agents=len(self.agents),
+            agents_active=sum(1 for a in self.agents.values() if a.active),
+            frameworks=len(self.frameworks) - completed,
+            frameworks_completed=completed,
+            tasks=sum(n for _, n in by_state),
+            tasks_active=sum(n for st, n in by_state if st in ACTIVE_STATES),
+            offers=len(self.offers),
+            by_state=by_state,
+        )
+
     def sample_history(self) -> None:
         """Append one point of cluster CPU and memory use to the sparkline histories."""
         t = self.totals()
@@ -437,6 +493,7 @@ class ClusterMirror:
         self.offers.clear()
         self.state_counts.clear()
         self._completed.clear()
+        self._measured.clear()
         self.allocation = None
         self.subscribed = False
         self._totals = None
@@ -493,6 +550,8 @@ class ClusterMirror:
         if was == now:
             return
         delta = 1 if now else -1
+        if not now:
+            self._forget_measured(task)
         agent = self.agents.get(task.agent_id)
         if agent is not None:
             agent.tasks += delta
@@ -505,7 +564,57 @@ class ClusterMirror:
         fw = self.frameworks.get(task.framework_id)
         if fw is not None:
             fw.tasks += delta
+            res = Scalars(task.cpus, task.mem, task.disk)
+            if now:
+                fw.allocated.add(res)
+            else:
+                fw.allocated.sub(res)
             self._changes.frameworks.add(fw.id)
+
+    def _forget_measured(self, task: TaskView) -> None:
+        """A task ended: what it was measured using leaves its agent and framework now,
+        not at the agent's next report."""
+        task.used_cpus = task.used_mem = 0.0
+        measured = self._measured.get(task.agent_id, {})
+        entry = measured.pop(task.key, None)
+        if entry is not None:
+            self._add_framework_usage(entry[0], -entry[1], -entry[2])
+        agent = self.agents.get(task.agent_id)
+        if agent is None:
+            return
+        if entry is not None:
+            agent.used_cpus = round(sum(e[1] for e in measured.values()), 3)
+            agent.used_mem = sum(e[2] for e in measured.values())
+        elif agent.tasks <= 1 and not measured:
+            # Its last task ended before any report broke its use down: nothing runs there.
+            agent.used_cpus = agent.used_mem = 0.0
+
+    def _add_framework_usage(self, framework_id: str, cpus: float, mem_mb: float) -> None:
+        fw = self.frameworks.get(framework_id)
+        if fw is None:
+            return
+        fw.used_cpus = max(0.0, round(fw.used_cpus + cpus, 3))
+        fw.used_mem = max(0.0, round(fw.used_mem + mem_mb, 3))
+        fw.has_usage = True
+        self._changes.frameworks.add(framework_id)
+
+    def _tasks_holding(self, *, agent_id: str = "", framework_id: str = "") -> tuple[int, Scalars]:
+        """How many non-terminal tasks an agent (or a framework) has, and what they hold: for
+        one seen for the first time after its tasks (O(tasks), once per newcomer)."""
+        n, held = 0, Scalars()
+        for t in self.tasks.values():
+            if t.active and (t.agent_id == agent_id if agent_id else t.framework_id == framework_id):
+                n += 1
+                held.add(Scalars(t.cpus, t.mem, t.disk))
+        return n, held
+
+    def _offers_holding(self, *, agent_id: str = "", framework_id: str = "") -> tuple[int, Scalars]:
+        n, held = 0, Scalars()
+        for o in self.offers.values():
+            if o.agent_id == agent_id if agent_id else o.framework_id == framework_id:
+                n += 1
+                held.add(o.res)
+        return n, held
 
     def _forget_old_completed(self) -> None:
         while len(self._completed) > self.max_completed_tasks:
@@ -543,25 +652,20 @@ class ClusterMirror:
                       gt.completed_tasks):
             for t in group:
                 self._put_task(t, now, from_snapshot=True)
-        # Task counts come from the snapshot's tasks; allocations from the agents' reports,
-        # or from their tasks when the master left allocated_resources empty.
-        derived: dict[str, Scalars] = {}
+        # Counts and allocations come from the snapshot's own tasks (and offers, booked as
+        # they were loaded above), as every later event books them: one way, so they agree.
         for task in self.tasks.values():
             if not task.active:
                 continue
+            res = Scalars(task.cpus, task.mem, task.disk)
             agent = self.agents.get(task.agent_id)
             if agent is not None:
                 agent.tasks += 1
-                derived.setdefault(agent.id, Scalars()).add(
-                    Scalars(task.cpus, task.mem, task.disk)
-                )
+                agent.allocated.add(res)
             fw = self.frameworks.get(task.framework_id)
             if fw is not None:
                 fw.tasks += 1
-        for aid, res in derived.items():
-            agent = self.agents[aid]
-            if agent.allocated == Scalars():
-                agent.allocated = res
+                fw.allocated.add(res)
         if state.HasField("allocator"):
             self._put_allocator(state.allocator)
         self._changes.reset = True
@@ -581,10 +685,9 @@ class ClusterMirror:
         if agent is None:
             agent = self.agents[aid] = AgentView(aid)
             if count:
-                # Tasks already known on this agent (a re-registration).
-                agent.tasks = sum(
-                    1 for t in self.tasks.values() if t.agent_id == aid and t.active
-                )
+                # Tasks (and offers) already known on this agent (a re-registration).
+                agent.tasks, agent.allocated = self._tasks_holding(agent_id=aid)
+                _, agent.offered = self._offers_holding(agent_id=aid)
         agent.hostname = info.hostname or agent.hostname
         if info.HasField("port"):
             agent.port = info.port
@@ -595,21 +698,20 @@ class ClusterMirror:
             agent.resources_text = str(Resources.from_proto(total_res))
         except ValueError:
             agent.resources_text = ""
-        agent.allocated = Scalars.of(a.allocated_resources)
+        # `allocated_resources` is not read: the allocation is booked from the tasks
+        # themselves (the master's figure is older than the task events that follow it).
         agent.active = a.active if a.HasField("active") else True
         agent.version = a.version
         agent.pid = a.pid
         if a.registered_time.nanoseconds:
             agent.registered = a.registered_time.nanoseconds / 1e9
         if a.HasField("used"):
-            self._put_usage(agent, a.used)
+            # Our master's extension: the sum of the agent's containers at its last report.
+            agent.used_cpus = round(a.used.cpus_usage, 3)
+            agent.used_mem = a.used.mem_rss_bytes / (1024 * 1024)
+            agent.has_usage = True
         self._agent_changed(aid)
         return agent
-
-    def _put_usage(self, agent: AgentView, used: mesos_pb2.ResourceStatistics) -> None:
-        agent.used_cpus = used.cpus_usage
-        agent.used_mem = used.mem_rss_bytes / (1024 * 1024)
-        agent.has_usage = True
 
     def _on_agent_added(self, event: Event) -> None:
         agent = self._put_agent(event.agent_added.agent, count=True)
@@ -629,6 +731,8 @@ class ClusterMirror:
     def _on_agent_removed(self, event: Event) -> None:
         aid = event.agent_removed.agent_id.value
         agent = self.agents.pop(aid, None)
+        for fid, cpus, mem_mb in self._measured.pop(aid, {}).values():
+            self._add_framework_usage(fid, -cpus, -mem_mb)
         self._changes.agents.discard(aid)
         self._changes.agents_removed.add(aid)
         self._changes.totals = True
@@ -637,6 +741,44 @@ class ClusterMirror:
         reason = event.agent_removed.reason
         self._log(self.clock(), "AGENT_REMOVED", f"{name}" + (f": {reason}" if reason else ""))
 
+    def _put_measured(self, agent: AgentView, usage: mesos_pb2.ResourceUsage) -> None:
+        """What this agent's own tasks use (the sum of its containers), to set against what
+        they were allocated, per task and per framework too; no container, no use."""
+        old = self._measured.pop(agent.id, {})
+        for fid, cpus, mem_mb in old.values():
+            self._add_framework_usage(fid, -cpus, -mem_mb)
+        measured: dict[str, tuple[str, float, float]] = {}
+        for ex in usage.executors:
+            fid = ex.executor_info.framework_id.value
+            cpus = ex.statistics.cpus_usage
+            mem_mb = ex.statistics.mem_rss_bytes / (1024 * 1024)
+            task = None
+            if len(ex.tasks):
+                key = task_key(fid, ex.tasks[0].id.value)
+                task = self.tasks.get(key)
+                if task is not None and not task.active:
+                    continue  # it ended after the sample: it uses nothing now
+            else:
+                key = f"{fid}\t#{ex.executor_info.executor_id.value}"
+            if key in measured:
+                _, c0, m0 = measured[key]
+                cpus, mem_mb = cpus + c0, mem_mb + m0
+            measured[key] = (fid, cpus, mem_mb)
+            if task is not None:
+                task.used_cpus, task.used_mem = round(cpus, 3), mem_mb
+                self._changes.tasks.add(key)
+        for key in old.keys() - measured.keys():
+            task = self.tasks.get(key)
+            if task is not None and (task.used_cpus or task.used_mem):
+                task.used_cpus = task.used_mem = 0.0
+                self._changes.tasks.add(key)
+        for fid, cpus, mem_mb in measured.values():
+            self._add_framework_usage(fid, cpus, mem_mb)
+        self._measured[agent.id] = measured
+        agent.used_cpus = round(sum(e[1] for e in measured.values()), 3)
+        agent.used_mem = sum(e[2] for e in measured.values())
+        agent.has_usage = True
+
     def _on_agent_usage(self, event: Event) -> None:
         u = event.agent_usage
         agent = self.agents.get(u.agent_id.value)
@@ -644,23 +786,14 @@ class ClusterMirror:
             return
         if len(u.total):
             agent.total = Scalars.of(u.total)
-        if len(u.allocated):
-            agent.allocated = Scalars.of(u.allocated)
-        if len(u.usage.executors):
-            # What the tasks use, to set against what they were allocated. (`used` is the
-            # whole host: with several agents on one machine it would count it once each.)
-            cpus = mem = 0.0
-            for ex in u.usage.executors:
-                cpus += ex.statistics.cpus_usage
-                mem += ex.statistics.mem_rss_bytes
-            agent.used_cpus = round(cpus, 3)
-            agent.used_mem = mem / (1024 * 1024)
-            agent.has_usage = True
-        elif u.HasField("usage"):
-            agent.used_cpus = agent.used_mem = 0.0  # no task runs there
-            agent.has_usage = True
-        elif u.HasField("used"):
-            self._put_usage(agent, u.used)
+        # `u.allocated` is not read: the allocation is booked from the tasks (see _set_counts).
+        if u.HasField("usage"):
+            self._put_measured(agent, u.usage)
+        if u.HasField("used"):
+            # The whole host: with several agents on one machine each would count it all,
+            # so it is kept apart and never shown as the agent's use.
+            agent.host_cpus = round(u.used.cpus_usage, 3)
+            agent.host_mem = u.used.mem_rss_bytes / (1024 * 1024)
         self._agent_changed(agent.id)
         self._log(
             self.clock(), "AGENT_USAGE",
@@ -676,7 +809,15 @@ class ClusterMirror:
         fw = self.frameworks.get(fid)
         if fw is None:
             fw = self.frameworks[fid] = FrameworkView(fid)
-            fw.tasks = sum(1 for t in self.tasks.values() if t.framework_id == fid and t.active)
+            # Tasks and offers seen before the framework (a failover's re-registrations).
+            fw.tasks, fw.allocated = self._tasks_holding(framework_id=fid)
+            fw.offers, fw.offered = self._offers_holding(framework_id=fid)
+            for measured in self._measured.values():
+                for efid, cpus, mem_mb in measured.values():
+                    if efid == fid:
+                        fw.used_cpus = round(fw.used_cpus + cpus, 3)
+                        fw.used_mem = round(fw.used_mem + mem_mb, 3)
+                        fw.has_usage = True
         fw.name = info.name
         fw.role = info.roles[0] if len(info.roles) else info.role
         fw.principal = info.principal
@@ -689,8 +830,8 @@ class ClusterMirror:
         fw.suppressed = f.suppressed
         if f.HasField("dominant_share"):
             fw.dominant_share = f.dominant_share
-        fw.allocated = Scalars.of(f.allocated_resources)
-        fw.offered = Scalars.of(f.offered_resources)
+        # `allocated_resources` / `offered_resources` are not read: both are booked from the
+        # task and offer events (and the snapshot's tasks and offers), as they happen.
         if f.registered_time.nanoseconds:
             fw.registered = f.registered_time.nanoseconds / 1e9
         self._changes.frameworks.add(fid)
@@ -848,6 +989,11 @@ class ClusterMirror:
         if agent is not None:
             agent.offered.add(res)
             self._agent_changed(agent_id)
+        fw = self.frameworks.get(rec.framework_id)
+        if fw is not None:
+            fw.offers += 1
+            fw.offered.add(res)
+            self._changes.frameworks.add(fw.id)
         self._changes.offers = True
         if log:
             self._log(
@@ -861,16 +1007,23 @@ class ClusterMirror:
         self, rec: OfferRecord, now: float, outcome: str, detail: str,
         task_ids: tuple[str, ...] = (),
     ) -> None:
-        self.offers.pop(rec.id, None)
+        outstanding = self.offers.pop(rec.id, None) is rec
         rec.ended = now
         rec.outcome = outcome
         rec.detail = detail
         rec.task_ids = task_ids
+        self._changes.offers = True
+        if not outstanding:
+            return  # never seen sent: it holds nothing here
         agent = self.agents.get(rec.agent_id)
         if agent is not None:
             agent.offered.sub(rec.res)
             self._agent_changed(agent.id)
-        self._changes.offers = True
+        fw = self.frameworks.get(rec.framework_id)
+        if fw is not None:
+            fw.offers = max(0, fw.offers - 1)
+            fw.offered.sub(rec.res)
+            self._changes.frameworks.add(fw.id)
 
     def _ended_record(
         self, offer_id: str, framework_id: str, agent_id: str, now: float

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from daemons.common.resources import ResourceError, Resources
 from mesos_tui.client.files import AgentFiles, LogSourceError
-from mesos_tui.client.mirror import TERMINAL_STATES, TaskView, short_id
+from mesos_tui.client.mirror import TERMINAL_STATES, Scalars, TaskView, short_id
 from mesos_tui.frameworks.queue import LaunchRequest
 from mesos_tui.shell.filters import FilterError, TaskFilter
 from mesos_tui.shell.registry import (
@@ -321,29 +321,47 @@ async def tasks(ctx: CommandContext, args: Args) -> None:
     ctx.print(table(("ID", "NAME", "STATE", "AGENT", "FRAMEWORK", "CPUS", "MEM"), rows))
 
 
+def _res(s: Scalars, disk: bool = False) -> str:
+    """Figures in Mesos's resource syntax: `cpus:0.2;mem:64` (disk only where asked)."""
+    text = f"cpus:{_num(s.cpus)};mem:{_num(s.mem)}"
+    return text + f";disk:{_num(s.disk)}" if disk else text
+
+
+def _used(cpus: float, mem: float, measured: bool) -> str:
+    return f"cpus:{_num(round(cpus, 3))};mem:{mem:.0f}" if measured else "-"
+
+
+_FIGURES_HELP = (
+    "ALLOCATED is what the non-terminal tasks hold (Mesos's used_resources), OFFERED what\n"
+    "outstanding offers hold, USED what the tasks' containers were measured using (- before\n"
+    "the first measurement). The TUI's views show the same figures."
+)
+
+
 @command(
     "agents",
-    help="list agents with allocated/total resources",
+    help="list agents: tasks, allocated, offered, measured use and total resources",
+    details=_FIGURES_HELP + " An agent's USED is its own tasks', never its host's.",
 )
 async def agents(ctx: CommandContext, args: Args) -> None:
     s = _session(ctx)
     rows = []
     for a in sorted(s.mirror.agents.values(), key=lambda a: (a.hostname, a.id)):
         rows.append((
-            a.id, a.hostname, a.state,
-            f"{_num(a.allocated.cpus)}/{_num(a.total.cpus)}",
-            f"{_num(a.allocated.mem)}/{_num(a.total.mem)}",
-            f"{_num(a.allocated.disk)}/{_num(a.total.disk)}",
-            a.tasks, s.agent_address(a.id),
+            a.id, a.hostname, a.state, a.tasks, _res(a.allocated, disk=True),
+            _res(a.offered, disk=True), _used(a.used_cpus, a.used_mem, a.has_usage),
+            _res(a.total, disk=True), s.agent_address(a.id),
         ))
-    ctx.print(table(("ID", "HOSTNAME", "STATE", "CPUS", "MEM", "DISK", "TASKS", "ADDRESS"), rows))
+    ctx.print(table(("ID", "HOSTNAME", "STATE", "TASKS", "ALLOCATED", "OFFERED", "USED", "TOTAL",
+                     "ADDRESS"), rows))
 
 
 @command(
     "frameworks",
     aliases=("fw",),
-    help="list frameworks",
+    help="list frameworks: tasks, allocated, offered and measured use",
     flags=[Flag("-a", "--all", BOOL, "include completed (torn down) frameworks")],
+    details=_FIGURES_HELP,
 )
 async def frameworks(ctx: CommandContext, args: Args) -> None:
     s = _session(ctx)
@@ -352,9 +370,11 @@ async def frameworks(ctx: CommandContext, args: Args) -> None:
         if f.completed and not args.all:
             continue
         rows.append((
-            f.id, f.name, f.state, f.role, f.tasks, _num(f.allocated.cpus), _num(f.allocated.mem),
+            f.id, f.name, f.state, f.role, f.tasks, _res(f.allocated), _res(f.offered),
+            _used(f.used_cpus, f.used_mem, f.has_usage),
         ))
-    ctx.print(table(("ID", "NAME", "STATE", "ROLE", "TASKS", "CPUS", "MEM"), rows))
+    ctx.print(table(("ID", "NAME", "STATE", "ROLE", "TASKS", "ALLOCATED", "OFFERED", "USED"),
+                    rows))
 
 
 @command(

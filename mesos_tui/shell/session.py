@@ -364,8 +364,8 @@ class ShellSession:
     def toolbar(self) -> str:
         parts = [self.connection_text]
         if self.mirror.subscribed:
-            active = sum(1 for t in self.mirror.tasks.values() if t.state not in TERMINAL_STATES)
-            parts.append(f"{len(self.mirror.agents)} agents, {active} active tasks")
+            c = self.mirror.counts()  # what the TUI's header counts
+            parts.append(f"{c.agents} agents, {c.tasks_active} active tasks")
         if self.queue is not None and self.queue.driver is not None:
             q = self.queue
             state = "subscribed" if q.connected else "reconnecting"

@@ -105,3 +105,60 @@ def share_bar(share: float, width: int) -> Text:
     text.append("█" * n, style="cyan")
     text.append("░" * (inner - n), style="dim")
     return text
+
+
+class Part:
+    """One piece of a line that degrades by priority: drawn `full` while it fits, then
+    `short` (if any), then left out (if `droppable`), the lowest `priority` first."""
+
+    __slots__ = ("full", "short", "priority", "droppable")
+
+    def __init__(self, full: Text, short: Text | None = None, priority: int = 0,
+                 droppable: bool = True) -> None:
+        self.full = full
+        self.short = short
+        self.priority = priority
+        self.droppable = droppable
+
+
+def fit_parts(parts: list[Part], width: int, sep: str = "  ", sep_style: str = "dim") -> Text:
+    """The parts in order on one line of at most `width` cells: shortened and then dropped,
+    least important first, until they fit; cut with an ellipsis if even that is too long.
+    Never wider than `width`, never wrapped."""
+    if width <= 0:
+        return Text(no_wrap=True, end="")
+    chosen: list[Text | None] = [p.full for p in parts]
+    sep_len = Text(sep).cell_len
+
+    def length() -> int:
+        shown = [t for t in chosen if t is not None]
+        return sum(t.cell_len for t in shown) + sep_len * max(0, len(shown) - 1)
+
+    steps: list[tuple[int, int, str]] = []  # (priority, order, what) – lowest first
+    for i, p in enumerate(parts):
+        if p.short is not None:
+            steps.append((p.priority, -i, "short"))
+        if p.droppable:
+            steps.append((p.priority, -i, "drop"))
+    steps.sort(key=lambda s: (s[0], s[1], s[2] == "drop"))
+    for _, neg_i, what in steps:
+        if length() <= width:
+            break
+        i = -neg_i
+        if what == "short":
+            if chosen[i] is not None:
+                chosen[i] = parts[i].short
+        else:
+            chosen[i] = None
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    first = True
+    for t in chosen:
+        if t is None:
+            continue
+        if not first:
+            line.append(sep, style=sep_style)
+        first = False
+        line.append_text(t)
+    if line.cell_len > width:
+        line.truncate(max(0, width), overflow="ellipsis")
+    return line

@@ -227,8 +227,14 @@ class EventStream:
         ev = Event(type=Event.AGENT_USAGE)
         u = ev.agent_usage
         u.agent_id.value = agent_id(ag)
-        u.used.cpus_usage = self.rng.uniform(0.5, 3.5)
-        u.used.mem_rss_bytes = int(self.rng.uniform(500, 3000) * 1024 * 1024)
+        # Its containers (what its tasks use), then the whole host (more: other processes).
+        for i in range(self.rng.randint(1, 3)):
+            ex = u.usage.executors.add()
+            ex.executor_info.executor_id.value = f"ex-{ag}-{i}"
+            ex.statistics.cpus_usage = self.rng.uniform(0.1, 1.0)
+            ex.statistics.mem_rss_bytes = int(self.rng.uniform(50, 800) * 1024 * 1024)
+        u.used.cpus_usage = self.rng.uniform(3.5, 6.0)
+        u.used.mem_rss_bytes = int(self.rng.uniform(3000, 6000) * 1024 * 1024)
         return ev
 
     def allocation(self, offer_ids: list[str] | None = None) -> Event:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from daemons.proto import master_pb2, mesos_pb2
-from mesos_tui.client.mirror import ClusterMirror, task_key
+from mesos_tui.client.mirror import ClusterMirror, Scalars, task_key
 from mesos_tui.tui import synthetic
 
 Event = master_pb2.Event
@@ -131,18 +131,31 @@ def test_offer_ended_that_was_never_seen_is_still_in_the_timeline() -> None:
     assert m.timeline[-1].id == "mystery" and m.timeline[-1].outcome == "declined"
 
 
+def usage_event(aid: str, containers: list[tuple[float, int]], host: tuple[float, int]) -> Event:
+    """AGENT_USAGE as our master sends it: the agent's containers and the whole host."""
+    ev = Event(type=Event.AGENT_USAGE)
+    u = ev.agent_usage
+    u.agent_id.value = aid
+    u.usage.total.extend(synthetic.resources(4, 4096))
+    for i, (cpus, mem_mb) in enumerate(containers):
+        ex = u.usage.executors.add()
+        ex.executor_info.executor_id.value = f"ex{i}"
+        ex.statistics.cpus_usage = cpus
+        ex.statistics.mem_rss_bytes = mem_mb * 1024 * 1024
+    u.used.cpus_usage, u.used.mem_rss_bytes = host[0], host[1] * 1024 * 1024
+    u.allocated.extend(synthetic.resources(2, 1024))  # the master's figure: not read
+    return ev
+
+
 def test_usage_and_totals() -> None:
     m = mirror(agents=2, frameworks=1, tasks=0, offers=0)
     aid = synthetic.agent_id(1)
-    ev = Event(type=Event.AGENT_USAGE)
-    ev.agent_usage.agent_id.value = aid
-    ev.agent_usage.used.cpus_usage = 1.5
-    ev.agent_usage.used.mem_rss_bytes = 512 * 1024 * 1024
-    ev.agent_usage.allocated.extend(synthetic.resources(2, 1024))
     m.take_changes()
-    m.apply(ev)
+    m.apply(usage_event(aid, [(1.0, 300), (0.5, 212)], host=(3.5, 6000)))
     a = m.agents[aid]
-    assert (a.used_cpus, a.used_mem, a.allocated.cpus) == (1.5, 512.0, 2.0)
+    # Used is what its containers use; allocated is what its tasks hold (none).
+    assert (a.used_cpus, a.used_mem, a.allocated.cpus) == (1.5, 512.0, 0.0)
+    assert (a.host_cpus, a.host_mem) == (3.5, 6000.0)
     assert m.take_changes().agents == {aid}
     t = m.totals()
     assert t.idle.cpus == round(t.total.cpus - t.allocated.cpus - t.offered.cpus, 3)
@@ -241,3 +254,179 @@ def test_master_task_to_proto_carries_its_command() -> None:
     info.command.value = "sleep 5"
     t = Task("t1", "f1", "a1", "web", mesos_pb2.TASK_RUNNING, Resources.parse("cpus:1"), info)
     assert t.to_proto().command.value == "sleep 5"
+
+
+# ------------------------------------------------------------------ true figures, one source
+
+
+def _fw_event(kind: int, fid: str, name: str, allocated: tuple[float, float] = (0, 0),
+              offered: tuple[float, float] = (0, 0)) -> Event:
+    """FRAMEWORK_ADDED/UPDATED carrying the master's figures of that moment."""
+    ev = Event(type=kind)
+    body = ev.framework_added if kind == Event.FRAMEWORK_ADDED else ev.framework_updated
+    f = body.framework
+    f.framework_info.id.value = fid
+    f.framework_info.name = name
+    f.active = f.connected = True
+    f.allocated_resources.extend(synthetic.resources(*allocated))
+    f.offered_resources.extend(synthetic.resources(*offered))
+    return ev
+
+
+def _task(fid: str, tid: str, aid: str, state: int, cpus: float = 0.1, mem: float = 32) -> Event:
+    ev = Event(type=Event.TASK_ADDED)
+    t = ev.task_added.task
+    t.task_id.value = tid
+    t.framework_id.value = fid
+    t.agent_id.value = aid
+    t.state = state
+    t.resources.extend(synthetic.resources(cpus, mem))
+    return ev
+
+
+def _update(fid: str, tid: str, state: int) -> Event:
+    ev = Event(type=Event.TASK_UPDATED)
+    ev.task_updated.framework_id.value = fid
+    ev.task_updated.status.task_id.value = tid
+    ev.task_updated.status.state = state
+    ev.task_updated.state = state
+    return ev
+
+
+def _offer(oid: str, fid: str, aid: str, cpus: float, mem: float) -> Event:
+    ev = Event(type=Event.OFFER_SENT)
+    o = ev.offer_sent.offer
+    o.id.value = oid
+    o.framework_id.value = fid
+    o.agent_id.value = aid
+    o.resources.extend(synthetic.resources(cpus, mem))
+    return ev
+
+
+def test_framework_figures_follow_its_tasks_and_offers_not_the_masters_old_figure() -> None:
+    m = mirror(agents=1, frameworks=0, tasks=0, offers=0)
+    aid, fid = synthetic.agent_id(0), "fw-shell"
+    m.apply(_fw_event(Event.FRAMEWORK_ADDED, fid, "shell"))
+    m.apply(_offer("o1", fid, aid, 4, 4096))
+    m.apply(_task(fid, "a-1", aid, TS.TASK_STAGING))
+    m.apply(_task(fid, "a-2", aid, TS.TASK_STAGING))
+    accepted = Event(type=Event.OFFER_ACCEPTED)
+    accepted.offer_accepted.offer_id.value = "o1"
+    m.apply(accepted)
+    m.apply(_offer("o2", fid, aid, 3.8, 4032))
+    # The master's FRAMEWORK_UPDATED of this moment counts the offer as allocated too
+    # (allocated + offered): the mirror books from the tasks and offers instead.
+    m.apply(_fw_event(Event.FRAMEWORK_UPDATED, fid, "shell", (3.9, 4096), (3.8, 4032)))
+    fw, agent = m.frameworks[fid], m.agents[aid]
+    assert (fw.tasks, fw.allocated.cpus, fw.allocated.mem) == (2, 0.2, 64)
+    assert (fw.offers, fw.offered.cpus, fw.offered.mem) == (1, 3.8, 4032)
+    assert (agent.allocated.cpus, agent.offered.cpus) == (0.2, 3.8)
+    t = m.totals()
+    assert (t.allocated.cpus, t.offered.cpus) == (0.2, 3.8)
+    assert t.idle.cpus == round(agent.total.cpus - 4.0, 3)
+
+    # Its tasks end and the offer goes back: every figure is 0 at once.
+    m.take_changes()
+    m.apply(_update(fid, "a-1", TS.TASK_RUNNING))
+    m.apply(_update(fid, "a-1", TS.TASK_FINISHED))
+    m.apply(_update(fid, "a-2", TS.TASK_KILLED))
+    declined = Event(type=Event.OFFER_DECLINED)
+    declined.offer_declined.offer_id.value = "o2"
+    m.apply(declined)
+    assert (fw.tasks, fw.allocated, fw.offers, fw.offered) == (0, Scalars(), 0, Scalars())
+    assert (agent.tasks, agent.allocated, agent.offered) == (0, Scalars(), Scalars())
+    assert m.take_changes().frameworks == {fid}
+    # A late AGENT_UPDATED / AGENT_USAGE with the master's older figure changes nothing.
+    late = Event(type=Event.AGENT_UPDATED)
+    late.agent_updated.agent.agent_info.id.value = aid
+    late.agent_updated.agent.allocated_resources.extend(synthetic.resources(0.2, 64))
+    m.apply(late)
+    m.apply(usage_event(aid, [], host=(1.0, 3000)))
+    assert agent.allocated == Scalars() and (agent.used_cpus, agent.used_mem) == (0, 0)
+
+
+def test_snapshot_books_allocation_from_tasks_and_offers_once() -> None:
+    m = mirror(agents=3, frameworks=2, tasks=40, offers=2)
+    for fw in m.frameworks.values():
+        active = [t for t in m.tasks.values() if t.framework_id == fw.id and t.active]
+        assert fw.tasks == len(active)
+        assert fw.allocated.cpus == round(sum(t.cpus for t in active), 3)
+        mine = [o for o in m.offers.values() if o.framework_id == fw.id]
+        assert fw.offers == len(mine)
+        assert fw.offered.cpus == round(sum(o.res.cpus for o in mine), 3)
+    for agent in m.agents.values():
+        active = [t for t in m.tasks.values() if t.agent_id == agent.id and t.active]
+        assert agent.allocated.mem == round(sum(t.mem for t in active), 3)
+        assert agent.offered.cpus == round(
+            sum(o.res.cpus for o in m.offers.values() if o.agent_id == agent.id), 3)
+    t = m.totals()
+    assert t.allocated.cpus == round(sum(f.allocated.cpus for f in m.frameworks.values()), 3)
+    assert t.offered.cpus == round(sum(f.offered.cpus for f in m.frameworks.values()), 3)
+
+
+def test_framework_seen_after_its_tasks_gets_them() -> None:
+    """After a master failover, agents re-register their tasks before frameworks return."""
+    m = mirror(agents=1, frameworks=0, tasks=0, offers=0)
+    aid, fid = synthetic.agent_id(0), "fw-late"
+    m.apply(_task(fid, "t1", aid, TS.TASK_RUNNING, cpus=0.5, mem=100))
+    m.apply(_fw_event(Event.FRAMEWORK_ADDED, fid, "late"))
+    fw = m.frameworks[fid]
+    assert (fw.tasks, fw.allocated.cpus, fw.allocated.mem) == (1, 0.5, 100)
+
+
+def test_agent_used_is_its_containers_never_the_host() -> None:
+    """Two agents on one host: each says what its own tasks use."""
+    m = mirror(agents=2, frameworks=0, tasks=0, offers=0)
+    busy, idle = synthetic.agent_id(0), synthetic.agent_id(1)
+    host = (1.7, 5000)  # the machine both run on
+    m.apply(usage_event(busy, [(0.9, 60)], host))
+    m.apply(usage_event(idle, [], host))
+    assert (m.agents[busy].used_cpus, m.agents[busy].used_mem) == (0.9, 60.0)
+    assert (m.agents[idle].used_cpus, m.agents[idle].used_mem) == (0.0, 0.0)
+    assert m.agents[idle].has_usage
+    assert m.totals().used.mem == 60.0
+
+
+def test_counts_are_one_source() -> None:
+    m = mirror(agents=4, frameworks=3, tasks=40, offers=2)
+    ev = Event(type=Event.FRAMEWORK_REMOVED)
+    ev.framework_removed.framework_info.id.value = synthetic.framework_id(2)
+    m.apply(ev)
+    c = m.counts()
+    assert (c.agents, c.agents_active) == (4, 4)
+    assert (c.frameworks, c.frameworks_completed) == (2, 1)
+    assert c.tasks == len(m.tasks) == sum(n for _, n in c.by_state)
+    assert c.tasks_active == sum(1 for t in m.tasks.values() if t.active)
+    assert c.tasks_active == sum(a.tasks for a in m.agents.values())
+    assert c.offers == len(m.offers) == sum(f.offers for f in m.frameworks.values())
+
+
+def test_measured_use_per_task_and_framework_leaves_as_a_task_ends() -> None:
+    m = mirror(agents=1, frameworks=0, tasks=0, offers=0)
+    aid = synthetic.agent_id(0)
+    m.apply(_fw_event(Event.FRAMEWORK_ADDED, "fa", "a"))
+    m.apply(_fw_event(Event.FRAMEWORK_ADDED, "fb", "b"))
+    m.apply(_task("fa", "t1", aid, TS.TASK_RUNNING))
+    m.apply(_task("fb", "t2", aid, TS.TASK_RUNNING))
+    ev = usage_event(aid, [(0.5, 60), (0.25, 20)], host=(3.0, 5000))
+    for ex, (fid, tid) in zip(ev.agent_usage.usage.executors, [("fa", "t1"), ("fb", "t2")],
+                              strict=True):
+        ex.executor_info.framework_id.value = fid
+        ex.tasks.add().id.value = tid
+    m.apply(ev)
+    agent, fa, fb = m.agents[aid], m.frameworks["fa"], m.frameworks["fb"]
+    assert (agent.used_cpus, agent.used_mem) == (0.75, 80.0)
+    assert (fa.used_cpus, fa.used_mem, fb.used_cpus, fb.used_mem) == (0.5, 60, 0.25, 20)
+    assert m.tasks[task_key("fa", "t1")].used_mem == 60
+    # t1 ends: its use leaves its agent and framework at once, not at the next report.
+    m.apply(_update("fa", "t1", TS.TASK_FINISHED))
+    assert (agent.used_cpus, agent.used_mem) == (0.25, 20.0)
+    assert (fa.used_cpus, fa.used_mem) == (0, 0) and fb.used_mem == 20
+    # The same report again (sampled before t1 ended) does not bring it back.
+    m.apply(ev)
+    assert (agent.used_cpus, fa.used_cpus, fb.used_cpus) == (0.25, 0, 0.25)
+    # The agent goes away: its tasks' use leaves the frameworks.
+    gone = Event(type=Event.AGENT_REMOVED)
+    gone.agent_removed.agent_id.value = aid
+    m.apply(gone)
+    assert (fb.used_cpus, fb.used_mem) == (0, 0)

@@ -10,7 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Label
 
 from mesos_tui.client.mirror import AgentView, Changes, ClusterMirror, short_id
-from mesos_tui.tui.format import mem, meter, num
+from mesos_tui.tui.format import ALLOCATED, Part, fit_parts, mem, meter, num
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
 
 BAR = 24
@@ -131,13 +131,32 @@ class AgentsView(Vertical):
         t = m.totals()
         self.query_one("#cpu-spark", UsageSparkline).set_values([v * 100 for v in m.cpu_history])
         self.query_one("#mem-spark", UsageSparkline).set_values([v * 100 for v in m.mem_history])
-        cpu_pct = 100 * t.used.cpus / t.total.cpus if t.total.cpus else 0
-        mem_pct = 100 * t.used.mem / t.total.mem if t.total.mem else 0
-        self.query_one("#cpu-label", Label).update(
-            f"CPU used {num(t.used.cpus)} of {num(t.total.cpus)} cores ({cpu_pct:.0f}%), "
-            f"allocated {num(t.allocated.cpus)}"
-        )
-        self.query_one("#mem-label", Label).update(
-            f"MEM used {mem(t.used.mem)} of {mem(t.total.mem)} ({mem_pct:.0f}%), "
-            f"allocated {mem(t.allocated.mem)}"
-        )
+        cpu_label = self.query_one("#cpu-label", Label)
+        mem_label = self.query_one("#mem-label", Label)
+        cpu_label.update(_history_label(
+            "CPU", num(t.used.cpus), num(t.total.cpus), " cores", num(t.allocated.cpus),
+            t.used.cpus, t.total.cpus, _room(cpu_label)))
+        mem_label.update(_history_label(
+            "MEM", mem(t.used.mem), mem(t.total.mem), "", mem(t.allocated.mem),
+            t.used.mem, t.total.mem, _room(mem_label)))
+
+
+def _history_label(name: str, used: str, total: str, unit: str, allocated: str,
+                   used_v: float, total_v: float, width: int) -> Text:
+    """`CPU used 1.2 of 16 cores (8%)  allocated 4`, shorter as the width asks."""
+    pct = f"({100 * used_v / total_v:.0f}%)" if total_v else ""
+    return fit_parts([
+        Part(Text(f"{name} used {used} of {total}{unit}", end=""),
+             Text(f"{name} used {used}/{total}", end=""), priority=5, droppable=False),
+        Part(Text(pct, end=""), None, priority=4),
+        Part(Text(f"allocated {allocated}", style=ALLOCATED, end=""),
+             Text(f"alloc {allocated}", style=ALLOCATED, end=""), priority=6),
+    ], width, sep=" ")
+
+
+def _room(label: Label) -> int:
+    """The cells a label may take: its box's width inside the padding (the label itself is
+    as wide as its last text)."""
+    parent = label.parent
+    width = parent.content_size.width if isinstance(parent, Widget) else 0
+    return width or 40

@@ -1,5 +1,9 @@
 """The frameworks view: name, role, principal, dominant share, tasks, resources, state.
 
+Its figures are the mirror's, as the shell's `frameworks` prints them: ALLOC is what the
+framework's non-terminal tasks hold, USED what they were measured using, OFFERED what its
+outstanding offers hold; a framework with no task and no offer shows 0 and `-`.
+
 Active frameworks come first (by dominant share, the largest on top); completed (torn down)
 ones are hidden until `c` shows them, dimmed, after the active ones, whatever the sort. The
 shell's `frameworks` hides them too, unless `--all`.
@@ -16,7 +20,7 @@ from textual.containers import Vertical
 from textual.widgets import Label
 
 from mesos_tui.client.mirror import Changes, ClusterMirror, FrameworkView, short_id
-from mesos_tui.tui.format import mem, num, share_bar
+from mesos_tui.tui.format import ALLOCATED, OFFERED, USED, mem, num, share_bar
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable, natural_key
 
 _STATE_STYLE = {
@@ -34,24 +38,42 @@ def _share(f: FrameworkView) -> Text:
     return text
 
 
+def _used(f: FrameworkView) -> str:
+    if not f.has_usage or not f.tasks and not (f.used_cpus or f.used_mem):
+        return "-"
+    return f"{num(f.used_cpus)}/{mem(f.used_mem)}"
+
+
+def _offered(f: FrameworkView) -> str:
+    if not f.offers:
+        return "-"
+    n = f"{f.offers} offer{'s' if f.offers != 1 else ''}"
+    return f"cpus:{num(f.offered.cpus)} mem:{mem(f.offered.mem)} ({n})"
+
+
 def _columns() -> list[Column]:
+    # Most useful first, so a narrow terminal keeps the figures: who, in what state, holding
+    # what, at which share; ids and principals last.
     return [
         Column("name", "NAME", 18, lambda f: f.name, lambda f: natural_key(f.name)),
-        Column("id", "ID", 6, lambda f: short_id(f.id), lambda f: natural_key(f.id)),
-        Column("role", "ROLE", 10, lambda f: f.role, lambda f: f.role),
-        Column("principal", "PRINCIPAL", 12, lambda f: f.principal or "-", lambda f: f.principal),
         Column("state", "STATE", 12, lambda f: f.state, lambda f: f.state,
                style=lambda f: _STATE_STYLE.get(f.state, "")),
+        Column("tasks", "TASKS", 5, lambda f: str(f.tasks), lambda f: f.tasks, align_right=True),
+        # Allocated: what its non-terminal tasks hold (Mesos's used_resources).
+        Column("cpus", "CPU ALLOC", 9, lambda f: num(f.allocated.cpus), lambda f: f.allocated.cpus,
+               align_right=True, style=lambda f: ALLOCATED if f.allocated.cpus else "dim"),
+        Column("mem", "MEM ALLOC", 9, lambda f: mem(f.allocated.mem), lambda f: f.allocated.mem,
+               align_right=True, style=lambda f: ALLOCATED if f.allocated.mem else "dim"),
         Column("share", "DOMINANT SHARE", 24, _share, lambda f: f.dominant_share),
-        Column("tasks", "TASKS", 6, lambda f: str(f.tasks), lambda f: f.tasks, align_right=True),
-        Column("cpus", "CPUS", 6, lambda f: num(f.allocated.cpus), lambda f: f.allocated.cpus,
-               align_right=True),
-        Column("mem", "MEM", 7, lambda f: mem(f.allocated.mem), lambda f: f.allocated.mem,
-               align_right=True),
-        Column("offered", "OFFERED", 0,
-               lambda f: f"cpus:{num(f.offered.cpus)} mem:{mem(f.offered.mem)}"
-               if f.offered.cpus or f.offered.mem else "-",
-               lambda f: f.offered.cpus, style=lambda f: "cyan"),
+        # Used: what its tasks' containers were measured using.
+        Column("used", "USED cpu/mem", 12, _used, lambda f: f.used_mem, align_right=True,
+               style=lambda f: USED if f.used_cpus or f.used_mem else "dim"),
+        # Offered: its outstanding offers (offered counts toward its share until declined).
+        Column("offered", "OFFERED", 0, _offered, lambda f: f.offered.cpus,
+               style=lambda f: OFFERED if f.offers else "dim"),
+        Column("role", "ROLE", 10, lambda f: f.role, lambda f: f.role),
+        Column("principal", "PRINCIPAL", 12, lambda f: f.principal or "-", lambda f: f.principal),
+        Column("id", "ID", 6, lambda f: short_id(f.id), lambda f: natural_key(f.id)),
     ]
 
 
@@ -96,11 +118,10 @@ class FrameworksView(Vertical):
             self.update_status()
 
     def update_status(self) -> None:
-        frameworks = list(self.mirror.frameworks.values())
-        completed = sum(1 for f in frameworks if f.completed)
-        parts = [f"{len(frameworks) - completed} active"]
-        if completed:
-            parts.append(f"{completed} completed" + (
+        counts = self.mirror.counts()  # what the header counts too
+        parts = [f"{counts.frameworks} framework{'s' if counts.frameworks != 1 else ''}"]
+        if counts.frameworks_completed:
+            parts.append(f"{counts.frameworks_completed} completed" + (
                 " (c hides them)" if self.show_completed else " hidden (c shows them)"))
         table = self.table
         parts.append(f"sorted by {table.sort_column} {'▼' if table.sort_reverse else '▲'}")
