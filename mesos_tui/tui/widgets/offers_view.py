@@ -234,6 +234,7 @@ class OffersView(Horizontal):
         self.example_process: asyncio.subprocess.Process | None = None
         self.example_lines: deque[str] = deque(maxlen=4)
         self.example_started = 0.0
+        self.shown_step: AllocationView | None = None
 
     def compose(self) -> ComposeResult:
         m = self.mirror
@@ -314,9 +315,9 @@ class OffersView(Horizontal):
         self.update_panels()
 
     def on_mount(self) -> None:
-        # The DRF side is what this view teaches: it gets the larger part of the width.
-        self.query_one("#offers-left").styles.width = "3fr"
-        self.query_one("#offers-right").styles.width = "2fr"
+        # The DRF side is what this view teaches: half the width (the offer tables the rest).
+        self.query_one("#offers-left").styles.width = "1fr"
+        self.query_one("#offers-right").styles.width = "1fr"
 
     def on_resize(self) -> None:
         if self.is_mounted and not self.stale:
@@ -378,7 +379,12 @@ class OffersView(Horizontal):
             if mark is not None:
                 parts.append(mark)
         self.query_one("#sorter-panel", Static).update(Group(*parts))
-        self.query_one("#step-panel", Static).update(self._step_text(width))
+        step_panel = self.query_one("#step-panel", Static)
+        step_panel.update(self._step_text(width))
+        if m.last_step is not None and m.last_step is not self.shown_step:
+            # A new step: bring its explanation into view (the left side scrolls).
+            self.shown_step = m.last_step
+            self.call_after_refresh(step_panel.scroll_visible, top=True, animate=False)
         self._update_example(width)
 
     def _allocator_text(self, connected: bool, why: str) -> Text:
