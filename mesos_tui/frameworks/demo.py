@@ -57,7 +57,7 @@ from mesos_tui.frameworks.common import (
 LOOPS = ("pi", "wordcount", "batch")
 STOP_GRACE_SECONDS = 5.0
 PI_MAPS = 10
-PI_SAMPLES = 400_000  # a few seconds per map
+PI_SAMPLES = 1_000_000  # about 2 s of one core per map
 WORDCOUNT_TEXT_BYTES = 8 * 2**20
 WORDCOUNT_TASK = "cpus:0.25;mem:1024"
 BATCH_JOB_SECONDS = (4, 6, 8, 10)

@@ -116,13 +116,14 @@ def drf_table(
     show_weight = budget >= 4
     if show_weight:
         budget -= 4
+    role_width = max(4, min(12, max((len(r.role) for r in rows[:max_rows]), default=4)))
     trend = 0
     if history is not None and budget >= 9:
-        trend = min(30, budget - 1)
+        trend = min(24, budget - 1)
         budget -= trend + 1
-    show_role = budget >= 9
+    show_role = budget >= role_width + 1
     if show_role:
-        budget -= 9
+        budget -= role_width + 1
     show_bar = budget >= 10
     top = 0.0
     if trend:
@@ -131,10 +132,12 @@ def drf_table(
     table = Table(title=title or None, title_justify="left", title_style="bold", expand=True,
                   box=None, padding=(0, 1, 0, 0), show_edge=False)
     table.add_column("#", justify="right", style="dim", no_wrap=True, width=2)
+    # Room left over goes to the share chart if there is one, else to the names.
     table.add_column("FRAMEWORK", no_wrap=True, overflow="ellipsis", min_width=name_width,
-                     ratio=1)
+                     ratio=None if trend else 1)
     if show_role:
-        table.add_column("ROLE", no_wrap=True, overflow="ellipsis", max_width=8, style="dim")
+        table.add_column("ROLE", no_wrap=True, overflow="ellipsis", width=role_width,
+                         style="dim")
     if show_res:
         for n in names:
             table.add_column(n.upper(), justify="right", no_wrap=True, width=6)
@@ -145,7 +148,8 @@ def drf_table(
         label = f"OVER TIME (0-{top * 100:.0f}%)"
         if trend >= 36:
             label = f"DOMINANT SHARE OVER TIME (0-{top * 100:.0f}%)"
-        table.add_column(label[:trend], no_wrap=True, width=trend)
+        table.add_column(label[:trend], no_wrap=True, overflow="crop", min_width=trend,
+                         ratio=1, justify="right")
     for i, row in enumerate(rows[:max_rows], 1):
         name = Text(row.label, style="" if row.active and not row.suppressed else "dim")
         if row.suppressed:
@@ -172,7 +176,9 @@ def drf_table(
         if show_weight:
             cells.append(f"{row.weight:g}")
         if trend:
-            cells.append(sparkline((history or {}).get(row.framework_id, ()), trend, top))
+            # As wide as the column will be: the chart gets the width that is left over.
+            cells.append(sparkline((history or {}).get(row.framework_id, ()),
+                                   trend + max(0, budget - 4), top))
         table.add_row(*cells)
     if not rows:
         table.add_row("", Text(empty, style="dim"), *([""] * (len(table.columns) - 2)))
