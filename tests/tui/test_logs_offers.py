@@ -152,7 +152,7 @@ async def test_offers_teaching_mode(app: MesosApp, control: FakeControl) -> None
         first = snap.subscribed.get_state.sorter.frameworks[0].name
         second = snap.subscribed.get_state.sorter.frameworks[1].name
         assert f"node-001 free cpus 4 mem 8.0G → offered to {first}" in text
-        assert f"skipped {first}: filtered: it declined cpus:2;mem:2048 here" in text
+        assert f"skipped {first}: filtered: it declined cpus 2 mem 2.0G here" in text
         assert "not walked, nothing free: node-003" in text
         assert f"→ offered to {second}" in text
 

@@ -106,7 +106,7 @@ def drf_table(
     width = max(20, width)
     longest = max((len(r.label) + (2 if r.suppressed or not r.active else 0)
                    for r in rows[:max_rows]), default=9)
-    name_width = max(9, min(longest, 22))
+    name_width = max(9, min(longest if rows else len(empty), 22))
     # What each optional column costs (its width + 1 of padding), added by priority while
     # they fit; the framework's name and its dominant share are always there.
     budget = width - (3 + name_width + 1 + 11)
@@ -490,7 +490,10 @@ class OffersView(Horizontal):
                 text.append("      skipped ", style="dim")
                 text.append(k.name or m.framework_name(k.framework_id))
                 text.append(": ", style="dim")
-                text.append(_skip_reason(k.reason, k.refused_text, k.until), style="yellow")
+                refused = ""
+                if k.refused is not None:  # the scalars: ports and the like add nothing here
+                    refused = f"cpus {num(k.refused.cpus)} mem {mem(k.refused.mem)}"
+                text.append(_skip_reason(k.reason, refused, k.until), style="yellow")
                 text.append("\n")
             if d.skipped_omitted:
                 text.append(f"      … and {d.skipped_omitted} more skipped\n", style="dim")
