@@ -30,6 +30,9 @@ from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import master_pb2, master_pb2_grpc
 
 DEFAULT_AGENT_RESOURCES = "cpus:4;mem:4096;disk:20480;ports:[31000-31999]"
+# With --demo: 2 GB per cpu, the ratio of the classic DRF example's cluster (<9 cpus, 18 GB>),
+# so its agent (`d` in the offers view) adds to the cluster without changing the ratio.
+DEMO_AGENT_RESOURCES = "cpus:4;mem:8192;disk:20480;ports:[31000-31999]"
 
 
 class ClusterError(RuntimeError):
@@ -181,7 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--agents", type=int, default=2, help="number of agents (default 2)")
     parser.add_argument(
-        "--resources", default=DEFAULT_AGENT_RESOURCES, help="each agent's resources"
+        "--resources", default=None,
+        help=f"each agent's resources (default {DEFAULT_AGENT_RESOURCES}; with --demo "
+        f"{DEMO_AGENT_RESOURCES})",
     )
     parser.add_argument("--port", type=int, default=0, help="master port (default 5050 if free)")
     parser.add_argument("--demo", action="store_true", help="keep demo frameworks running")
@@ -199,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGHUP, _terminate)
+    if ns.resources is None:
+        ns.resources = DEMO_AGENT_RESOURCES if ns.demo else DEFAULT_AGENT_RESOURCES
     cluster = LocalCluster(agents=ns.agents, agent_resources=ns.resources, master_port=ns.port)
     print(f"Starting a local cluster: 1 master, {ns.agents} agents ...", flush=True)
     demo = None

@@ -26,7 +26,19 @@ from dataclasses import dataclass, field
 from daemons.common.ids import IdMaker, new_uuid
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.states import is_terminal, state_name
-from daemons.master.allocator.hierarchical import Allocation, HierarchicalAllocator
+from daemons.master.allocator.hierarchical import (
+    AGENT_BELOW_MIN,
+    AGENT_INACTIVE,
+    AGENT_NOTHING_FREE,
+    SKIP_FILTERED,
+    SKIP_INACTIVE,
+    SKIP_SUPPRESSED,
+    Allocation,
+    ClientState,
+    CycleTrace,
+    HierarchicalAllocator,
+    SorterState,
+)
 from daemons.master.events import EventBus
 from daemons.master.registry import Registry
 from daemons.master.state import (
@@ -49,6 +61,20 @@ RescindReason = master_pb2.Event.OfferRescinded
 
 # Mesos caps refuse_seconds at a year.
 MAX_REFUSE_SECONDS = 365 * 24 * 3600.0
+# SORTER_UPDATED is coalesced: at most one per this many seconds (and one per loop turn).
+SORTER_EVENT_INTERVAL = 0.2
+
+_SKIP_REASONS = {
+    SKIP_INACTIVE: OpEvent.Allocation.Skip.INACTIVE,
+    SKIP_SUPPRESSED: OpEvent.Allocation.Skip.SUPPRESSED,
+    SKIP_FILTERED: OpEvent.Allocation.Skip.FILTERED,
+}
+_AGENT_REASONS = {
+    "": OpEvent.Allocation.AgentDecision.WALKED,
+    AGENT_INACTIVE: OpEvent.Allocation.AgentDecision.AGENT_INACTIVE,
+    AGENT_NOTHING_FREE: OpEvent.Allocation.AgentDecision.NOTHING_FREE,
+    AGENT_BELOW_MIN: OpEvent.Allocation.AgentDecision.BELOW_MIN_ALLOCATABLE,
+}
 
 
 class CallError(Exception):
@@ -169,6 +195,9 @@ class Master:
             weights=dict(config.weights),
             min_allocatable=config.min_allocatable,
         )
+        self.allocator.on_change = self._sorter_touched
+        self._sorter_flush: asyncio.Handle | None = None
+        self._sorter_sent_at = 0.0
         self.agents: dict[str, Agent] = {}
         self.frameworks: dict[str, Framework] = {}
         self.completed_frameworks: list[Framework] = []
@@ -280,6 +309,9 @@ class Master:
     def _stop_term(self, why: str) -> None:
         for t in self._tasks:
             t.cancel()
+        if self._sorter_flush is not None:
+            self._sorter_flush.cancel()
+            self._sorter_flush = None
         self._tasks = []
         if self._reregister_timer is not None:
             self._reregister_timer.cancel()
@@ -382,17 +414,27 @@ class Master:
             return
         self.allocate(agents)
 
-    def allocate(self, agent_ids: Iterable[str] | None = None) -> list[str]:
-        """One allocation cycle; sends the offers it makes. Returns their ids."""
+    def allocate(self, agent_ids: Iterable[str] | None = None, explain: bool = False) -> list[str]:
+        """One allocation cycle; sends the offers it makes. Returns their ids.
+
+        With `explain` (an operator's RUN_ALLOCATION: a teaching step), the ALLOCATION event
+        also carries the DRF table before and after the cycle and, agent by agent, who was
+        offered it and why the frameworks ahead were skipped.
+        """
         start = time.perf_counter()
-        allocations = self.allocator.allocate(self.mono(), agent_ids)
+        trace = CycleTrace() if explain else None
+        before = self.sorter_state_proto() if explain and self.events.active else None
+        mono = self.mono()
+        allocations = self.allocator.allocate(mono, agent_ids, trace)
         self.allocation_cycles += 1
         by_framework: dict[str, list[Offer]] = {}
+        offer_of: dict[tuple[str, str], str] = {}
         now = _now()
         for a in allocations:
             offer = self._make_offer(a, now)
             if offer is not None:
                 by_framework.setdefault(a.framework_id, []).append(offer)
+                offer_of[(a.framework_id, a.agent_id)] = offer.offer_id
         offer_ids: list[str] = []
         for fid, offers in by_framework.items():
             fw = self.frameworks[fid]
@@ -407,9 +449,119 @@ class Master:
                         OpEvent(type=OpEvent.OFFER_SENT, offer_sent=OpEvent.OfferSent(offer=p))
                     )
         self.last_allocation_ms = (time.perf_counter() - start) * 1000.0
-        if self.events.active and (allocations or agent_ids is None):
-            self.events.publish(self._allocation_event(by_framework, offer_ids))
+        if self.events.active and (allocations or agent_ids is None or explain):
+            event = self._allocation_event(by_framework, offer_ids)
+            if trace is not None and before is not None:
+                self._explain(event.allocation, trace, before, offer_of, now - mono)
+            self.events.publish(event)
         return offer_ids
+
+    def _explain(
+        self, alloc: OpEvent.Allocation, trace: CycleTrace, before: master_pb2.SorterState,
+        offer_of: dict[tuple[str, str], str], wall_offset: float,
+    ) -> None:
+        alloc.explained = True
+        alloc.before.CopyFrom(before)
+        alloc.after.CopyFrom(self.sorter_state_proto())
+        alloc.decisions_omitted = trace.omitted
+        for t in trace.agents:
+            d = alloc.decisions.add(reason=_AGENT_REASONS.get(t.reason, 0))
+            d.agent_id.value = t.agent_id
+            agent = self.agents.get(t.agent_id)
+            d.hostname = agent.info.hostname if agent is not None else ""
+            d.free.extend(t.free.to_proto())
+            if t.framework_id:
+                d.framework_id.value = t.framework_id
+                d.name = self._framework_name(t.framework_id)
+                oid = offer_of.get((t.framework_id, t.agent_id))
+                if oid:
+                    d.offer_id.value = oid
+            d.skipped_omitted = t.skipped_omitted
+            for skip in t.skipped:
+                k = d.skipped.add(
+                    name=self._framework_name(skip.framework_id),
+                    reason=_SKIP_REASONS.get(skip.reason, 0),
+                )
+                k.framework_id.value = skip.framework_id
+                if skip.refused is not None:
+                    k.refused.extend(skip.refused.to_proto())
+                    k.until = skip.until + wall_offset
+
+    def _framework_name(self, framework_id: str) -> str:
+        fw = self.frameworks.get(framework_id)
+        return fw.info.name if fw is not None else ""
+
+    # ------------------------------------------------------------------- the DRF table
+
+    def sorter_state_proto(self, state: SorterState | None = None) -> master_pb2.SorterState:
+        """The allocator's DRF table now: every role and framework with what it holds (split
+        into what its tasks use and what is offered to it), its share of every resource, and
+        its dominant resource and share."""
+        st = state if state is not None else self.allocator.sorter_state()
+        out = master_pb2.SorterState(
+            cycle=self.allocation_cycles, time=_now(), sorter=self.config.role_sorter
+        )
+        out.total.extend(Resources(st.total).to_proto())
+        offered: dict[str, dict[str, float]] = {}
+        role_offered: dict[str, dict[str, float]] = {}
+        for c in st.frameworks:
+            fw = self.frameworks.get(c.client)
+            if fw is None or not fw.offers:
+                continue
+            mine = offered.setdefault(c.client, {})
+            theirs = role_offered.setdefault(c.role, {})
+            for oid in fw.offers:
+                o = self.offers.get(oid)
+                if o is None:
+                    continue
+                for name, value in o.resources.scalars.items():
+                    mine[name] = mine.get(name, 0.0) + value
+                    theirs[name] = theirs.get(name, 0.0) + value
+
+        def fill(row: master_pb2.SorterState.Client, c: ClientState, off: dict[str, float]) -> None:
+            row.role = c.role
+            row.weight = c.weight
+            used = {k: v - off.get(k, 0.0) for k, v in c.allocated.items()}
+            row.allocated.extend(Resources(used).to_proto())
+            if off:
+                row.offered.extend(Resources(off).to_proto())
+            for name in sorted(c.shares):
+                row.shares.add(resource=name, share=c.shares[name])
+            row.dominant_resource = c.dominant
+            row.dominant_share = c.dominant_share
+            row.weighted_share = c.share
+            row.active = c.active
+            row.suppressed = c.suppressed
+
+        for c in st.roles:
+            fill(out.roles.add(), c, role_offered.get(c.client, {}))
+        for c in st.frameworks:
+            row = out.frameworks.add()
+            fill(row, c, offered.get(c.client, {}))
+            row.framework_id.value = c.client
+            row.name = self._framework_name(c.client)
+        return out
+
+    def _sorter_touched(self) -> None:
+        """The DRF table may have changed: publish it soon, once per loop turn at most and no
+        more often than every SORTER_EVENT_INTERVAL (an unwatched master does nothing)."""
+        if self._sorter_flush is not None or not self.events.active:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._sorter_sent_at + SORTER_EVENT_INTERVAL - loop.time()
+        if wait > 0:
+            self._sorter_flush = loop.call_later(wait, self._flush_sorter)
+        else:
+            self._sorter_flush = loop.call_soon(self._flush_sorter)
+
+    def _flush_sorter(self) -> None:
+        self._sorter_flush = None
+        if not self.events.active or not self.leading:
+            return
+        self._sorter_sent_at = asyncio.get_running_loop().time()
+        self.events.publish(
+            OpEvent(type=OpEvent.SORTER_UPDATED, sorter_updated=self.sorter_state_proto())
+        )
 
     def _make_offer(self, a: Allocation, now: float) -> Offer | None:
         fw = self.frameworks.get(a.framework_id)
@@ -464,6 +616,7 @@ class Master:
         agent = self.agents.get(offer.agent_id)
         if agent is not None:
             agent.offers.discard(offer_id)
+        self._sorter_touched()  # offered becomes used (or free): the table's split changed
         return offer
 
     def rescind_offer(self, offer_id: str, reason: int) -> None:
@@ -1454,6 +1607,7 @@ class Master:
             get_frameworks=self.get_frameworks(),
             get_agents=self.get_agents(),
             allocator=self.allocator_state(),
+            sorter=self.sorter_state_proto(),
         )
 
     def get_metrics(self) -> list[mesos_pb2.Metric]:

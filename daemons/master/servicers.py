@@ -172,7 +172,7 @@ class OperatorServicer(master_pb2_grpc.MasterServicer):
                 m.pause_allocation(False)
                 return R(type=R.ACCEPTED)
             if t == C.RUN_ALLOCATION:
-                m.allocate()
+                m.allocate(explain=True)  # a teaching step: the event explains the cycle
                 return R(type=R.ACCEPTED)
             if t == C.SUBSCRIBE:
                 raise CallError("INVALID_ARGUMENT", "SUBSCRIBE goes through the Subscribe stream")

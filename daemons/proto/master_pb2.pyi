@@ -212,16 +212,18 @@ class Response(_message.Message):
         roles: _containers.RepeatedCompositeFieldContainer[Role]
         def __init__(self, roles: _Optional[_Iterable[_Union[Role, _Mapping]]] = ...) -> None: ...
     class GetState(_message.Message):
-        __slots__ = ("get_tasks", "get_frameworks", "get_agents", "allocator")
+        __slots__ = ("get_tasks", "get_frameworks", "get_agents", "allocator", "sorter")
         GET_TASKS_FIELD_NUMBER: _ClassVar[int]
         GET_FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
         GET_AGENTS_FIELD_NUMBER: _ClassVar[int]
         ALLOCATOR_FIELD_NUMBER: _ClassVar[int]
+        SORTER_FIELD_NUMBER: _ClassVar[int]
         get_tasks: Response.GetTasks
         get_frameworks: Response.GetFrameworks
         get_agents: Response.GetAgents
         allocator: AllocatorState
-        def __init__(self, get_tasks: _Optional[_Union[Response.GetTasks, _Mapping]] = ..., get_frameworks: _Optional[_Union[Response.GetFrameworks, _Mapping]] = ..., get_agents: _Optional[_Union[Response.GetAgents, _Mapping]] = ..., allocator: _Optional[_Union[AllocatorState, _Mapping]] = ...) -> None: ...
+        sorter: SorterState
+        def __init__(self, get_tasks: _Optional[_Union[Response.GetTasks, _Mapping]] = ..., get_frameworks: _Optional[_Union[Response.GetFrameworks, _Mapping]] = ..., get_agents: _Optional[_Union[Response.GetAgents, _Mapping]] = ..., allocator: _Optional[_Union[AllocatorState, _Mapping]] = ..., sorter: _Optional[_Union[SorterState, _Mapping]] = ...) -> None: ...
     class GetMaster(_message.Message):
         __slots__ = ("master_info", "start_time", "elected_time")
         MASTER_INFO_FIELD_NUMBER: _ClassVar[int]
@@ -295,8 +297,58 @@ class AllocatorState(_message.Message):
     cycles: int
     def __init__(self, paused: _Optional[bool] = ..., sorter: _Optional[str] = ..., interval_seconds: _Optional[float] = ..., cycles: _Optional[int] = ...) -> None: ...
 
+class SorterState(_message.Message):
+    __slots__ = ("cycle", "time", "total", "roles", "frameworks", "sorter")
+    class Share(_message.Message):
+        __slots__ = ("resource", "share")
+        RESOURCE_FIELD_NUMBER: _ClassVar[int]
+        SHARE_FIELD_NUMBER: _ClassVar[int]
+        resource: str
+        share: float
+        def __init__(self, resource: _Optional[str] = ..., share: _Optional[float] = ...) -> None: ...
+    class Client(_message.Message):
+        __slots__ = ("role", "framework_id", "name", "weight", "allocated", "offered", "shares", "dominant_resource", "dominant_share", "weighted_share", "active", "suppressed")
+        ROLE_FIELD_NUMBER: _ClassVar[int]
+        FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
+        NAME_FIELD_NUMBER: _ClassVar[int]
+        WEIGHT_FIELD_NUMBER: _ClassVar[int]
+        ALLOCATED_FIELD_NUMBER: _ClassVar[int]
+        OFFERED_FIELD_NUMBER: _ClassVar[int]
+        SHARES_FIELD_NUMBER: _ClassVar[int]
+        DOMINANT_RESOURCE_FIELD_NUMBER: _ClassVar[int]
+        DOMINANT_SHARE_FIELD_NUMBER: _ClassVar[int]
+        WEIGHTED_SHARE_FIELD_NUMBER: _ClassVar[int]
+        ACTIVE_FIELD_NUMBER: _ClassVar[int]
+        SUPPRESSED_FIELD_NUMBER: _ClassVar[int]
+        role: str
+        framework_id: _mesos_pb2.FrameworkID
+        name: str
+        weight: float
+        allocated: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.Resource]
+        offered: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.Resource]
+        shares: _containers.RepeatedCompositeFieldContainer[SorterState.Share]
+        dominant_resource: str
+        dominant_share: float
+        weighted_share: float
+        active: bool
+        suppressed: bool
+        def __init__(self, role: _Optional[str] = ..., framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ..., name: _Optional[str] = ..., weight: _Optional[float] = ..., allocated: _Optional[_Iterable[_Union[_mesos_pb2.Resource, _Mapping]]] = ..., offered: _Optional[_Iterable[_Union[_mesos_pb2.Resource, _Mapping]]] = ..., shares: _Optional[_Iterable[_Union[SorterState.Share, _Mapping]]] = ..., dominant_resource: _Optional[str] = ..., dominant_share: _Optional[float] = ..., weighted_share: _Optional[float] = ..., active: _Optional[bool] = ..., suppressed: _Optional[bool] = ...) -> None: ...
+    CYCLE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
+    SORTER_FIELD_NUMBER: _ClassVar[int]
+    cycle: int
+    time: float
+    total: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.Resource]
+    roles: _containers.RepeatedCompositeFieldContainer[SorterState.Client]
+    frameworks: _containers.RepeatedCompositeFieldContainer[SorterState.Client]
+    sorter: str
+    def __init__(self, cycle: _Optional[int] = ..., time: _Optional[float] = ..., total: _Optional[_Iterable[_Union[_mesos_pb2.Resource, _Mapping]]] = ..., roles: _Optional[_Iterable[_Union[SorterState.Client, _Mapping]]] = ..., frameworks: _Optional[_Iterable[_Union[SorterState.Client, _Mapping]]] = ..., sorter: _Optional[str] = ...) -> None: ...
+
 class Event(_message.Message):
-    __slots__ = ("type", "subscribed", "task_added", "task_updated", "agent_added", "agent_removed", "framework_added", "framework_updated", "framework_removed", "offer_sent", "offer_accepted", "offer_declined", "offer_rescinded", "agent_usage", "allocation", "agent_updated", "allocator_updated")
+    __slots__ = ("type", "subscribed", "task_added", "task_updated", "agent_added", "agent_removed", "framework_added", "framework_updated", "framework_removed", "offer_sent", "offer_accepted", "offer_declined", "offer_rescinded", "agent_usage", "allocation", "agent_updated", "allocator_updated", "sorter_updated")
     class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         UNKNOWN: _ClassVar[Event.Type]
@@ -317,6 +369,7 @@ class Event(_message.Message):
         ALLOCATION: _ClassVar[Event.Type]
         AGENT_UPDATED: _ClassVar[Event.Type]
         ALLOCATOR_UPDATED: _ClassVar[Event.Type]
+        SORTER_UPDATED: _ClassVar[Event.Type]
     UNKNOWN: Event.Type
     SUBSCRIBED: Event.Type
     TASK_ADDED: Event.Type
@@ -335,6 +388,7 @@ class Event(_message.Message):
     ALLOCATION: Event.Type
     AGENT_UPDATED: Event.Type
     ALLOCATOR_UPDATED: Event.Type
+    SORTER_UPDATED: Event.Type
     class Subscribed(_message.Message):
         __slots__ = ("get_state", "heartbeat_interval_seconds")
         GET_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -454,7 +508,7 @@ class Event(_message.Message):
         usage: _mesos_pb2.ResourceUsage
         def __init__(self, agent_id: _Optional[_Union[_mesos_pb2.AgentID, _Mapping]] = ..., total: _Optional[_Iterable[_Union[_mesos_pb2.Resource, _Mapping]]] = ..., allocated: _Optional[_Iterable[_Union[_mesos_pb2.Resource, _Mapping]]] = ..., used: _Optional[_Union[_mesos_pb2.ResourceStatistics, _Mapping]] = ..., usage: _Optional[_Union[_mesos_pb2.ResourceUsage, _Mapping]] = ...) -> None: ...
     class Allocation(_message.Message):
-        __slots__ = ("cycle", "duration_ms", "roles", "frameworks", "offer_ids", "sorter")
+        __slots__ = ("cycle", "duration_ms", "roles", "frameworks", "offer_ids", "sorter", "explained", "before", "after", "decisions", "decisions_omitted")
         class Share(_message.Message):
             __slots__ = ("role", "framework_id", "name", "weight", "dominant_share", "dominant_resource", "offers")
             ROLE_FIELD_NUMBER: _ClassVar[int]
@@ -472,19 +526,83 @@ class Event(_message.Message):
             dominant_resource: str
             offers: int
             def __init__(self, role: _Optional[str] = ..., framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ..., name: _Optional[str] = ..., weight: _Optional[float] = ..., dominant_share: _Optional[float] = ..., dominant_resource: _Optional[str] = ..., offers: _Optional[int] = ...) -> None: ...
+        class Skip(_message.Message):
+            __slots__ = ("framework_id", "name", "reason", "refused", "until")
+            class Reason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+                __slots__ = ()
+                UNKNOWN: _ClassVar[Event.Allocation.Skip.Reason]
+                INACTIVE: _ClassVar[Event.Allocation.Skip.Reason]
+                SUPPRESSED: _ClassVar[Event.Allocation.Skip.Reason]
+                FILTERED: _ClassVar[Event.Allocation.Skip.Reason]
+            UNKNOWN: Event.Allocation.Skip.Reason
+            INACTIVE: Event.Allocation.Skip.Reason
+            SUPPRESSED: Event.Allocation.Skip.Reason
+            FILTERED: Event.Allocation.Skip.Reason
+            FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
+            NAME_FIELD_NUMBER: _ClassVar[int]
+            REASON_FIELD_NUMBER: _ClassVar[int]
+            REFUSED_FIELD_NUMBER: _ClassVar[int]
+            UNTIL_FIELD_NUMBER: _ClassVar[int]
+            framework_id: _mesos_pb2.FrameworkID
+            name: str
+            reason: Event.Allocation.Skip.Reason
+            refused: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.Resource]
+            until: float
+            def __init__(self, framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ..., name: _Optional[str] = ..., reason: _Optional[_Union[Event.Allocation.Skip.Reason, str]] = ..., refused: _Optional[_Iterable[_Union[_mesos_pb2.Resource, _Mapping]]] = ..., until: _Optional[float] = ...) -> None: ...
+        class AgentDecision(_message.Message):
+            __slots__ = ("agent_id", "hostname", "free", "framework_id", "name", "offer_id", "skipped", "skipped_omitted", "reason")
+            class Reason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+                __slots__ = ()
+                WALKED: _ClassVar[Event.Allocation.AgentDecision.Reason]
+                AGENT_INACTIVE: _ClassVar[Event.Allocation.AgentDecision.Reason]
+                NOTHING_FREE: _ClassVar[Event.Allocation.AgentDecision.Reason]
+                BELOW_MIN_ALLOCATABLE: _ClassVar[Event.Allocation.AgentDecision.Reason]
+            WALKED: Event.Allocation.AgentDecision.Reason
+            AGENT_INACTIVE: Event.Allocation.AgentDecision.Reason
+            NOTHING_FREE: Event.Allocation.AgentDecision.Reason
+            BELOW_MIN_ALLOCATABLE: Event.Allocation.AgentDecision.Reason
+            AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+            HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+            FREE_FIELD_NUMBER: _ClassVar[int]
+            FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
+            NAME_FIELD_NUMBER: _ClassVar[int]
+            OFFER_ID_FIELD_NUMBER: _ClassVar[int]
+            SKIPPED_FIELD_NUMBER: _ClassVar[int]
+            SKIPPED_OMITTED_FIELD_NUMBER: _ClassVar[int]
+            REASON_FIELD_NUMBER: _ClassVar[int]
+            agent_id: _mesos_pb2.AgentID
+            hostname: str
+            free: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.Resource]
+            framework_id: _mesos_pb2.FrameworkID
+            name: str
+            offer_id: _mesos_pb2.OfferID
+            skipped: _containers.RepeatedCompositeFieldContainer[Event.Allocation.Skip]
+            skipped_omitted: int
+            reason: Event.Allocation.AgentDecision.Reason
+            def __init__(self, agent_id: _Optional[_Union[_mesos_pb2.AgentID, _Mapping]] = ..., hostname: _Optional[str] = ..., free: _Optional[_Iterable[_Union[_mesos_pb2.Resource, _Mapping]]] = ..., framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ..., name: _Optional[str] = ..., offer_id: _Optional[_Union[_mesos_pb2.OfferID, _Mapping]] = ..., skipped: _Optional[_Iterable[_Union[Event.Allocation.Skip, _Mapping]]] = ..., skipped_omitted: _Optional[int] = ..., reason: _Optional[_Union[Event.Allocation.AgentDecision.Reason, str]] = ...) -> None: ...
         CYCLE_FIELD_NUMBER: _ClassVar[int]
         DURATION_MS_FIELD_NUMBER: _ClassVar[int]
         ROLES_FIELD_NUMBER: _ClassVar[int]
         FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
         OFFER_IDS_FIELD_NUMBER: _ClassVar[int]
         SORTER_FIELD_NUMBER: _ClassVar[int]
+        EXPLAINED_FIELD_NUMBER: _ClassVar[int]
+        BEFORE_FIELD_NUMBER: _ClassVar[int]
+        AFTER_FIELD_NUMBER: _ClassVar[int]
+        DECISIONS_FIELD_NUMBER: _ClassVar[int]
+        DECISIONS_OMITTED_FIELD_NUMBER: _ClassVar[int]
         cycle: int
         duration_ms: float
         roles: _containers.RepeatedCompositeFieldContainer[Event.Allocation.Share]
         frameworks: _containers.RepeatedCompositeFieldContainer[Event.Allocation.Share]
         offer_ids: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.OfferID]
         sorter: str
-        def __init__(self, cycle: _Optional[int] = ..., duration_ms: _Optional[float] = ..., roles: _Optional[_Iterable[_Union[Event.Allocation.Share, _Mapping]]] = ..., frameworks: _Optional[_Iterable[_Union[Event.Allocation.Share, _Mapping]]] = ..., offer_ids: _Optional[_Iterable[_Union[_mesos_pb2.OfferID, _Mapping]]] = ..., sorter: _Optional[str] = ...) -> None: ...
+        explained: bool
+        before: SorterState
+        after: SorterState
+        decisions: _containers.RepeatedCompositeFieldContainer[Event.Allocation.AgentDecision]
+        decisions_omitted: int
+        def __init__(self, cycle: _Optional[int] = ..., duration_ms: _Optional[float] = ..., roles: _Optional[_Iterable[_Union[Event.Allocation.Share, _Mapping]]] = ..., frameworks: _Optional[_Iterable[_Union[Event.Allocation.Share, _Mapping]]] = ..., offer_ids: _Optional[_Iterable[_Union[_mesos_pb2.OfferID, _Mapping]]] = ..., sorter: _Optional[str] = ..., explained: _Optional[bool] = ..., before: _Optional[_Union[SorterState, _Mapping]] = ..., after: _Optional[_Union[SorterState, _Mapping]] = ..., decisions: _Optional[_Iterable[_Union[Event.Allocation.AgentDecision, _Mapping]]] = ..., decisions_omitted: _Optional[int] = ...) -> None: ...
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SUBSCRIBED_FIELD_NUMBER: _ClassVar[int]
     TASK_ADDED_FIELD_NUMBER: _ClassVar[int]
@@ -502,6 +620,7 @@ class Event(_message.Message):
     ALLOCATION_FIELD_NUMBER: _ClassVar[int]
     AGENT_UPDATED_FIELD_NUMBER: _ClassVar[int]
     ALLOCATOR_UPDATED_FIELD_NUMBER: _ClassVar[int]
+    SORTER_UPDATED_FIELD_NUMBER: _ClassVar[int]
     type: Event.Type
     subscribed: Event.Subscribed
     task_added: Event.TaskAdded
@@ -519,4 +638,5 @@ class Event(_message.Message):
     allocation: Event.Allocation
     agent_updated: Event.AgentUpdated
     allocator_updated: AllocatorState
-    def __init__(self, type: _Optional[_Union[Event.Type, str]] = ..., subscribed: _Optional[_Union[Event.Subscribed, _Mapping]] = ..., task_added: _Optional[_Union[Event.TaskAdded, _Mapping]] = ..., task_updated: _Optional[_Union[Event.TaskUpdated, _Mapping]] = ..., agent_added: _Optional[_Union[Event.AgentAdded, _Mapping]] = ..., agent_removed: _Optional[_Union[Event.AgentRemoved, _Mapping]] = ..., framework_added: _Optional[_Union[Event.FrameworkAdded, _Mapping]] = ..., framework_updated: _Optional[_Union[Event.FrameworkUpdated, _Mapping]] = ..., framework_removed: _Optional[_Union[Event.FrameworkRemoved, _Mapping]] = ..., offer_sent: _Optional[_Union[Event.OfferSent, _Mapping]] = ..., offer_accepted: _Optional[_Union[Event.OfferAccepted, _Mapping]] = ..., offer_declined: _Optional[_Union[Event.OfferDeclined, _Mapping]] = ..., offer_rescinded: _Optional[_Union[Event.OfferRescinded, _Mapping]] = ..., agent_usage: _Optional[_Union[Event.AgentUsage, _Mapping]] = ..., allocation: _Optional[_Union[Event.Allocation, _Mapping]] = ..., agent_updated: _Optional[_Union[Event.AgentUpdated, _Mapping]] = ..., allocator_updated: _Optional[_Union[AllocatorState, _Mapping]] = ...) -> None: ...
+    sorter_updated: SorterState
+    def __init__(self, type: _Optional[_Union[Event.Type, str]] = ..., subscribed: _Optional[_Union[Event.Subscribed, _Mapping]] = ..., task_added: _Optional[_Union[Event.TaskAdded, _Mapping]] = ..., task_updated: _Optional[_Union[Event.TaskUpdated, _Mapping]] = ..., agent_added: _Optional[_Union[Event.AgentAdded, _Mapping]] = ..., agent_removed: _Optional[_Union[Event.AgentRemoved, _Mapping]] = ..., framework_added: _Optional[_Union[Event.FrameworkAdded, _Mapping]] = ..., framework_updated: _Optional[_Union[Event.FrameworkUpdated, _Mapping]] = ..., framework_removed: _Optional[_Union[Event.FrameworkRemoved, _Mapping]] = ..., offer_sent: _Optional[_Union[Event.OfferSent, _Mapping]] = ..., offer_accepted: _Optional[_Union[Event.OfferAccepted, _Mapping]] = ..., offer_declined: _Optional[_Union[Event.OfferDeclined, _Mapping]] = ..., offer_rescinded: _Optional[_Union[Event.OfferRescinded, _Mapping]] = ..., agent_usage: _Optional[_Union[Event.AgentUsage, _Mapping]] = ..., allocation: _Optional[_Union[Event.Allocation, _Mapping]] = ..., agent_updated: _Optional[_Union[Event.AgentUpdated, _Mapping]] = ..., allocator_updated: _Optional[_Union[AllocatorState, _Mapping]] = ..., sorter_updated: _Optional[_Union[SorterState, _Mapping]] = ...) -> None: ...

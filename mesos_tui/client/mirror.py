@@ -271,8 +271,71 @@ class ShareRow:
 
 
 @dataclass(slots=True)
+class SorterClient:
+    """One row of the allocator's DRF table: a role, or a framework within its role."""
+
+    role: str
+    framework_id: str  # "" for a role's row
+    name: str
+    weight: float
+    allocated: Scalars  # what its tasks hold
+    offered: Scalars  # what is offered to it (counts as allocated until declined)
+    shares: dict[str, float]  # (allocated + offered) / cluster total, per resource held
+    dominant_resource: str
+    dominant_share: float  # unweighted
+    weighted_share: float  # dominant_share / weight: what DRF sorts by
+    active: bool = True
+    suppressed: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name or short_id(self.framework_id) or self.role
+
+
+@dataclass(slots=True)
+class SorterView:
+    """The allocator's DRF table as the master last sent it (SORTER_UPDATED or a snapshot)."""
+
+    cycle: int
+    at: float
+    sorter: str
+    total: Scalars
+    roles: list[SorterClient]
+    frameworks: list[SorterClient]
+
+
+@dataclass(slots=True)
+class SkipView:
+    """A framework ahead in the order that a step did not offer an agent to, and why."""
+
+    framework_id: str
+    name: str
+    reason: str  # inactive | suppressed | filtered
+    refused: Scalars | None = None
+    refused_text: str = ""
+    until: float = 0.0  # when the filter ends (epoch seconds)
+
+
+@dataclass(slots=True)
+class AgentDecisionView:
+    """One agent of a step, in the order the allocator walked them."""
+
+    agent_id: str
+    hostname: str
+    free: Scalars
+    free_text: str
+    framework_id: str  # who was offered it; "" if nobody
+    name: str
+    offer_id: str
+    skipped: list[SkipView]
+    skipped_omitted: int
+    reason: str  # "" if walked; else why not: agent inactive | nothing free | below min ...
+
+
+@dataclass(slots=True)
 class AllocationView:
-    """One allocation cycle: shares in sorter (DRF) order and the offers it made."""
+    """One allocation cycle: shares in sorter (DRF) order and the offers it made; for a step
+    (an explained cycle), also the table before and after and every agent's decision."""
 
     cycle: int
     duration_ms: float
@@ -281,6 +344,11 @@ class AllocationView:
     frameworks: list[ShareRow]
     offer_ids: list[str]
     at: float
+    explained: bool = False
+    before: SorterView | None = None
+    after: SorterView | None = None
+    decisions: list[AgentDecisionView] = field(default_factory=list)
+    decisions_omitted: int = 0
 
 
 @dataclass(slots=True)
@@ -337,6 +405,7 @@ class Changes:
     offers: bool = False
     allocation: bool = False
     allocator: bool = False
+    sorter: bool = False
     events: int = 0
     totals: bool = False
 
@@ -344,7 +413,7 @@ class Changes:
         return bool(
             self.reset or self.agents or self.agents_removed or self.frameworks
             or self.frameworks_removed or self.tasks or self.tasks_removed or self.offers
-            or self.allocation or self.allocator or self.events or self.totals
+            or self.allocation or self.allocator or self.sorter or self.events or self.totals
         )
 
 
@@ -376,6 +445,12 @@ class ClusterMirror:
         self.allocation: AllocationView | None = None
         self.allocations: deque[AllocationView] = deque(maxlen=50)
         self.allocator = AllocatorView()
+        # The allocator's DRF table now (from the master), and each framework's dominant share
+        # over time (one point per `sample_history()`), for the offers view's chart.
+        self.sorter: SorterView | None = None
+        self.last_step: AllocationView | None = None  # the last explained cycle (a step)
+        self.share_history: dict[str, deque[float]] = {}
+        self.share_history_length = history
         self.state_counts: Counter[int] = Counter()
         self.events: deque[EventRecord] = deque(maxlen=max_events)
         self.events_total = 0
@@ -412,6 +487,7 @@ class ClusterMirror:
             Event.AGENT_USAGE: self._on_agent_usage,
             Event.ALLOCATION: self._on_allocation,
             Event.ALLOCATOR_UPDATED: self._on_allocator_updated,
+            Event.SORTER_UPDATED: self._on_sorter_updated,
         }
 
     # ------------------------------------------------------------------------------ public
@@ -484,6 +560,7 @@ class ClusterMirror:
         self.mem_history.append(t.used.mem / t.total.mem if t.total.mem else 0.0)
         self.cpu_alloc_history.append(t.allocated.cpus / t.total.cpus if t.total.cpus else 0.0)
         self.mem_alloc_history.append(t.allocated.mem / t.total.mem if t.total.mem else 0.0)
+        self._sample_shares()
 
     def reset(self) -> None:
         """Forget everything (a new leader's snapshot will follow)."""
@@ -495,6 +572,8 @@ class ClusterMirror:
         self._completed.clear()
         self._measured.clear()
         self.allocation = None
+        self.sorter = None
+        self.last_step = None
         self.subscribed = False
         self._totals = None
         self._changes = Changes(reset=True)
@@ -668,6 +747,8 @@ class ClusterMirror:
                 fw.allocated.add(res)
         if state.HasField("allocator"):
             self._put_allocator(state.allocator)
+        if state.HasField("sorter"):
+            self._put_sorter(state.sorter, now)
         self._changes.reset = True
         self._changes.totals = True
         self._log(
@@ -1102,6 +1183,15 @@ class ClusterMirror:
             a.cycle, a.duration_ms, a.sorter, rows(a.roles), rows(a.frameworks),
             [o.value for o in a.offer_ids], now,
         )
+        if a.explained:
+            self.last_step = view
+            view.explained = True
+            view.before = _sorter_view(a.before, now) if a.HasField("before") else None
+            view.after = _sorter_view(a.after, now) if a.HasField("after") else None
+            view.decisions = [_decision_view(d) for d in a.decisions]
+            view.decisions_omitted = a.decisions_omitted
+            if a.HasField("after"):
+                self._put_sorter(a.after, now)  # the table now, before the coalesced update
         self.allocation = view
         self.allocations.append(view)
         self.allocator.cycles = max(self.allocator.cycles, a.cycle)
@@ -1127,6 +1217,45 @@ class ClusterMirror:
             f"{len(view.offer_ids)} offers to {got} frameworks",
         )
 
+    def _put_sorter(self, s: master_pb2.SorterState, now: float) -> None:
+        view = _sorter_view(s, now)
+        self.sorter = view
+        self.allocator.cycles = max(self.allocator.cycles, view.cycle)
+        if view.sorter:
+            self.allocator.sorter = view.sorter
+        for row in view.frameworks:
+            fw = self.frameworks.get(row.framework_id)
+            if fw is not None and (
+                fw.dominant_share != row.weighted_share
+                or fw.dominant_resource != row.dominant_resource
+            ):
+                fw.dominant_share = row.weighted_share
+                fw.dominant_resource = row.dominant_resource
+                self._changes.frameworks.add(fw.id)
+        self._changes.sorter = True
+
+    def _on_sorter_updated(self, event: Event) -> None:
+        self._put_sorter(event.sorter_updated, self.clock())
+
+    def _sample_shares(self) -> None:
+        """One point of every framework's dominant share (a framework gone from the table
+        loses its history: the chart shows who is in the allocator now)."""
+        view = self.sorter
+        history = self.share_history
+        if view is None:
+            history.clear()
+            return
+        present = set()
+        for row in view.frameworks:
+            fid = row.framework_id
+            present.add(fid)
+            points = history.get(fid)
+            if points is None:
+                points = history[fid] = deque(maxlen=self.share_history_length)
+            points.append(row.dominant_share)
+        for fid in [f for f in history if f not in present]:
+            del history[fid]
+
     def _put_allocator(self, s: master_pb2.AllocatorState) -> None:
         self.allocator.paused = s.paused
         if s.sorter:
@@ -1145,6 +1274,69 @@ class ClusterMirror:
 
     def _on_heartbeat(self, event: Event) -> None:
         self._log(self.clock(), "HEARTBEAT", "")
+
+
+def _sorter_client(c: master_pb2.SorterState.Client) -> SorterClient:
+    return SorterClient(
+        role=c.role,
+        framework_id=c.framework_id.value,
+        name=c.name,
+        weight=c.weight or 1.0,
+        allocated=Scalars.of(c.allocated),
+        offered=Scalars.of(c.offered),
+        shares={s.resource: s.share for s in c.shares},
+        dominant_resource=c.dominant_resource,
+        dominant_share=c.dominant_share,
+        weighted_share=c.weighted_share,
+        active=c.active if c.HasField("active") else True,
+        suppressed=c.suppressed,
+    )
+
+
+def _sorter_view(s: master_pb2.SorterState, now: float) -> SorterView:
+    return SorterView(
+        cycle=s.cycle,
+        at=s.time or now,
+        sorter=s.sorter,
+        total=Scalars.of(s.total),
+        roles=[_sorter_client(c) for c in s.roles],
+        frameworks=[_sorter_client(c) for c in s.frameworks],
+    )
+
+
+_SKIP_REASON = {
+    Event.Allocation.Skip.INACTIVE: "inactive",
+    Event.Allocation.Skip.SUPPRESSED: "suppressed",
+    Event.Allocation.Skip.FILTERED: "filtered",
+}
+_AGENT_REASON = {
+    Event.Allocation.AgentDecision.WALKED: "",
+    Event.Allocation.AgentDecision.AGENT_INACTIVE: "agent inactive",
+    Event.Allocation.AgentDecision.NOTHING_FREE: "nothing free",
+    Event.Allocation.AgentDecision.BELOW_MIN_ALLOCATABLE: "below min allocatable",
+}
+
+
+def _decision_view(d: master_pb2.Event.Allocation.AgentDecision) -> AgentDecisionView:
+    skipped = []
+    for k in d.skipped:
+        refused = Scalars.of(k.refused) if len(k.refused) else None
+        skipped.append(SkipView(
+            k.framework_id.value, k.name, _SKIP_REASON.get(k.reason, "unknown"), refused,
+            str(Resources.from_proto(k.refused)) if len(k.refused) else "", k.until,
+        ))
+    return AgentDecisionView(
+        agent_id=d.agent_id.value,
+        hostname=d.hostname,
+        free=Scalars.of(d.free),
+        free_text=str(Resources.from_proto(d.free)),
+        framework_id=d.framework_id.value,
+        name=d.name,
+        offer_id=d.offer_id.value,
+        skipped=skipped,
+        skipped_omitted=d.skipped_omitted,
+        reason=_AGENT_REASON.get(d.reason, "unknown"),
+    )
 
 
 def _label(task: mesos_pb2.Task, key: str) -> str:

@@ -2,17 +2,23 @@
 
 `start_demo(master)` starts three loops, each in a subprocess of its own:
 
-- **pi**: Hadoop's pi example, 6 maps of half a cpu, again and again (a new framework each run,
-  as each Hadoop job was);
-- **wordcount**: a map/reduce word count of a small generated text, parallelism 3, with tasks
-  that ask for little cpu and much memory (0.25 cpu, 512 MB), so its dominant resource is
-  memory while the others' is cpus: DRF compares them on different resources;
-- **batch**: one long-lived Torque-style queue that gets a wave of `sleep` jobs, runs them, and
-  then sits idle (declined with a long filter and SUPPRESSed) until the next wave REVIVEs it.
+- **pi**: Hadoop's pi example, 10 maps of half a cpu (a few seconds of real computing each),
+  again and again (a new framework each run, as each Hadoop job was);
+- **wordcount**: a map/reduce word count of a generated text, parallelism 4, with tasks that
+  ask for little cpu and much memory (0.25 cpu, 1 GB), so its dominant resource is memory
+  while the others' is cpus: DRF compares them on different resources;
+- **batch**: one long-lived Torque-style queue that gets a wave of 5-9 `sleep 4..10` jobs,
+  runs them, and then sits idle (declined with a long filter and SUPPRESSed) until the next
+  wave REVIVEs it.
 
-Together they ask for a little more than two default agents hold at peaks, so the offers view
-shows DRF choosing between them, declines, filters, suppression and revival. Each task is
-small (half a cpu or less, 512 MB or less) and short.
+Together they ask for more than the demo's two agents (`cpus:4;mem:8192` each) hold, and
+their tasks last seconds, so they overlap and each holds part of an agent at once. A framework
+with work waiting that did not fit declines with a 1 s filter (offer me this again soon); an
+idle one declines for an hour and suppresses. So whenever a task ends, the allocator visibly
+decides which framework gets what it freed: the one with the lowest dominant share.
+
+Every demo framework declines the agent of the classic DRF example (`drf_example.py`, `d` in
+the offers view) for an hour, so the example's outcome is its own.
 
 Why subprocesses (each in its own process group) and not a thread with its own event loop:
 the TUI owns the main thread and its asyncio loop, and a framework's work (collecting results,
@@ -50,6 +56,33 @@ from mesos_tui.frameworks.common import (
 
 LOOPS = ("pi", "wordcount", "batch")
 STOP_GRACE_SECONDS = 5.0
+PI_MAPS = 10
+PI_SAMPLES = 1_000_000  # about 2 s of one core per map
+WORDCOUNT_TEXT_BYTES = 8 * 2**20
+WORDCOUNT_TASK = "cpus:0.25;mem:1024"
+BATCH_JOB_SECONDS = (4, 6, 8, 10)
+EXAMPLE_REFUSE_SECONDS = 3600.0
+
+
+def avoid_example_agent(fw) -> None:  # noqa: ANN001
+    """Make a demo framework decline the DRF example's agent (for an hour) and use the rest."""
+    from daemons.proto import mesos_pb2
+    from mesos_tui.frameworks.drf_example import is_example_offer
+
+    original = fw.offers
+
+    async def offers(driver, offers) -> None:  # noqa: ANN001
+        theirs = [o for o in offers if is_example_offer(o)]
+        if theirs:
+            with contextlib.suppress(Exception):
+                await driver.decline(
+                    theirs, mesos_pb2.Filters(refuse_seconds=EXAMPLE_REFUSE_SECONDS)
+                )
+        mine = [o for o in offers if not is_example_offer(o)]
+        if mine:
+            await original(driver, mine)
+
+    fw.offers = offers
 
 
 # ------------------------------------------------------------------------------ the handle
@@ -158,7 +191,9 @@ async def pi_loop(master: str) -> None:
     n = 0
     while not stop.event.is_set():
         n += 1
-        fw = Pi(6, 30000, max_retries=2, progress=Progress(stream=sys.stdout, rich=False))
+        fw = Pi(PI_MAPS, PI_SAMPLES, max_retries=2,
+                progress=Progress(stream=sys.stdout, rich=False))
+        avoid_example_agent(fw)
 
         async def body(driver, fw: Pi = fw) -> None:  # noqa: ANN001
             await fw.subscribed_event.wait()
@@ -199,7 +234,7 @@ async def wordcount_loop(master: str) -> None:
     folder = tempfile.mkdtemp(prefix="mesos-tui-demo-wordcount-")
     try:
         text = os.path.join(folder, "input.txt")
-        generate_text(text, 4 * 2**20)
+        generate_text(text, WORDCOUNT_TEXT_BYTES)
         n = 0
         while not stop.event.is_set():
             n += 1
@@ -208,11 +243,12 @@ async def wordcount_loop(master: str) -> None:
             fw = WordCount(
                 text,
                 scratch,
-                parallelism=3,
+                parallelism=4,
                 reducers=2,
-                resources=Resources.parse("cpus:0.25;mem:512"),
+                resources=Resources.parse(WORDCOUNT_TASK),
                 progress=Progress(stream=sys.stdout, rich=False),
             )
+            avoid_example_agent(fw)
 
             async def body(driver, fw: WordCount = fw) -> None:  # noqa: ANN001
                 await fw.subscribed_event.wait()
@@ -238,12 +274,13 @@ async def batch_loop(master: str) -> None:
     queue = BatchQueue(
         resources="cpus:0.5;mem:32", progress=Progress(stream=sys.stdout, rich=False)
     )
+    avoid_example_agent(queue)
 
     async def body(driver) -> None:  # noqa: ANN001
         await queue.subscribed_event.wait()
         while not stop.event.is_set():
-            for _ in range(rng.randint(3, 7)):
-                await queue.submit(f"sleep {rng.choice([1, 2, 3])}", name="sleep")
+            for _ in range(rng.randint(5, 9)):
+                await queue.submit(f"sleep {rng.choice(BATCH_JOB_SECONDS)}", name="sleep")
             await queue.wait_idle()
             print(format_qstat(queue.qstat()[-7:]) + "\n", flush=True)
             if await stop.pause(rng.uniform(4.0, 8.0)):  # Idle: suppressed, no offers.

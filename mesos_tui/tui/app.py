@@ -596,9 +596,16 @@ class MesosApp(Resilient, App[None]):
                             lambda: self.allocator_worker("resume"))
         yield SystemCommand("Allocator: run one cycle", "n in the offers view",
                             lambda: self.allocator_worker("step"))
+        yield SystemCommand("DRF: the classic example (start/stop)",
+                            "d in the offers view: A <1 cpu, 4 GB> and B <3 cpus, 1 GB> tasks "
+                            "on an agent of <9 cpus, 18 GB>", self._palette_drf_example)
         yield SystemCommand("Command bar", ": run a view name or shell command",
                             self.action_command_bar)
         yield SystemCommand("Help: every key", "?", self.action_help)
+
+    def _palette_drf_example(self) -> None:
+        self.show_view("offers")
+        self.view("offers").action_drf_example()
 
     def _palette_filter(self) -> None:
         self.show_view("tasks")

@@ -142,6 +142,125 @@ def snapshot(agents: int = 12, frameworks: int = 5, tasks: int = 120, offers: in
     state.allocator.sorter = "drf"
     state.allocator.interval_seconds = 1.0
     state.allocator.cycles = 1200
+    state.sorter.CopyFrom(sorter_state(state, now))
+    return ev
+
+
+def sorter_state(state: master_pb2.Response.GetState, now: float,
+                 extra: dict[str, dict[str, float]] | None = None) -> master_pb2.SorterState:
+    """The DRF table of a GetState, as a master computes it: each framework's active tasks and
+    outstanding offers over the agents' totals (`extra`: more held, by framework id)."""
+    names = ("cpus", "mem", "disk")
+    total = dict.fromkeys(names, 0.0)
+    for a in state.get_agents.agents:
+        for r in a.total_resources:
+            if r.name in total:
+                total[r.name] += r.scalar.value
+    held: dict[str, dict[str, float]] = {}
+    offered: dict[str, dict[str, float]] = {}
+    for t in state.get_tasks.tasks:
+        h = held.setdefault(t.framework_id.value, {})
+        for r in t.resources:
+            if r.name in total:
+                h[r.name] = h.get(r.name, 0.0) + r.scalar.value
+    fws = {}
+    for f in state.get_frameworks.frameworks:
+        fid = f.framework_info.id.value
+        fws[fid] = f
+        for o in f.offers:
+            for r in o.resources:
+                if r.name in total:
+                    for d in (held.setdefault(fid, {}), offered.setdefault(fid, {})):
+                        d[r.name] = d.get(r.name, 0.0) + r.scalar.value
+    for fid, more in (extra or {}).items():
+        h = held.setdefault(fid, {})
+        for k, v in more.items():
+            h[k] = h.get(k, 0.0) + v
+    out = master_pb2.SorterState(cycle=state.allocator.cycles, time=now, sorter="drf")
+    out.total.extend(resources(total["cpus"], total["mem"], total["disk"]))
+
+    def fill(c: master_pb2.SorterState.Client, h: dict[str, float], off: dict[str, float]
+             ) -> float:
+        used = {k: v - off.get(k, 0.0) for k, v in h.items()}
+        c.allocated.extend(resources(used.get("cpus", 0), used.get("mem", 0),
+                                     used.get("disk", 0)))
+        if off:
+            c.offered.extend(resources(off.get("cpus", 0), off.get("mem", 0),
+                                       off.get("disk", 0)))
+        best, dom = 0.0, ""
+        for k in names:
+            if h.get(k) and total[k]:
+                share = h[k] / total[k]
+                c.shares.add(resource=k, share=share)
+                if share > best:
+                    best, dom = share, k
+        c.dominant_resource = dom
+        c.dominant_share = best
+        c.weighted_share = best / (c.weight or 1.0)
+        c.active = True
+        return best
+
+    role_held: dict[str, dict[str, float]] = {}
+    role_off: dict[str, dict[str, float]] = {}
+    rows = []
+    for fid, f in fws.items():
+        role = f.framework_info.roles[0] if f.framework_info.roles else "*"
+        c = master_pb2.SorterState.Client(role=role, name=f.framework_info.name, weight=1.0)
+        c.framework_id.value = fid
+        share = fill(c, held.get(fid, {}), offered.get(fid, {}))
+        rows.append((role, share, fid, c))
+        for src, dst in ((held.get(fid, {}), role_held), (offered.get(fid, {}), role_off)):
+            d = dst.setdefault(role, {})
+            for k, v in src.items():
+                d[k] = d.get(k, 0.0) + v
+    roles = []
+    for role in role_held:
+        c = master_pb2.SorterState.Client(role=role, weight=1.0)
+        roles.append((fill(c, role_held[role], role_off.get(role, {})), role, c))
+    roles.sort(key=lambda r: (r[0], r[1]))
+    rank = {role: i for i, (_, role, _) in enumerate(roles)}
+    out.roles.extend(c for _, _, c in roles)
+    rows.sort(key=lambda r: (rank[r[0]], r[1], r[2]))
+    out.frameworks.extend(c for _, _, _, c in rows)
+    return out
+
+
+def explained_allocation(snapshot_event: Event, now: float, cycle: int = 1201) -> Event:
+    """An explained cycle (a step) over `snapshot(...)`'s cluster: two agents walked; the
+    lowest framework gets the first; on the second it is filtered by a decline, so the next
+    one gets it; one agent has nothing free."""
+    state = snapshot_event.subscribed.get_state
+    before = state.sorter
+    ev = Event(type=Event.ALLOCATION)
+    a = ev.allocation
+    a.cycle = cycle
+    a.duration_ms = 0.4
+    a.sorter = "drf"
+    a.explained = True
+    a.before.CopyFrom(before)
+    order = [c for c in before.frameworks]
+    first, second = order[0], order[1]
+    extra = {first.framework_id.value: {"cpus": 4.0, "mem": 8192.0},
+             second.framework_id.value: {"cpus": 2.0, "mem": 2048.0}}
+    walk = [(1, first, [], (4, 8192)), (2, second, [first], (2, 2048))]
+    for ag, winner, skipped, (cpus, mem) in walk:
+        d = a.decisions.add()
+        d.agent_id.value = agent_id(ag)
+        d.hostname = f"node-{ag:03d}"
+        d.free.extend(resources(cpus, mem))
+        d.framework_id.CopyFrom(winner.framework_id)
+        d.name = winner.name
+        d.offer_id.value = f"{MASTER}-O{20000 + ag}"
+        a.offer_ids.add().value = d.offer_id.value
+        for k in skipped:
+            sk = d.skipped.add(name=k.name, reason=Event.Allocation.Skip.FILTERED, until=now + 4)
+            sk.framework_id.CopyFrom(k.framework_id)
+            sk.refused.extend(resources(cpus, mem))
+    d = a.decisions.add(reason=Event.Allocation.AgentDecision.NOTHING_FREE)
+    d.agent_id.value = agent_id(3)
+    d.hostname = "node-003"
+    a.after.CopyFrom(sorter_state(state, now, extra))
+    a.after.cycle = cycle
     return ev
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from textual.geometry import Region
+
 from mesos_tui.client.files import LocalLogSource
 from mesos_tui.client.mirror import ClusterMirror
 from mesos_tui.tui import synthetic
 from mesos_tui.tui.app import MesosApp
 from mesos_tui.tui.screens.logs import LogScreen
 from mesos_tui.tui.widgets.log_view import LogView
+from mesos_tui.tui.widgets.offers_view import OffersView
 from tests.tui.conftest import NOW, SIZE, FakeControl, screen_text
 
 
@@ -132,22 +136,68 @@ async def test_offers_teaching_mode(app: MesosApp, control: FakeControl) -> None
         await pilot.press("n")
         await app.workers.wait_for_complete()
         assert control.calls[-1] == ("step",)
-        # The master answers with a cycle: an offer and the shares that explain it.
-        stream = synthetic.EventStream(agents=12, frameworks=5, tasks=120)
-        sent = stream.offer_sent()
-        app.mirror.apply(sent)
-        app.mirror.apply(stream.allocation([sent.offer_sent.offer.id.value]))
+        # The master answers with an explained cycle: before, the walk, after.
+        snap = synthetic.snapshot(agents=12, frameworks=5, tasks=120, offers=6, now=NOW)
+        app.mirror.apply(synthetic.explained_allocation(snap, NOW))
         app.refresh_views()
         await pilot.pause()
-        text = screen_text(app)
-        fw = app.mirror.framework_name(sent.offer_sent.offer.framework_id.value)
-        assert f"Last cycle #{stream.cycle}" in text
-        assert f"{fw} got {sent.offer_sent.offer.hostname}" in text
-        assert "in DRF order" in text
+        assert "Step: cycle #1201" in screen_text(app)  # brought into view
+        w = app.query_one("#step-panel")
+        text = " ".join(s.text for s in w.render_lines(Region(0, 0, w.size.width,
+                                                                w.size.height)))
+        text = " ".join(text.split())
+        assert "Step: cycle #1201" in text
+        assert "Before the cycle" in text and "After the cycle" in text
+        assert "offered counts as allocated until declined" in text
+        first = snap.subscribed.get_state.sorter.frameworks[0].name
+        second = snap.subscribed.get_state.sorter.frameworks[1].name
+        assert f"node-001 free cpus 4 mem 8.0G → offered to {first}" in text
+        assert f"skipped {first}: filtered: it declined cpus 2 mem 2.0G here" in text
+        assert "not walked, nothing free: node-003" in text
+        assert f"→ offered to {second}" in text
 
         await pilot.press("space")
         await app.workers.wait_for_complete()
         assert control.calls[-1] == ("resume",)
+
+
+def sorter_lines(app: MesosApp) -> list[str]:
+    w = app.query_one("#sorter-panel")
+    return [s.text for s in w.render_lines(Region(0, 0, w.size.width, w.size.height))]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (250, 70)])
+async def test_drf_table_keeps_names_first_and_uses_the_width(app: MesosApp, size) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(20):
+        app.mirror.sample_history()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        lines = sorter_lines(app)
+        text = "\n".join(lines)
+        for row in app.mirror.sorter.frameworks:  # type: ignore[union-attr]
+            assert row.name in text, (size, text)
+        header = next(line for line in lines if "FRAMEWORK" in line)
+        assert "DOMINANT" in header
+        if size[0] >= 250:
+            assert all(h in header for h in ("ROLE", "CPUS", "MEM", "DISK", "W", "OVER TIME"))
+            assert any(ch in text for ch in "▁▂▃▄▅▆▇█")  # the share chart
+
+
+async def test_a_lost_stream_makes_the_allocator_unknown(app: MesosApp) -> None:
+    from mesos_tui.client.operator import RECONNECTING, ConnectionStatus
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        assert "Allocator running" in " ".join(screen_text(app).split())
+        app.connection = ConnectionStatus(phase=RECONNECTING, master="127.0.0.1:5050",
+                                          address="127.0.0.1:5050", detail="refused")
+        app.query_one(OffersView).tick()
+        await pilot.pause()
+        text = " ".join(screen_text(app).split())
+        assert "Allocator UNKNOWN" in text and "Allocator running" not in text
+        assert "may be stale" in text
 
 
 async def test_offer_timeline_shows_each_path(app: MesosApp) -> None:

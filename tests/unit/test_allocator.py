@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from daemons.common.resources import Resources
-from daemons.master.allocator import Allocation, HierarchicalAllocator
+from daemons.master.allocator import Allocation, CycleTrace, HierarchicalAllocator
+from daemons.master.allocator.hierarchical import (
+    AGENT_BELOW_MIN,
+    AGENT_INACTIVE,
+    AGENT_NOTHING_FREE,
+    SKIP_FILTERED,
+    SKIP_INACTIVE,
+    SKIP_SUPPRESSED,
+)
 
 R = Resources.parse
 MIN_ALLOCATABLE = [R("cpus:0.01"), R("mem:32")]
@@ -200,14 +208,17 @@ class AllocatorMachine(RuleBasedStateMachine):
             return
         self.a.recover(agent, fw, R("cpus:1;mem:100"), refuse_seconds=None, now=self.now)
 
-    @rule(data=st.data(), everything=st.booleans())
-    def allocate(self, data: st.DataObject, everything: bool) -> None:
+    @rule(data=st.data(), everything=st.booleans(), explain=st.booleans())
+    def allocate(self, data: st.DataObject, everything: bool, explain: bool) -> None:
+        trace = CycleTrace() if explain else None
         if everything:
             scope = sorted(self.totals)
-            offers = self.a.allocate(self.now)
+            offers = self.a.allocate(self.now, trace=trace)
         else:
             scope = data.draw(st.lists(st.sampled_from(AGENTS + ("gone",)), max_size=4))
-            offers = self.a.allocate(self.now, scope)
+            offers = self.a.allocate(self.now, scope, trace)
+        if trace is not None:
+            self.check_trace(trace, scope, offers)
         seen: set[str] = set()
         for offer in offers:
             assert isinstance(offer, Allocation)
@@ -231,7 +242,56 @@ class AllocatorMachine(RuleBasedStateMachine):
                         f"{agent} left free although {fw} could take it"
                     )
 
+    def check_trace(self, trace: CycleTrace, scope: list[str], offers: list[Allocation]) -> None:
+        """Every agent in scope is explained once; the winner is the offer's framework; every
+        framework skipped ahead of it had the reason the model says (the model's free is
+        still as it was before this cycle: held is updated after)."""
+        winners = {o.agent_id: o.framework_id for o in offers}
+        explained = [t.agent_id for t in trace.agents]
+        assert len(explained) == len(set(explained))
+        assert set(explained) == {a for a in scope if a in self.totals}
+        for t in trace.agents:
+            free = self.free(t.agent_id)
+            assert t.free == free
+            if t.reason:
+                assert t.agent_id not in winners and not t.skipped
+                if not self.agent_active[t.agent_id]:
+                    assert t.reason == AGENT_INACTIVE
+                elif not free:
+                    assert t.reason == AGENT_NOTHING_FREE
+                else:
+                    assert t.reason == AGENT_BELOW_MIN and not _offerable(free)
+                continue
+            assert self.agent_active[t.agent_id] and _offerable(free)
+            assert t.framework_id == winners.get(t.agent_id, "")
+            skipped = {k.framework_id for k in t.skipped}
+            for k in t.skipped:
+                fw = k.framework_id
+                if k.reason == SKIP_INACTIVE:
+                    assert not self.active[fw]
+                elif k.reason == SKIP_SUPPRESSED:
+                    assert self.active[fw] and self.suppressed[fw]
+                else:
+                    assert k.reason == SKIP_FILTERED and self.eligible(fw)
+                    assert self.filtered(fw, t.agent_id) and k.refused.contains(free)
+                    assert k.until > self.now
+            if not t.framework_id:  # nobody got it: every framework was skipped
+                assert skipped == set(self.roles)
+
     # ---------------------------------------------------------------------- invariants
+
+    @invariant()
+    def sorter_state_is_the_shares(self) -> None:
+        state = self.a.sorter_state()
+        assert {c.client for c in state.frameworks} == set(self.roles)
+        assert {c.client for c in state.roles} == set(self.roles.values())
+        for c in state.frameworks:
+            assert (c.share, c.dominant) == pytest.approx(self.a.framework_share(c.client))
+            assert c.active == self.active[c.client]
+            assert c.suppressed == self.suppressed[c.client]
+            for name, share in c.shares.items():
+                assert share == pytest.approx(c.allocated[name] / state.total[name])
+            assert c.dominant_share == pytest.approx(max(c.shares.values(), default=0.0))
 
     @invariant()
     def nothing_is_offered_twice(self) -> None:
@@ -569,3 +629,66 @@ def test_module_example_runs() -> None:
 
     result = doctest.testmod(hierarchical)
     assert result.attempted and not result.failed
+
+
+# ------------------------------------------------------------------------------- explain
+
+
+def test_a_traced_cycle_says_who_got_each_agent_and_why_others_were_skipped() -> None:
+    a = _allocator()
+    a.add_agent("s1", R("cpus:4;mem:4096"))
+    for fw in ("gone", "quiet", "picky", "busy"):
+        a.add_framework(fw, "r")
+    a.deactivate_framework("gone")
+    a.suppress("quiet")
+    # busy holds something elsewhere, so it sorts last; picky declined s1 until t=10.
+    a.add_agent("s2", R("cpus:1;mem:512"), used={"busy": R("cpus:1;mem:512")})
+    a.recover("s1", "picky", R("cpus:4;mem:4096"), refuse_seconds=10, now=0.0)
+    trace = CycleTrace()
+    (offer,) = a.allocate(1.0, trace=trace)
+    assert offer.framework_id == "busy"
+    walked = [t for t in trace.agents if not t.reason]
+    (t1,) = walked
+    assert (t1.agent_id, t1.framework_id) == ("s1", "busy")
+    assert [(k.framework_id, k.reason) for k in t1.skipped] == [
+        ("gone", SKIP_INACTIVE), ("picky", SKIP_FILTERED), ("quiet", SKIP_SUPPRESSED)]
+    picky = t1.skipped[1]
+    assert picky.until == 10.0 and picky.refused == R("cpus:4;mem:4096")
+    (t2,) = [t for t in trace.agents if t.reason]
+    assert (t2.agent_id, t2.reason) == ("s2", AGENT_NOTHING_FREE)
+
+
+def test_the_trace_is_bounded_and_costs_nothing_untraced() -> None:
+    a = _allocator()
+    for i in range(30):
+        a.add_agent(f"s{i}", R("cpus:1;mem:512"))
+    for i in range(30):
+        a.add_framework(f"f{i:02d}", "r")
+        a.suppress(f"f{i:02d}")
+    a.add_framework("z", "r")
+    a.add_agent("held", R("cpus:1;mem:512"), used={"z": R("cpus:1;mem:512")})
+    trace = CycleTrace(max_agents=5, max_skips=3)
+    offers = a.allocate(0.0, trace=trace)
+    assert len(offers) == 30
+    assert len(trace.agents) == 5 and trace.omitted == 26
+    assert all(len(t.skipped) == 3 and t.skipped_omitted == 27 for t in trace.agents)
+
+
+def test_sorter_state_changes_are_announced() -> None:
+    a = _allocator()
+    calls = []
+    a.on_change = lambda: calls.append(1)
+    a.add_agent("s", R("cpus:2;mem:1024"))
+    a.add_framework("f", "r")
+    before = len(calls)
+    (offer,) = a.allocate(0.0)
+    assert len(calls) > before
+    state = a.sorter_state()
+    (row,) = state.frameworks
+    assert row.allocated == {"cpus": 2.0, "mem": 1024.0}
+    assert row.shares == {"cpus": 1.0, "mem": 1.0}
+    n = len(calls)
+    a.recover("s", "f", offer.resources)
+    assert len(calls) > n
+    a.remove_framework("f")
+    assert a.sorter_state().frameworks == []

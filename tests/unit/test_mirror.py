@@ -430,3 +430,51 @@ def test_measured_use_per_task_and_framework_leaves_as_a_task_ends() -> None:
     gone.agent_removed.agent_id.value = aid
     m.apply(gone)
     assert (fb.used_cpus, fb.used_mem) == (0, 0)
+
+
+def test_sorter_updates_replace_the_table_and_drop_frameworks_that_left() -> None:
+    m = mirror(agents=2, frameworks=3, tasks=12, offers=1)
+    assert m.sorter is not None and len(m.sorter.frameworks) == 3
+    m.sample_history()
+    assert set(m.share_history) == {synthetic.framework_id(i) for i in range(3)}
+    m.take_changes()
+    ev = Event(type=Event.SORTER_UPDATED)
+    s = ev.sorter_updated
+    s.cycle = 1300
+    c = s.frameworks.add(role="*", name="left", weight=1.0, dominant_resource="mem",
+                         dominant_share=0.25, weighted_share=0.25, active=True)
+    c.framework_id.value = synthetic.framework_id(0)
+    c.shares.add(resource="mem", share=0.25)
+    c.shares.add(resource="cpus", share=0.125)
+    c.offered.extend(synthetic.resources(1, 512))
+    m.apply(ev)
+    changes = m.take_changes()
+    assert changes.sorter and synthetic.framework_id(0) in changes.frameworks
+    (row,) = m.sorter.frameworks
+    assert (row.name, row.dominant_resource, row.dominant_share) == ("left", "mem", 0.25)
+    assert row.shares == {"mem": 0.25, "cpus": 0.125} and row.offered.mem == 512
+    assert m.frameworks[synthetic.framework_id(0)].dominant_share == 0.25
+    assert m.allocator.cycles == 1300
+    m.sample_history()  # the ones no longer in the allocator lose their history
+    assert list(m.share_history) == [synthetic.framework_id(0)]
+    assert list(m.share_history[synthetic.framework_id(0)])[-1] == 0.25
+
+
+def test_an_explained_cycle_is_kept_as_the_last_step() -> None:
+    snap = synthetic.snapshot(agents=4, frameworks=3, tasks=12, offers=0, now=NOW)
+    m = ClusterMirror(clock=lambda: NOW)
+    m.apply(snap)
+    m.apply(synthetic.explained_allocation(snap, NOW))
+    step = m.last_step
+    assert step is not None and step.explained
+    assert [c.name for c in step.before.frameworks] == [
+        c.name for c in snap.subscribed.get_state.sorter.frameworks]
+    walked = [d for d in step.decisions if not d.reason]
+    assert [d.hostname for d in walked] == ["node-001", "node-002"]
+    assert walked[1].skipped[0].reason == "filtered"
+    assert walked[1].skipped[0].refused_text == "cpus:2;mem:2048"
+    assert [d.reason for d in step.decisions if d.reason] == ["nothing free"]
+    assert m.sorter is not None and m.sorter.cycle == step.cycle  # the table after the step
+    stream = synthetic.EventStream(agents=4, frameworks=3, tasks=12)
+    m.apply(stream.allocation())  # a periodic cycle does not replace the step
+    assert m.last_step is step

@@ -24,6 +24,15 @@ A cycle costs about O(agents x (log roles + log frameworks)): roles and framewor
 heaps keyed by their sorter's order; only the framework just served (and its role) is
 re-keyed, and frameworks that refused this agent are put back after it.
 
+For teaching, a cycle can explain itself: `allocate(now, trace=CycleTrace())` records, for
+each agent in the order it was walked, who was offered it and why each framework ahead of
+that one in the DRF order was skipped (inactive, suppressed, or filtered by a decline until
+some time), and why agents were not walked at all (inactive, nothing free, less free than
+`min_allocatable`). Only a traced cycle pays for this (about O(frameworks) per agent), and the
+trace is bounded (`max_agents`, `max_skips`). `sorter_state()` is every role's and
+framework's current standing (weight, what it holds, its share of every resource, dominant
+resource and share); `on_change` (if set) is called after anything that may change it.
+
     >>> a = HierarchicalAllocator(seed=1)
     >>> a.add_agent("s1", Resources.parse("cpus:4;mem:4096"))
     >>> a.add_framework("f1", "web")
@@ -36,8 +45,8 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from daemons.common.resources import EMPTY, Resources
 
@@ -71,6 +80,87 @@ class ShareRow:
     weight: float
     share: float
     dominant: str
+
+
+@dataclass(slots=True, frozen=True)
+class ClientState:
+    """One sorter client as it stands now (a role, or a framework within its role).
+
+    `allocated` is every scalar it holds: used by its tasks or offered to it (an offer counts
+    as allocated until it is declined, as in Mesos). `shares` is `allocated` over the cluster
+    total, per resource; `dominant_share` the largest of them (unweighted) and `share` that
+    divided by `weight`: what DRF sorts by.
+    """
+
+    client: str
+    role: str
+    weight: float
+    allocated: dict[str, float]
+    shares: dict[str, float]
+    dominant: str
+    dominant_share: float
+    share: float
+    active: bool = True
+    suppressed: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class SorterState:
+    """The allocator's whole DRF table: roles in the role sorter's order, then frameworks in
+    allocation order (roles in order, each role's frameworks by its sorter)."""
+
+    total: dict[str, float]
+    roles: list[ClientState]
+    frameworks: list[ClientState]
+
+
+# Why a framework ahead in the order was not offered an agent.
+SKIP_INACTIVE = "inactive"  # disconnected: keeps what it holds, gets no offers
+SKIP_SUPPRESSED = "suppressed"  # it asked for no offers (SUPPRESS)
+SKIP_FILTERED = "filtered"  # it declined what is free there, with a filter still live
+SKIP_UNEXPLAINED = "unexplained"  # a bug if ever seen: tests check it never is
+# Why an agent was not walked at all.
+AGENT_INACTIVE = "agent inactive"
+AGENT_NOTHING_FREE = "nothing free"
+AGENT_BELOW_MIN = "below min allocatable"
+
+
+@dataclass(slots=True, frozen=True)
+class Skip:
+    framework_id: str
+    reason: str
+    refused: Resources | None = None  # for SKIP_FILTERED: what it declined
+    until: float = 0.0  # for SKIP_FILTERED: when the filter ends (the allocator's clock)
+
+
+@dataclass(slots=True)
+class AgentTrace:
+    """One agent in a traced cycle: `framework_id` was offered `free` ("" if nobody was), and
+    `skipped` were ahead of it in the order; or `reason` says why the agent was not walked."""
+
+    agent_id: str
+    free: Resources
+    framework_id: str = ""
+    skipped: list[Skip] = field(default_factory=list)
+    skipped_omitted: int = 0
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class CycleTrace:
+    """What a traced cycle decided, agent by agent, in the order it walked them."""
+
+    max_agents: int = 100
+    max_skips: int = 20
+    agents: list[AgentTrace] = field(default_factory=list)
+    omitted: int = 0  # agents beyond max_agents
+
+    def _add(self, agent: AgentTrace) -> bool:
+        if len(self.agents) >= self.max_agents:
+            self.omitted += 1
+            return False
+        self.agents.append(agent)
+        return True
 
 
 class _Filter:
@@ -148,6 +238,12 @@ class HierarchicalAllocator:
         self._total_resources = Resources()
         self._expiries: list[tuple[float, int, str, str, _Filter]] = []
         self._filter_seq = 0
+        # Called after every change that may change `sorter_state()` (the master coalesces).
+        self.on_change: Callable[[], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     # ---------------------------------------------------------------------- frameworks
 
@@ -172,6 +268,7 @@ class HierarchicalAllocator:
             fw.agents.add(agent_id)
             r.sorter.allocated(framework_id, held)
             self._role_sorter.allocated(role, held)
+        self._changed()
 
     def remove_framework(self, framework_id: str) -> None:
         """Forget the framework; everything it holds on any agent becomes free."""
@@ -182,6 +279,7 @@ class HierarchicalAllocator:
                 raise KeyError(f"unknown framework {framework_id!r}")
             for agent_id in pending:
                 self._release(self._agents[agent_id], framework_id)
+            self._changed()
             return
         r = self._roles[fw.role]
         for agent_id in fw.agents:
@@ -194,20 +292,24 @@ class HierarchicalAllocator:
         if not len(r.sorter):
             self._role_sorter.remove(fw.role)
             del self._roles[fw.role]
+        self._changed()
 
     def activate_framework(self, framework_id: str) -> None:
         fw = self._framework(framework_id)
         fw.active = True
         self._roles[fw.role].sorter.activate(framework_id)
+        self._changed()
 
     def deactivate_framework(self, framework_id: str) -> None:
         """A disconnected framework: it keeps what it holds but gets no offers."""
         fw = self._framework(framework_id)
         fw.active = False
         self._roles[fw.role].sorter.deactivate(framework_id)
+        self._changed()
 
     def suppress(self, framework_id: str) -> None:
         self._framework(framework_id).suppressed = True
+        self._changed()
 
     def revive(self, framework_id: str) -> None:
         """Offers again, and every refusal it made is forgotten."""
@@ -216,11 +318,13 @@ class HierarchicalAllocator:
         for agent_id in fw.filters:
             self._agents[agent_id].filtered_by.discard(framework_id)
         fw.filters.clear()
+        self._changed()
 
     def update_weight(self, role: str, weight: float) -> None:
         self._weights[role] = _check_weight(role, weight)
         if role in self._role_sorter:
             self._role_sorter.update_weight(role, weight)
+        self._changed()
 
     # -------------------------------------------------------------------------- agents
 
@@ -252,6 +356,7 @@ class HierarchicalAllocator:
                 self._roles[fw.role].sorter.allocated(fid, res)
                 self._role_sorter.allocated(fw.role, res)
         self._refresh(agent)
+        self._changed()
 
     def remove_agent(self, agent_id: str) -> None:
         """The agent is gone: its resources leave the totals and every allocation."""
@@ -272,17 +377,20 @@ class HierarchicalAllocator:
         self._shrink_total(agent.total)
         self._offerable.pop(agent_id, None)
         del self._agents[agent_id]
+        self._changed()
 
     def activate_agent(self, agent_id: str) -> None:
         agent = self._agent(agent_id)
         agent.active = True
         self._refresh(agent)
+        self._changed()
 
     def deactivate_agent(self, agent_id: str) -> None:
         """No offers from this agent until it is activated again."""
         agent = self._agent(agent_id)
         agent.active = False
         self._refresh(agent)
+        self._changed()
 
     # ----------------------------------------------------------------------- resources
 
@@ -327,6 +435,7 @@ class HierarchicalAllocator:
                     if not pending:
                         del self._pending[framework_id]
                 self._refresh(agent)
+                self._changed()
         if refuse_seconds is not None and framework_id in self._frameworks:
             seconds = float(refuse_seconds)
             if math.isnan(seconds) or seconds < 0:
@@ -339,15 +448,24 @@ class HierarchicalAllocator:
                     now + min(seconds, MAX_REFUSE_SECONDS),
                 )
 
-    def allocate(self, now: float, agent_ids: Iterable[str] | None = None) -> list[Allocation]:
-        """One allocation cycle over every active agent (or just `agent_ids`)."""
+    def allocate(
+        self,
+        now: float,
+        agent_ids: Iterable[str] | None = None,
+        trace: CycleTrace | None = None,
+    ) -> list[Allocation]:
+        """One allocation cycle over every active agent (or just `agent_ids`).
+
+        With `trace`, the cycle also records why it decided what it did (see `CycleTrace`).
+        """
         self._expire_filters(now)
         offerable = self._offerable
         if agent_ids is None:
             candidates = list(offerable)
         else:
-            candidates = [a for a in dict.fromkeys(agent_ids) if a in offerable]
-        if not candidates or not self._frameworks:
+            agent_ids = list(dict.fromkeys(agent_ids))
+            candidates = [a for a in agent_ids if a in offerable]
+        if trace is None and (not candidates or not self._frameworks):
             return []
         self._rng.shuffle(candidates)
 
@@ -365,7 +483,7 @@ class HierarchicalAllocator:
             if heap:
                 framework_heaps[role] = heap
                 role_heap.append(role_key(role))
-        if not role_heap:
+        if not role_heap and trace is None:
             return []
         sorters = {role: self._roles[role].sorter for role in framework_heaps}
 
@@ -405,6 +523,9 @@ class HierarchicalAllocator:
                     passed_roles = [rkey]
                 else:
                     passed_roles.append(rkey)
+            if trace is not None:
+                # Before the winner's share grows: the order as this agent saw it.
+                self._trace_agent(trace, agent, free, winner, now)
             if winner is not None:
                 fid = winner.id
                 held = agent.held
@@ -422,7 +543,56 @@ class HierarchicalAllocator:
             if passed_roles is not None:
                 for rkey in passed_roles:
                     heappush(role_heap, rkey)
+        if trace is not None:
+            walked = set(candidates)
+            for agent_id in self._agents if agent_ids is None else agent_ids:
+                agent = self._agents.get(agent_id)
+                if agent is None or agent_id in walked:
+                    continue
+                if not agent.active:
+                    reason = AGENT_INACTIVE
+                elif not agent.free:
+                    reason = AGENT_NOTHING_FREE
+                else:
+                    reason = AGENT_BELOW_MIN
+                trace._add(AgentTrace(agent_id, agent.free, reason=reason))
+        if out:
+            self._changed()
         return out
+
+    def _trace_agent(
+        self, trace: CycleTrace, agent: _Agent, free: Resources, winner: _Framework | None,
+        now: float,
+    ) -> None:
+        """Record who got `agent` and why every framework ahead of it was skipped."""
+        entry = AgentTrace(agent.id, free, winner.id if winner is not None else "")
+        if not trace._add(entry):
+            return
+        role_sorter = self._role_sorter
+        for role in sorted(role_sorter.clients(), key=role_sorter.key):
+            sorter = self._roles[role].sorter
+            for fid in sorted(sorter.clients(), key=sorter.key):
+                if winner is not None and fid == winner.id:
+                    return
+                fw = self._frameworks[fid]
+                if not fw.active:
+                    skip = Skip(fid, SKIP_INACTIVE)
+                elif fw.suppressed:
+                    skip = Skip(fid, SKIP_SUPPRESSED)
+                else:
+                    live = [
+                        f for f in fw.filters.get(agent.id, ())
+                        if f.expires > now and f.refused.contains(free)
+                    ]
+                    if live:
+                        last = max(live, key=lambda f: f.expires)
+                        skip = Skip(fid, SKIP_FILTERED, last.refused, last.expires)
+                    else:  # never: the walk offers the first one not filtered
+                        skip = Skip(fid, SKIP_UNEXPLAINED)
+                if len(entry.skipped) < trace.max_skips:
+                    entry.skipped.append(skip)
+                else:
+                    entry.skipped_omitted += 1
 
     # -------------------------------------------------------------------- introspection
 
@@ -448,6 +618,29 @@ class HierarchicalAllocator:
                 share, dominant = s.share(fid)
                 rows.append(ShareRow(fid, role_row.role, s.weight(fid), share, dominant))
         return rows
+
+    def sorter_state(self) -> SorterState:
+        """Every role and framework as it stands now, in the order allocation walks them."""
+        total = dict(self._total)
+
+        def state(s: Sorter, client: str, role: str, active: bool, suppressed: bool) -> ClientState:
+            share, dominant = s.share(client)
+            alloc = s.allocation(client)
+            shares = {k: v / total[k] for k, v in alloc.items() if total.get(k)}
+            return ClientState(
+                client, role, s.weight(client), alloc, shares, dominant,
+                s.dominant_share(client), share, active, suppressed,
+            )
+
+        rs = self._role_sorter
+        roles = [state(rs, r, r, True, False) for r in sorted(rs.clients(), key=rs.key)]
+        frameworks = []
+        for role in roles:
+            s = self._roles[role.client].sorter
+            for fid in sorted(s.clients(), key=s.key):
+                fw = self._frameworks[fid]
+                frameworks.append(state(s, fid, role.client, fw.active, fw.suppressed))
+        return SorterState(total, roles, frameworks)
 
     def framework_share(self, framework_id: str) -> tuple[float, str]:
         fw = self._framework(framework_id)

@@ -191,6 +191,13 @@ class Sorter:
             self._compute(c)
         return c.share, c.dominant
 
+    def dominant_share(self, client: str) -> float:
+        """The unweighted dominant share (what DRF's tables print beside the weight)."""
+        c = self._get(client)
+        if c.stamp != self._stamp:
+            self._compute(c)
+        return c.dshare
+
     def key(self, client: str) -> tuple:
         """What `sort()` orders by (lowest first); the last item is always the name."""
         raise NotImplementedError
