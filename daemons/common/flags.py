@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
+from daemons.common.detector import check_master, check_zk_url
 from daemons.common.durations import parse_duration
 from daemons.common.resources import ResourceError, Resources
 
@@ -97,6 +98,9 @@ BOOL = _typed("a boolean", _bool)
 DURATION = _typed("a duration", parse_duration)
 RESOURCES = _typed("resources", _resources)
 ATTRIBUTES = _typed("attributes", _attributes)
+# `host:port` or `zk://host:port[,host:port]/path`, checked in one place (detector.py).
+MASTER = _typed("a master address", check_master)
+ZK_URL = _typed("a ZooKeeper URL", check_zk_url)
 
 
 def choice(*options: str) -> Callable[[str], str]:

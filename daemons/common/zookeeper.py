@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
 from collections.abc import Callable
 
@@ -24,30 +23,16 @@ from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import NoNodeError
 from kazoo.retry import KazooRetry
 
-from daemons.common.detector import DetectorError, MasterDetector
+from daemons.common.detector import (  # noqa: F401 (DetectorError, parse_zk_url: re-exported)
+    DetectorError,
+    MasterDetector,
+    parse_zk_url,
+)
 
 log = logging.getLogger("mesos.zookeeper")
 
 PREFIX = "json.info_"
 DEFAULT_SESSION_TIMEOUT = 10.0
-_URL = re.compile(r"^zk://(?:[^@/]*@)?([^/]+)(/.*)$")
-
-
-def parse_zk_url(url: str) -> tuple[str, str]:
-    """`zk://host:port[,host:port]/path` -> ("host:port,...", "/path")."""
-    m = _URL.match(url.strip())
-    if not m or m.group(2) in ("", "/"):
-        raise DetectorError(
-            f"bad ZooKeeper URL {url!r}: expected zk://host:port[,host:port]/path"
-        )
-    hosts = m.group(1)
-    for hp in hosts.split(","):
-        host, sep, port = hp.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise DetectorError(f"bad ZooKeeper URL {url!r}: {hp!r} is not host:port")
-    return hosts, m.group(2).rstrip("/")
-
-
 def sequence_of(name: str) -> int:
     try:
         return int(name[len(PREFIX):])
