@@ -121,6 +121,16 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+# An ArgumentParser whose errors are one line and exit status 2, for programs that need
+# argparse's positionals or short options (FlagSet builds on it too).
+OneLineParser = _Parser
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make a plain ArgumentParser's errors one line and exit status 2, as OneLineParser's."""
+    parser.error = _Parser.error.__get__(parser)  # type: ignore[method-assign]
+
+
 class FlagSet:
     """The flags of one program."""
 

@@ -124,7 +124,7 @@ async def serve(
     contender = None
     if zk:
         contender = _contend(master, zk, zk_session_timeout)
-    log.info("Master %s listening on %s", master.master_info.id, address)
+    log.info("Master %s listening on %s:%d", master.master_info.id, config.ip, bound)
     stop = stop or asyncio.Event()
     try:
         await stop.wait()

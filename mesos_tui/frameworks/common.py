@@ -31,6 +31,7 @@ from typing import IO, Any, TypeVar
 
 import grpc
 
+from daemons.common.flags import MASTER, one_line_errors
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.common.states import TERMINAL_STATES
@@ -533,7 +534,10 @@ class TaskFramework(Scheduler):
         await self.task_failed(spec)
 
     async def error(self, driver, message: str) -> None:  # type: ignore[override]
-        self.finish(1, f"the master refused the framework: {message}")
+        if getattr(driver, "error_kind", "") == "address":
+            self.finish(1, message)  # --master names something that is not a master
+        else:
+            self.finish(1, f"the master refused the framework: {message}")
 
     async def disconnected(self, driver) -> None:  # type: ignore[override]
         self.say(f"{self.name}: disconnected from the master; reconnecting")
@@ -685,13 +689,22 @@ async def run_framework(
 async def _say_while_unsubscribed(
     driver: SchedulerDriver, scheduler: TaskFramework, master: str, every: float = 5.0
 ) -> None:
-    """Never wait silently: say so while the master does not answer (the driver retries)."""
+    """Never wait silently: say once, with what failed, that the master does not answer (the
+    driver keeps retrying quietly), and say when it does."""
+    said = False
     while True:
         try:
             await driver.wait_subscribed(every)
+            if said:
+                scheduler.say(f"{scheduler.name}: reached the master at {driver.master}")
             return
         except TimeoutError:
-            scheduler.say(f"{scheduler.name}: waiting for the master at {master} to answer")
+            if not said:
+                said = True
+                scheduler.say(
+                    f"{scheduler.name}: cannot reach the master at {master}: "
+                    f"{driver.problem or 'no answer'}; still trying (Ctrl+C stops)"
+                )
         except DriverError:
             return
 
@@ -710,7 +723,11 @@ async def _run_body(
 
 def run_cli(quiet: bool, job: Callable[[Progress], Coroutine[Any, Any, T]]) -> T | None:
     """Run a framework's job from its command line, with progress on stderr. None when it was
-    interrupted with Ctrl+C (the caller exits 130); the progress display is always closed."""
+    interrupted with Ctrl+C (the caller exits 130); the progress display is always closed.
+    The driver's own log lines stay off the terminal (the framework says what matters)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
     progress = Progress(quiet=quiet)
     try:
         return asyncio.run(job(progress))
@@ -721,9 +738,12 @@ def run_cli(quiet: bool, job: Callable[[Progress], Coroutine[Any, Any, T]]) -> T
 
 
 def add_common_flags(parser: argparse.ArgumentParser) -> None:
-    """--master, --max_retries, --role, --quiet (Mesos's underscore names; dashes work too)."""
+    """--master, --max_retries, --role, --quiet (Mesos's underscore names; dashes work too).
+    The parser's errors become one line and exit status 2; a malformed --master is one."""
+    one_line_errors(parser)
     parser.add_argument(
         "--master",
+        type=MASTER,
         default=os.environ.get("MESOS_MASTER"),
         required="MESOS_MASTER" not in os.environ,
         help="the master: host:port or zk://host:port/path",
