@@ -251,11 +251,12 @@ class ZooKeeperDetector(MasterDetector):
         is known."""
         if self._health is not None and self._health.problem:
             return self._health.problem
-        if self._client is not None and self.leader is None and self._health is not None:
-            if self._health.connected:
-                return f"no master is registered under {self.path} in ZooKeeper at {self.hosts}"
-            return f"connecting to ZooKeeper at {self.hosts}"
-        return None
+        if (
+            self._client is not None and self.leader is None
+            and self._health is not None and self._health.connected
+        ):
+            return f"no master is registered under {self.path} in ZooKeeper at {self.hosts}"
+        return None  # all is well, or still connecting (not a failure yet)
 
     def _ensure_started(self) -> None:
         if self._client is not None:

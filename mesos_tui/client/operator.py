@@ -61,6 +61,8 @@ class ConnectionStatus:
     # The address is not a master at all (an agent, a web server, ZooKeeper's port): retrying
     # keeps going, but a command line gives up at once.
     permanent: bool = False
+    # This status reports a failure (detail says what failed), not progress.
+    failing: bool = False
 
     @property
     def text(self) -> str:
@@ -191,7 +193,7 @@ class OperatorClient:
                           detail="finding the leading master")
                 self._finding = True
                 try:
-                    address = await self._detect(previous)
+                    address = await self._detect_telling(previous, attempt)
                 finally:
                     self._finding = False
                 self._set(CONNECTING, address=address, attempt=attempt)
@@ -229,12 +231,29 @@ class OperatorClient:
             delay = backoff * (0.8 + 0.4 * random.random())
             backoff = min(self.max_backoff, backoff * 2)
             self._set(RECONNECTING, address=address, detail=detail, attempt=attempt,
-                      retry_in=delay, permanent=permanent)
+                      retry_in=delay, permanent=permanent, failing=True)
             # Wait out the back-off, but go at once if a new leader is named meanwhile
             # (a failover): the next detect() then answers it without waiting.
             with contextlib.suppress(TimeoutError, DetectorError):
                 await asyncio.wait_for(self._new_leader(address), delay)
         self._set(STOPPED)
+
+    async def _detect_telling(self, previous: str | None, attempt: int) -> str:
+        """`_detect`, and while it waits, the detector's trouble (ZooKeeper unreachable, no
+        master registered) as the status, so that nobody waits without knowing why."""
+        finding = asyncio.ensure_future(self._detect(previous))
+        try:
+            while True:
+                done, _ = await asyncio.wait({finding}, timeout=1.0)
+                if done:
+                    return finding.result()
+                problem = self._detector.problem if self._detector is not None else None
+                if problem and problem != self.status.detail:
+                    self._set(RECONNECTING, address=previous or "", detail=problem,
+                              attempt=attempt, failing=True)
+        finally:
+            if not finding.done():
+                finding.cancel()
 
     async def _subscribe(self, address: str) -> bool:
         stub = self._stub(address)

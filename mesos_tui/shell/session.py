@@ -181,7 +181,7 @@ class ShellSession:
         if status.phase == CONNECTED and self._trouble is not None:
             self._trouble = None
             self._say_connection(f"connected to {status.address} again")
-        elif status.phase == RECONNECTING and self._trouble is None and status.retry_in:
+        elif status.phase == RECONNECTING and self._trouble is None and status.failing:
             self._trouble = status.detail
             self._say_connection(
                 f"cannot reach the master at {self.master}: {status.detail}; "
