@@ -106,6 +106,7 @@ class ShellSession:
         # One line when the master becomes unreachable (and why), one when it is back.
         self.connection_listeners: list[LineListener] = []
         self._trouble: str | None = None  # what the last "unreachable" line said
+        self._gave_up: str | None = None  # a script's session gave up reaching the master
         self._stream_task: asyncio.Task[None] | None = None
         self._tick = asyncio.Event()
         self._queue_lock = asyncio.Lock()
@@ -134,6 +135,10 @@ class ShellSession:
         if not self.owns_stream:
             raise CommandError(f"not connected to the master yet ({self.connection_text})")
         self.start()
+        if self._gave_up is not None and not self.interactive:
+            # A script already waited its --connect_timeout: its next lines fail at once
+            # (still checked against a connection made meanwhile, above).
+            raise CommandError(self._gave_up)
         patience = timeout or self.connect_timeout
 
         def permanent() -> bool:
@@ -145,12 +150,14 @@ class ShellSession:
                 patience if patience > 0 else None,
             )
         except TimeoutError:
-            raise CommandError(
+            self._gave_up = (
                 f"cannot reach the master at {self.master}: {self.problem or 'no answer'} "
                 f"(gave up after {patience:g}s; --connect_timeout sets how long)"
-            ) from None
+            )
+            raise CommandError(self._gave_up) from None
         if not self.mirror.subscribed:
-            raise CommandError(self.problem or f"{self.master} is not a Mesos master")
+            self._gave_up = self.problem or f"{self.master} is not a Mesos master"
+            raise CommandError(self._gave_up)
 
     @property
     def problem(self) -> str | None:

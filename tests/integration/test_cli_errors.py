@@ -225,6 +225,24 @@ def test_nothing_listening_gives_up_after_connect_timeout(
     assert time.monotonic() - started >= 2.0  # it did try for the time it was given
 
 
+def test_a_piped_script_waits_once(tmp_path: Path, dead_port: int) -> None:
+    """Each line of a script needs the master: the first waits --connect_timeout, the rest
+    fail at once (three lines must not take three timeouts)."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [PY, "-m", "mesos_tui.cli", "shell", "--master", f"127.0.0.1:{dead_port}",
+         "--connect_timeout", "4"],
+        input="tasks\nagents\nframeworks\n", capture_output=True, text=True, timeout=BOUND,
+        cwd=REPO, env=environ(tmp_path),
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["tasks", "agents", "frameworks"]
+    assert all("connection refused" in line for line in lines)
+    assert 4 <= elapsed < 8, elapsed
+
+
 @pytest.mark.parametrize("kind", ["execute", "shell"])
 def test_zookeeper_where_nothing_listens(tmp_path: Path, dead_port: int, kind: str) -> None:
     result = run(tmp_path, *client(f"zk://127.0.0.1:{dead_port}/mesos", kind, "3"))
