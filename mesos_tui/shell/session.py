@@ -187,7 +187,7 @@ class ShellSession:
         self._status = status
         if status.phase == CONNECTED and self._trouble is not None:
             self._trouble = None
-            self._say_connection(f"connected to {status.address} again")
+            self._say_connection(f"connected to the master at {status.address}")
         elif status.phase == RECONNECTING and self._trouble is None and status.failing:
             self._trouble = status.detail
             self._say_connection(
