@@ -225,6 +225,17 @@ def test_nothing_listening_gives_up_after_connect_timeout(
     assert time.monotonic() - started >= 2.0  # it did try for the time it was given
 
 
+def test_a_framework_gives_up_after_connect_timeout(tmp_path: Path, dead_port: int) -> None:
+    result = run(tmp_path, "-m", "mesos_tui.frameworks", "batch", "--job", "true",
+                 "--master", f"127.0.0.1:{dead_port}", "--connect_timeout", "2")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        f"batch: cannot reach the master at 127.0.0.1:{dead_port}: nothing listens on "
+        f"127.0.0.1:{dead_port} (connection refused) (gave up after 2s"
+    ) in result.stderr
+
+
 def test_a_piped_script_waits_once(tmp_path: Path, dead_port: int) -> None:
     """Each line of a script needs the master: the first waits --connect_timeout, the rest
     fail at once (three lines must not take three timeouts)."""
