@@ -69,6 +69,7 @@ def commands(master: str, work: Path) -> dict[str, list[str]]:
         "mesos-master --zk": ["-m", "daemons.master.main", "--zk", master, "--quorum", "1",
                               "--port", "0", "--work_dir", str(work / "master")],
         "frameworks pi": ["-m", "mesos_tui.frameworks", "pi", "2", "10", "--master", master],
+        "frameworks demo": ["-m", "mesos_tui.frameworks", "demo", "--master", master],
     }
 
 
