@@ -4,41 +4,58 @@
                                                            or $MESOS_MASTER)
     mesos-tui shell [...]                                  the shell (mesos_tui.shell.repl)
     mesos-tui up [...]                                     a local cluster (mesos_tui.local)
+
+A first word that is not a flag must be one of the commands: anything else is "unknown
+command", with the list. A malformed --master is one line and exit status 2 (daemons.common
+.detector checks it).
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from daemons.common.detector import DetectorError, parse_hostport
-from daemons.common.flags import STR, FlagSet
+from daemons.common.flags import MASTER, STR, FlagSet
 
 SUBCOMMANDS = {
-    "shell": ("mesos_tui.shell.repl", "the shell"),
-    "up": ("mesos_tui.local", "the local cluster"),
+    "shell": ("mesos_tui.shell.repl", "the shell: launch, kill, list and filter tasks "
+              "(-c CMD runs one command)"),
+    "up": ("mesos_tui.local", "start a local cluster (one master, N agents) and open the TUI on it"),
 }
 
 
 def _subcommand(name: str, argv: list[str]) -> int:
-    module_name, what = SUBCOMMANDS[name]
+    module_name, _what = SUBCOMMANDS[name]
     try:
         module = importlib.import_module(module_name)
         entry = module.main
     except (ImportError, AttributeError):
-        sys.stderr.write(f"mesos-tui {name}: {what} is not available yet in this build\n")
+        sys.stderr.write(f"mesos-tui {name}: not available in this build\n")
         return 2
     result = entry(argv)
     return int(result or 0)
 
 
+def _commands_text() -> str:
+    width = max(len(n) for n in SUBCOMMANDS)
+    lines = [f"  {name:<{width}}  {what}" for name, (_m, what) in SUBCOMMANDS.items()]
+    return "commands:\n" + "\n".join(lines) + (
+        "\n\nWith no command, mesos-tui opens the TUI on the master. "
+        "`mesos-tui COMMAND --help` tells more."
+    )
+
+
 def flags() -> FlagSet:
-    fs = FlagSet("mesos-tui", "The Mesos cluster in your terminal: agents, frameworks, "
-                 "tasks, offers, events and task logs, following the leading master.")
-    fs.add("master", STR, default="127.0.0.1:5050",
+    fs = FlagSet("mesos-tui", "The Mesos cluster in your terminal: agents, frameworks, tasks,\n"
+                 "offers, events and task logs, following the leading master.")
+    fs.parser.usage = "mesos-tui [--master MASTER] [--log_file FILE]\n       mesos-tui {shell,up} ..."
+    fs.parser.epilog = _commands_text()
+    fs.parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    fs.add("master", MASTER, default="127.0.0.1:5050",
            help="the master: host:port, or zk://host:port[,host:port]/path")
     fs.add("log_file", STR, default="",
            help="where to write the TUI's own log (tracebacks go here, never on screen)")
@@ -49,15 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in SUBCOMMANDS:
         return _subcommand(args[0], args[1:])
+    if args and not args[0].startswith("-"):
+        sys.stderr.write(
+            f"mesos-tui: unknown command {args[0]!r} (commands: {', '.join(SUBCOMMANDS)}; "
+            "with none, the TUI; see --help)\n"
+        )
+        return 2
     ns = flags().parse(args)
-    master = ns.master.strip()
-    if not master.startswith("zk://"):
-        try:
-            host, port = parse_hostport(master)
-        except DetectorError as e:
-            sys.stderr.write(f"mesos-tui: {e}\n")
-            return 2
-        master = f"{host}:{port}"
+    master = ns.master
     log_file = ns.log_file or os.path.join(
         os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),
         "mesos-tui", "tui.log")

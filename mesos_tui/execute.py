@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -47,6 +48,7 @@ from mesos_tui.client.scheduler import (
 # Offer rounds without a fit, or seconds without any offer, before asking about the agents.
 NO_FIT_ROUNDS = 3
 NO_OFFER_SECONDS = 3.0
+CONNECT_TIMEOUT = 10.0  # --connect_timeout: how long to try to reach a master before giving up
 DECLINE_SECONDS = 1.0  # Offers that do not fit come back soon, in case they grow.
 
 T = TypeVar("T")
@@ -112,7 +114,7 @@ CAPABILITIES = _flag_type("framework capabilities", _capabilities)
 
 def flag_set() -> F.FlagSet:
     fs = F.FlagSet("mesos-execute", "Run one command as a task on a Mesos-like cluster.")
-    fs.add("master", F.STR, help="the master: host:port or zk://host:port/path", required=True)
+    fs.add("master", F.MASTER, help="the master: host:port or zk://host:port/path", required=True)
     fs.add("name", F.STR, help="the task's name (and id)", required=True)
     fs.add("command", F.STR, help="the command to run")
     fs.add("shell", F.BOOL, default=True, help="run the command through /bin/sh -c")
@@ -129,6 +131,10 @@ def flag_set() -> F.FlagSet:
         help="framework capabilities, comma separated, as in PARTITION_AWARE",
     )
     fs.add("partition_aware", F.BOOL, default=False, help="enable the PARTITION_AWARE capability")
+    fs.add(
+        "connect_timeout", F.DURATION, default=CONNECT_TIMEOUT,
+        help="give up when no master answers within this long (0: keep trying)",
+    )
     return fs
 
 
@@ -266,17 +272,20 @@ class Execute(Scheduler):
                 await asyncio.sleep(1.0)
 
     async def error(self, driver, message: str) -> None:  # type: ignore[override]
-        print(f"mesos-execute: the master refused the framework: {message}", file=sys.stderr)
+        if getattr(driver, "error_kind", "") == "address":
+            print(f"mesos-execute: {message}", file=sys.stderr)  # not a master at all
+        else:
+            print(f"mesos-execute: the master refused the framework: {message}", file=sys.stderr)
         self.finish(1)
 
     async def disconnected(self, driver) -> None:  # type: ignore[override]
         print("mesos-execute: disconnected from the master; reconnecting", file=sys.stderr)
 
-    async def watch_for_starvation(self, driver: SchedulerDriver) -> None:
+    async def watch_for_starvation(self, driver: SchedulerDriver, say_waiting: bool = True) -> None:
         """Ask about the agents when no offer has come for a while; say so (once) when the
-        master does not answer."""
+        master does not answer and nothing else will (`say_waiting`: no --connect_timeout)."""
         started = time.monotonic()
-        said_no_master = False
+        said_no_master = not say_waiting
         while not self.done.is_set() and not self.launched:
             await asyncio.sleep(0.5)
             if (
@@ -286,7 +295,8 @@ class Execute(Scheduler):
             ):
                 said_no_master = True
                 print(
-                    f"mesos-execute: waiting for a master at {driver.master_spec} to answer",
+                    f"mesos-execute: cannot reach the master at {driver.master_spec} yet: "
+                    f"{driver.problem or 'no answer'}; retrying (Ctrl+C stops)",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -370,12 +380,15 @@ async def execute(ns, out=None) -> int:  # noqa: ANN001
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, lambda: scheduler.finish(130))
     await driver.start()
-    watcher = asyncio.create_task(scheduler.watch_for_starvation(driver))
+    patience = ns.connect_timeout or 0.0
+    watcher = asyncio.create_task(scheduler.watch_for_starvation(driver, patience <= 0))
     stopped = asyncio.create_task(driver.run())
     done = asyncio.create_task(scheduler.done.wait())
+    give_up = asyncio.create_task(_give_up_unless_subscribed(driver, scheduler, ns.master, patience))
     try:
         await asyncio.wait({stopped, done}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        give_up.cancel()
         watcher.cancel()
         done.cancel()
         await driver.stop()
@@ -384,9 +397,33 @@ async def execute(ns, out=None) -> int:  # noqa: ANN001
     return scheduler.exit_code if scheduler.exit_code is not None else 1
 
 
+async def _give_up_unless_subscribed(
+    driver: SchedulerDriver, scheduler: Execute, master: str, patience: float
+) -> None:
+    """End with one line saying what was tried when no master answers within `patience`
+    seconds (0: never give up)."""
+    if patience <= 0:
+        return
+    try:
+        await driver.wait_subscribed(patience)
+    except TimeoutError:
+        print(
+            f"mesos-execute: cannot reach the master at {master}: "
+            f"{driver.problem or 'no answer'} (gave up after {patience:g}s; "
+            "--connect_timeout sets how long)",
+            file=sys.stderr,
+            flush=True,
+        )
+        scheduler.finish(1)
+    except DriverError:
+        pass  # the driver stopped: its error says why
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     fs = flag_set()
     ns = fs.parse(argv)
+    # The driver's own log lines are not for this terminal: what matters is said in one line.
+    logging.getLogger().addHandler(logging.NullHandler())
     if not ns.command:
         fs.parser.error("flag --command is required")
     if not ns.name.strip():

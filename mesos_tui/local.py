@@ -5,11 +5,14 @@ with its own work dir in a temporary folder; no ZooKeeper is needed. `LocalClust
 them, waits until every agent has registered, and on stop kills everything it started: the
 tasks (which run in sessions of their own, so they are found as the agents' descendants), then
 the agents, then the master, leaving no process behind.
+
+When the start fails, the error names the daemon and ends with the last lines of its log, and
+the folder of logs is kept (stop() removes the temporary work dir only after a good run), so
+the path it names still exists.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
@@ -26,6 +29,8 @@ from dataclasses import dataclass, field
 import grpc
 import psutil
 
+from daemons.common.flags import OneLineParser
+from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import master_pb2, master_pb2_grpc
 
@@ -33,10 +38,22 @@ DEFAULT_AGENT_RESOURCES = "cpus:4;mem:4096;disk:20480;ports:[31000-31999]"
 # With --demo: 2 GB per cpu, the ratio of the classic DRF example's cluster (<9 cpus, 18 GB>),
 # so its agent (`d` in the offers view) adds to the cluster without changing the ratio.
 DEMO_AGENT_RESOURCES = "cpus:4;mem:8192;disk:20480;ports:[31000-31999]"
+LOG_TAIL_LINES = 8
 
 
 class ClusterError(RuntimeError):
     pass
+
+
+def _tail(path: str, lines: int = LOG_TAIL_LINES) -> list[str]:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 16384))
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [line for line in text.splitlines() if line.strip()][-lines:]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -63,7 +80,13 @@ class LocalCluster:
     master_flags: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)  # of `processes`, as in "master", "agent1"
+    keep_logs: bool = False  # set when start() failed: stop() leaves the work dir for reading
     _own_work_dir: bool = False
+
+    @property
+    def logs_dir(self) -> str:
+        return os.path.join(self.work_dir, "logs")
 
     @property
     def master(self) -> str:
@@ -112,6 +135,7 @@ class LocalCluster:
         )
         err.close()
         self.processes.append(proc)
+        self.names.append(name)
 
     def state(self) -> master_pb2.Response.GetState:
         with grpc.insecure_channel(self.master, options=CHANNEL_OPTIONS) as ch:
@@ -123,11 +147,13 @@ class LocalCluster:
         deadline = time.monotonic() + timeout
         last_error = ""
         while time.monotonic() < deadline:
-            for p in self.processes:
+            for name, p in zip(self.names, self.processes, strict=True):
                 if p.poll() is not None:
+                    self.keep_logs = True
+                    log = os.path.join(self.logs_dir, f"{name}.log")
                     raise ClusterError(
-                        f"a daemon exited with status {p.returncode} while waiting for {what}; "
-                        f"see the logs in {os.path.join(self.work_dir, 'logs')}"
+                        f"the {name} exited with status {p.returncode} while waiting for "
+                        f"{what}; its log is {log}", _tail(log),
                     )
             try:
                 if ready(self.state()):
@@ -135,7 +161,11 @@ class LocalCluster:
             except grpc.RpcError as e:
                 last_error = e.details() or str(e.code())
             time.sleep(0.05)
-        raise ClusterError(f"timed out waiting for {what} ({last_error})")
+        self.keep_logs = True
+        raise ClusterError(
+            f"timed out waiting for {what} ({last_error}); the logs are in {self.logs_dir}",
+            _tail(os.path.join(self.logs_dir, "master.log")),
+        )
 
     def stop(self) -> None:
         """Kill the tasks, the agents and the master; leave nothing behind."""
@@ -155,7 +185,8 @@ class LocalCluster:
             with contextlib.suppress(Exception):
                 p.wait(timeout=5)
         self.processes.clear()
-        if self._own_work_dir:
+        self.names.clear()
+        if self._own_work_dir and not self.keep_logs:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
     def __enter__(self) -> LocalCluster:
@@ -178,7 +209,7 @@ def _leads_group(p: psutil.Process) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="mesos-tui up",
         description="Start a local cluster (one master, N agents) and open the TUI on it.",
     )
@@ -196,6 +227,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     if ns.agents < 1:
         parser.error("--agents must be at least 1")
+    if not 0 <= ns.port <= 65535:
+        parser.error(f"--port {ns.port} is not a port (0-65535)")
+    if ns.resources is None:
+        ns.resources = DEMO_AGENT_RESOURCES if ns.demo else DEFAULT_AGENT_RESOURCES
+    try:
+        Resources.parse(ns.resources)
+    except ResourceError as e:
+        parser.error(f"flag --resources: {e}")
     # Stop everything on SIGTERM and on Ctrl+C, even when started from a shell that ignores
     # SIGINT for background jobs: the daemons run in sessions of their own and would outlive us.
     def _terminate(signum: int, _frame: object) -> None:
@@ -204,23 +243,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGHUP, _terminate)
-    if ns.resources is None:
-        ns.resources = DEMO_AGENT_RESOURCES if ns.demo else DEFAULT_AGENT_RESOURCES
     cluster = LocalCluster(agents=ns.agents, agent_resources=ns.resources, master_port=ns.port)
-    print(f"Starting a local cluster: 1 master, {ns.agents} agents ...", flush=True)
+    agents = f"{ns.agents} agent" + ("s" if ns.agents != 1 else "")
+    print(f"Starting a local cluster: 1 master, {agents} ...", flush=True)
     demo = None
     try:
         try:
             cluster.start()
         except ClusterError as e:
-            print(f"mesos-tui up: {e}", file=sys.stderr)
+            print(f"mesos-tui up: {e.args[0]}", file=sys.stderr)
+            tail = e.args[1] if len(e.args) > 1 else []
+            if tail:
+                print("  last lines of that log:", file=sys.stderr)
+                for line in tail:
+                    print(f"  | {line}", file=sys.stderr)
             return 1
         if ns.demo:
             from mesos_tui.frameworks.demo import start_demo
 
             demo = start_demo(cluster.master)
         if ns.no_tui or not _has_tui():
-            print(f"Cluster up: master at {cluster.master}. Ctrl+C stops it.", flush=True)
+            # The address ends its line (nothing glued to it), so that it copies cleanly.
+            print(
+                f"Cluster up: master at {cluster.master}\n"
+                f"  mesos-tui --master {cluster.master}         the TUI\n"
+                f"  mesos-tui shell --master {cluster.master}   the shell\n"
+                "Ctrl+C stops the cluster.",
+                flush=True,
+            )
             with contextlib.suppress(KeyboardInterrupt):
                 signal.pause()
         else:

@@ -6,7 +6,10 @@ The protocol, from the agent's side (see daemons/proto/agent.proto):
 2. The first reply must be `registered`; then master messages are handed to the agent one by
    one, in order, on the event loop. `send` queues agent messages for the single writer.
 3. When the stream breaks, the master refuses us (an error status), or it falls silent for
-   several ping intervals, log one line, wait a jittered back-off (uniform in
+   several ping intervals, log one line (the same trouble again is not logged again: a
+   master that stays away is said once, plainly, as in "nothing listens on 127.0.0.1:5050
+   (connection refused)" or "... is not a Mesos master (it answered as an agent...)"),
+   wait a jittered back-off (uniform in
    [0, registration_backoff_factor * 2^failures], capped at 10 s), re-detect and start again.
 """
 
@@ -21,6 +24,7 @@ from typing import NoReturn, Protocol
 import grpc
 
 from daemons.common.detector import DetectorError, MasterDetector
+from daemons.common.reach import diagnose
 from daemons.common.rpc import CHANNEL_OPTIONS, leader_hint
 from daemons.proto import agent_pb2, agent_pb2_grpc
 
@@ -108,7 +112,15 @@ class MasterLink:
                     hint = leader_hint(e)
                     if hint == address:
                         hint = None
-                    self._warn(f"master at {address}: {_describe(e, hint)}")
+                    if hint is None and e.code() in (
+                        grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.UNIMPLEMENTED,
+                        grpc.StatusCode.DEADLINE_EXCEEDED,
+                    ):
+                        reach = await diagnose(address, e)
+                        self._warn(f"cannot register with the master at {address}: "
+                                   f"{reach.text}; retrying quietly")
+                    else:
+                        self._warn(f"master at {address}: {_describe(e, hint)}")
                     log.debug("link error", exc_info=True)
                 finally:
                     if self._outbox is not None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from daemons.agent.host import agent_resources
 from daemons.common import flags as f
-from daemons.common.detector import DetectorError, detector_for, parse_hostport
+from daemons.common.detector import DetectorError, detector_for
 
 if TYPE_CHECKING:
     from daemons.agent.agent import AgentConfig
@@ -33,7 +33,7 @@ def flag_set() -> f.FlagSet:
     fs = f.FlagSet("mesos-agent", "The mesos-tui agent: runs tasks the master sends it.")
     fs.add(
         "master",
-        f.STR,
+        f.MASTER,
         required=True,
         help="The master: host:port, or zk://host:port[,host:port]/path",
     )
@@ -141,11 +141,6 @@ async def _serve(config: AgentConfig, master: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     fs = flag_set()
     ns = fs.parse(argv)
-    if not ns.master.startswith("zk://"):
-        try:
-            parse_hostport(ns.master)
-        except DetectorError as e:
-            fs.parser.error(f"flag --master: {e}")
     _configure_logging(ns.log_level)
     if ns.log_level != "debug":
         # gRPC's C core writes its own lines to stderr; ours already say what went wrong.

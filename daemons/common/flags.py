@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn
 
+from daemons.common.detector import check_master, check_zk_url
 from daemons.common.durations import parse_duration
 from daemons.common.resources import ResourceError, Resources
 
@@ -97,6 +98,9 @@ BOOL = _typed("a boolean", _bool)
 DURATION = _typed("a duration", parse_duration)
 RESOURCES = _typed("resources", _resources)
 ATTRIBUTES = _typed("attributes", _attributes)
+# `host:port` or `zk://host:port[,host:port]/path`, checked in one place (detector.py).
+MASTER = _typed("a master address", check_master)
+ZK_URL = _typed("a ZooKeeper URL", check_zk_url)
 
 
 def choice(*options: str) -> Callable[[str], str]:
@@ -115,6 +119,16 @@ class _Parser(argparse.ArgumentParser):
             message = "unknown flag: " + message.removeprefix("unrecognized arguments: ")
         sys.stderr.write(f"{self.prog}: {message} (see --help)\n")
         sys.exit(2)
+
+
+# An ArgumentParser whose errors are one line and exit status 2, for programs that need
+# argparse's positionals or short options (FlagSet builds on it too).
+OneLineParser = _Parser
+
+
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make a plain ArgumentParser's errors one line and exit status 2, as OneLineParser's."""
+    parser.error = _Parser.error.__get__(parser)  # type: ignore[method-assign]
 
 
 class FlagSet:

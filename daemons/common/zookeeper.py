@@ -9,6 +9,11 @@ and JSON are Mesos's, Mesos's own tools find the leader too.
 
 kazoo runs its own threads; everything here hands results back to the asyncio loop with
 `call_soon_threadsafe`, so callers stay on their loop.
+
+kazoo logs every connection attempt (two lines each, several a second while ZooKeeper is
+down). Those lines go to our debug log only; `ZooKeeperHealth` says it plainly instead: one
+warning when ZooKeeper has been unreachable for a moment (the hosts tried and why they
+failed), one line when it is back. kazoo keeps retrying with back-off meanwhile.
 """
 
 from __future__ import annotations
@@ -16,38 +21,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
+import time
 from collections.abc import Callable
 
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import NoNodeError
 from kazoo.retry import KazooRetry
 
-from daemons.common.detector import DetectorError, MasterDetector
+from daemons.common.detector import (  # noqa: F401 (DetectorError, parse_zk_url: re-exported)
+    DetectorError,
+    MasterDetector,
+    parse_zk_url,
+)
 
 log = logging.getLogger("mesos.zookeeper")
+kazoo_log = logging.getLogger("mesos.zookeeper.kazoo")
 
 PREFIX = "json.info_"
 DEFAULT_SESSION_TIMEOUT = 10.0
-_URL = re.compile(r"^zk://(?:[^@/]*@)?([^/]+)(/.*)$")
-
-
-def parse_zk_url(url: str) -> tuple[str, str]:
-    """`zk://host:port[,host:port]/path` -> ("host:port,...", "/path")."""
-    m = _URL.match(url.strip())
-    if not m or m.group(2) in ("", "/"):
-        raise DetectorError(
-            f"bad ZooKeeper URL {url!r}: expected zk://host:port[,host:port]/path"
-        )
-    hosts = m.group(1)
-    for hp in hosts.split(","):
-        host, sep, port = hp.rpartition(":")
-        if not sep or not host or not port.isdigit():
-            raise DetectorError(f"bad ZooKeeper URL {url!r}: {hp!r} is not host:port")
-    return hosts, m.group(2).rstrip("/")
-
-
 def sequence_of(name: str) -> int:
     try:
         return int(name[len(PREFIX):])
@@ -75,7 +67,109 @@ def address_of(data: bytes) -> str | None:
     return None
 
 
+class _KazooLines(logging.Handler):
+    """Takes kazoo's own log lines off the terminal: each goes to our debug log, and the last
+    warning is kept as the reason ZooKeeper cannot be reached."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.last_warning: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return
+        if record.levelno >= logging.WARNING:
+            self.last_warning = message
+        kazoo_log.debug("%s", message)
+
+
+_KAZOO_LINES = _KazooLines()
+
+
+def _quiet_kazoo() -> None:
+    kazoo = logging.getLogger("kazoo")
+    if _KAZOO_LINES not in kazoo.handlers:
+        kazoo.addHandler(_KAZOO_LINES)
+        kazoo.propagate = False
+
+
+def _reason(message: str | None) -> str:
+    """kazoo's "Connection dropped: socket connection error: Connection refused" -> the end."""
+    if not message:
+        return "no answer"
+    for prefix in ("Connection dropped: ", "socket connection error: ", "Connection time-out: "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    return message.strip().rstrip(".") or "no answer"
+
+
+class ZooKeeperHealth:
+    """Says once that ZooKeeper is unreachable (after `grace` seconds without a connection:
+    a quick reconnect is not news) and once that it is back. `problem` is that line while it
+    lasts, for clients that give up and say what they tried."""
+
+    def __init__(self, client: KazooClient, hosts: str, grace: float = 1.0) -> None:
+        self.hosts = hosts
+        self.grace = grace
+        self.connected = False
+        self.problem: str | None = None
+        self._since: float | None = None  # when the connection went (monotonic)
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+        client.add_listener(self._state)
+
+    def start(self) -> None:
+        """Call right after the client's start_async()."""
+        with self._lock:
+            if not self.connected:
+                self._arm()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _arm(self) -> None:
+        if self._since is None:
+            self._since = time.monotonic()
+        if self._timer is None:
+            self._timer = threading.Timer(self.grace, self._check)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _check(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self.connected or self.problem is not None:
+                return
+            self.problem = (
+                f"ZooKeeper at {self.hosts} is unreachable ({_reason(_KAZOO_LINES.last_warning)})"
+            )
+        log.warning("%s; retrying quietly", self.problem)
+
+    def _state(self, state: str) -> None:
+        with self._lock:
+            if state == KazooState.CONNECTED:
+                self.connected = True
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                was, self.problem = self.problem, None
+                since, self._since = self._since, None
+            else:
+                self.connected = False
+                self._arm()
+                return
+        if was is not None:
+            away = f" after {time.monotonic() - since:.0f}s" if since is not None else ""
+            log.warning("ZooKeeper at %s is reachable again%s", self.hosts, away)
+
+
 def make_client(hosts: str, session_timeout: float) -> KazooClient:
+    _quiet_kazoo()
     return KazooClient(
         hosts=hosts,
         timeout=session_timeout,
@@ -149,6 +243,20 @@ class ZooKeeperDetector(MasterDetector):
         self._watch: LeaderWatch | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed: asyncio.Event | None = None
+        self._health: ZooKeeperHealth | None = None
+
+    @property
+    def problem(self) -> str | None:  # type: ignore[override]
+        """ZooKeeper unreachable, or no master registered under the path; None when a leader
+        is known."""
+        if self._health is not None and self._health.problem:
+            return self._health.problem
+        if (
+            self._client is not None and self.leader is None
+            and self._health is not None and self._health.connected
+        ):
+            return f"no master is registered under {self.path} in ZooKeeper at {self.hosts}"
+        return None  # all is well, or still connecting (not a failure yet)
 
     def _ensure_started(self) -> None:
         if self._client is not None:
@@ -158,7 +266,9 @@ class ZooKeeperDetector(MasterDetector):
         self._client = make_client(self.hosts, self.session_timeout)
         self._watch = LeaderWatch(self._client, self.path, self._on_leader)
         self._client.add_listener(self._on_state)
+        self._health = ZooKeeperHealth(self._client, self.hosts)
         self._client.start_async()
+        self._health.start()
 
     def _on_state(self, state: str) -> None:
         if state == KazooState.CONNECTED and self._client is not None:
@@ -210,6 +320,8 @@ class ZooKeeperDetector(MasterDetector):
 
     def close(self) -> None:
         client, self._client = self._client, None
+        if self._health is not None:
+            self._health.stop()
         if client is not None:
             def _stop() -> None:
                 try:

@@ -21,7 +21,13 @@ from google.protobuf import json_format
 from kazoo.client import KazooState
 from kazoo.exceptions import NoNodeError
 
-from daemons.common.zookeeper import PREFIX, LeaderWatch, make_client, parse_zk_url
+from daemons.common.zookeeper import (
+    PREFIX,
+    LeaderWatch,
+    ZooKeeperHealth,
+    make_client,
+    parse_zk_url,
+)
 from daemons.proto import mesos_pb2
 
 log = logging.getLogger("mesos.contender")
@@ -51,6 +57,7 @@ class MasterContender:
         self.on_leader = on_leader
         self.client = make_client(self.hosts, session_timeout)
         self.watch = LeaderWatch(self.client, self.path, self._leader_changed)
+        self.health = ZooKeeperHealth(self.client, self.hosts)
         self.znode: str | None = None  # our json.info_ child name
         self.elected = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -62,8 +69,10 @@ class MasterContender:
         self._loop = asyncio.get_running_loop()
         self.client.add_listener(self._state)
         self.client.start_async()
+        self.health.start()
 
     def stop(self) -> None:
+        self.health.stop()
         try:
             if self.znode is not None:
                 self.client.delete(f"{self.path}/{self.znode}")
@@ -140,7 +149,13 @@ class MasterContender:
 
     def _suspended(self) -> None:
         if self._suspended_timer is None and self._loop is not None:
-            log.warning("Lost the connection to ZooKeeper; the session lasts %.1fs", self.session_timeout)
+            # ZooKeeperHealth says (once) that ZooKeeper is unreachable; only a leader has
+            # more to say: how long it keeps leading without it.
+            log.log(
+                logging.WARNING if self.elected else logging.DEBUG,
+                "Lost the connection to ZooKeeper: leading for at most %.1fs more unless it "
+                "comes back", self.session_timeout,
+            )
             self._suspended_timer = self._loop.call_later(
                 self.session_timeout, self._lost,
                 f"disconnected from ZooKeeper for longer than the {self.session_timeout:g}s session",

@@ -70,7 +70,7 @@ def flag_set() -> F.FlagSet:
         "min_allocatable_resources", F._typed("resources", _min_allocatable), None,
         "offer an agent's free resources only if they hold one of these (default cpus:0.01|mem:32)",
     )
-    fs.add("zk", F.STR, "", "ZooKeeper URL for leader election, zk://host:port[,host:port]/path")
+    fs.add("zk", F.ZK_URL, "", "ZooKeeper URL for leader election, zk://host:port[,host:port]/path")
     fs.add("quorum", F.POSITIVE_INT, None, "size of the masters' quorum (required with --zk)")
     fs.add("zk_session_timeout", F.DURATION, 10.0, "ZooKeeper session timeout")
     fs.add(
@@ -124,7 +124,7 @@ async def serve(
     contender = None
     if zk:
         contender = _contend(master, zk, zk_session_timeout)
-    log.info("Master %s listening on %s", master.master_info.id, address)
+    log.info("Master %s listening on %s:%d", master.master_info.id, config.ip, bound)
     stop = stop or asyncio.Event()
     try:
         await stop.wait()
@@ -196,13 +196,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stderr.write(f"mesos-master: flag --ip: {ns.ip!r} is not an IPv4 address (see --help)\n")
         sys.exit(2)
     if ns.zk:
-        from daemons.common.zookeeper import DetectorError, parse_zk_url
-
-        try:
-            parse_zk_url(ns.zk)
-        except DetectorError as e:
-            sys.stderr.write(f"mesos-master: flag --zk: {e} (see --help)\n")
-            sys.exit(2)
         if ns.quorum is None:
             sys.stderr.write("mesos-master: flag --quorum is required with --zk (see --help)\n")
             sys.exit(2)

@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from daemons.common.detector import DetectorError, MasterDetector, detector_for
+from daemons.common.detector import (
+    DetectorError,
+    MasterDetector,
+    StandaloneDetector,
+    detector_for,
+)
+from daemons.common.reach import diagnose
 from daemons.common.rpc import CHANNEL_OPTIONS, leader_hint
 from daemons.proto import master_pb2, master_pb2_grpc
 
@@ -52,6 +58,11 @@ class ConnectionStatus:
     attempt: int = 0
     since: float = field(default_factory=time.time)
     retry_in: float = 0.0
+    # The address is not a master at all (an agent, a web server, ZooKeeper's port): retrying
+    # keeps going, but a command line gives up at once.
+    permanent: bool = False
+    # This status reports a failure (detail says what failed), not progress.
+    failing: bool = False
 
     @property
     def text(self) -> str:
@@ -110,6 +121,8 @@ class OperatorClient:
         self._channel: grpc.aio.Channel | None = None
         self._channel_address: str | None = None
         self._stopped = False
+        self._finding = False  # waiting for the detector to name the leader
+        self._failure: str | None = None  # what the last failed attempt met
 
     # ------------------------------------------------------------------------- status
 
@@ -122,6 +135,18 @@ class OperatorClient:
             self.on_status(status)
         except Exception:  # the UI's problem, never ours
             log.exception("status callback failed")
+
+    @property
+    def problem(self) -> str | None:
+        """Why the client is not connected, in one line (None when it is, or before the first
+        attempt failed): the detector's trouble while it looks for the leader (ZooKeeper
+        unreachable, no master registered), else what the last attempt met."""
+        if self.status.phase == CONNECTED:
+            return None
+        detector_problem = self._detector.problem if self._detector is not None else None
+        if self._finding and detector_problem:
+            return detector_problem
+        return self._failure or detector_problem
 
     # ------------------------------------------------------------------------ channels
 
@@ -161,11 +186,16 @@ class OperatorClient:
         while not self._stopped:
             attempt += 1
             address = ""
+            permanent = False
             try:
                 self._set(CONNECTING if attempt == 1 else RECONNECTING,
                           address=previous or "", attempt=attempt,
                           detail="finding the leading master")
-                address = await self._detect(previous)
+                self._finding = True
+                try:
+                    address = await self._detect_telling(previous, attempt)
+                finally:
+                    self._finding = False
                 self._set(CONNECTING, address=address, attempt=attempt)
                 got_events = await self._subscribe(address)
                 if got_events:
@@ -177,6 +207,10 @@ class OperatorClient:
             except grpc.aio.AioRpcError as e:
                 hint = leader_hint(e)
                 detail = _describe(e)
+                if not hint and address:
+                    reach = await diagnose(address, e)
+                    detail = reach.text
+                    permanent = reach.permanent and isinstance(self._detector, StandaloneDetector)
             except DetectorError as e:
                 hint = None
                 detail = str(e)
@@ -193,15 +227,33 @@ class OperatorClient:
                           detail="this master is a standby")
                 await asyncio.sleep(0.05)
                 continue
+            self._failure = detail
             delay = backoff * (0.8 + 0.4 * random.random())
             backoff = min(self.max_backoff, backoff * 2)
             self._set(RECONNECTING, address=address, detail=detail, attempt=attempt,
-                      retry_in=delay)
+                      retry_in=delay, permanent=permanent, failing=True)
             # Wait out the back-off, but go at once if a new leader is named meanwhile
             # (a failover): the next detect() then answers it without waiting.
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(TimeoutError, DetectorError):
                 await asyncio.wait_for(self._new_leader(address), delay)
         self._set(STOPPED)
+
+    async def _detect_telling(self, previous: str | None, attempt: int) -> str:
+        """`_detect`, and while it waits, the detector's trouble (ZooKeeper unreachable, no
+        master registered) as the status, so that nobody waits without knowing why."""
+        finding = asyncio.ensure_future(self._detect(previous))
+        try:
+            while True:
+                done, _ = await asyncio.wait({finding}, timeout=1.0)
+                if done:
+                    return finding.result()
+                problem = self._detector.problem if self._detector is not None else None
+                if problem and problem != self.status.detail:
+                    self._set(RECONNECTING, address=previous or "", detail=problem,
+                              attempt=attempt, failing=True)
+        finally:
+            if not finding.done():
+                finding.cancel()
 
     async def _subscribe(self, address: str) -> bool:
         stub = self._stub(address)
@@ -218,6 +270,7 @@ class OperatorClient:
                         state = await self.get_state()
                         if state.ok and state.response is not None:
                             event.subscribed.get_state.CopyFrom(state.response.get_state)
+                    self._failure = None
                     self._set(CONNECTED, address=address)
                 self._deliver(event)
         finally:

@@ -46,7 +46,8 @@ from typing import Any
 
 import grpc
 
-from daemons.common.detector import MasterDetector, detector_for
+from daemons.common.detector import MasterDetector, StandaloneDetector, detector_for
+from daemons.common.reach import diagnose
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS, STREAM_ID_KEY, leader_hint, metadata_value
 from daemons.proto import mesos_pb2, scheduler_pb2, scheduler_pb2_grpc
@@ -271,6 +272,11 @@ class SchedulerDriver:
         self.master_info: mesos_pb2.MasterInfo | None = None
         self.heartbeat_interval = DEFAULT_HEARTBEAT_SECONDS
         self.error_message: str | None = None
+        self.error_kind = ""  # "master" (it refused us) or "address" (not a master there)
+        # Why the last attempt to subscribe failed, in one line (None once subscribed): what a
+        # command line that gives up says it tried. See `problem`.
+        self.last_error: str | None = None
+        self._finding = False  # waiting for the detector to name a leader
         self._address: str | None = None
         self._stream_id: str | None = None
         self._stub: scheduler_pb2_grpc.SchedulerStub | None = None
@@ -306,6 +312,17 @@ class SchedulerDriver:
     @property
     def stopped(self) -> bool:
         return self._done.is_set()
+
+    @property
+    def problem(self) -> str | None:
+        """Why the driver is not subscribed right now, in one line (None when it is, or when
+        it has not failed yet): the detector's trouble while it looks for the leader (as in
+        ZooKeeper unreachable, no master registered), else what the last attempt met."""
+        if self.connected:
+            return None
+        if self._finding and self._detector.problem:
+            return self._detector.problem
+        return self.last_error or self._detector.problem
 
     async def wait_subscribed(self, timeout: float | None = None) -> str:
         """Wait until subscribed; answer the framework id. Raises TimeoutError, or
@@ -532,10 +549,23 @@ class SchedulerDriver:
                     if hint == address:
                         hint = None
                     log.info("subscribe at %s failed: %s %s", address, e.code().name, e.details())
+                    if hint is None:
+                        reach = await diagnose(address, e)
+                        self.last_error = reach.text
+                        if reach.permanent and isinstance(self._detector, StandaloneDetector):
+                            # The one master named is not one: no retry will fix that.
+                            await self._fatal(reach.text, kind="address")
+                            return
                 except TimeoutError:
                     log.info("no event from %s in time: reconnecting", address)
+                    if self._subscriptions == subscribed_before:
+                        self.last_error = (
+                            f"{address} accepted the connection but did not answer the "
+                            f"subscription in {self.subscribe_timeout:g}s"
+                        )
                 except (OSError, grpc.RpcError) as e:
                     log.info("connection to %s failed: %s", address, e)
+                    self.last_error = f"{address}: {e}"
                 if self._stop_started:
                     return
                 if self._subscriptions != subscribed_before:
@@ -561,12 +591,16 @@ class SchedulerDriver:
     async def _next_master(self, lost: str | None, delay: float) -> str:
         """The master to try next: at once if the detector names a new leader within `delay`
         of losing `lost` (a failover), else whoever it names after the back-off."""
-        if lost is None:
-            return await self._detector.detect()
+        self._finding = True
         try:
-            return await asyncio.wait_for(self._detector.detect(lost), delay)
-        except TimeoutError:
-            return await self._detector.detect()
+            if lost is None:
+                return await self._detector.detect()
+            try:
+                return await asyncio.wait_for(self._detector.detect(lost), delay)
+            except TimeoutError:
+                return await self._detector.detect()
+        finally:
+            self._finding = False
 
     async def _close_retired(self) -> None:
         while self._retired:
@@ -606,6 +640,7 @@ class SchedulerDriver:
             if sub.heartbeat_interval_seconds > 0:
                 self.heartbeat_interval = sub.heartbeat_interval_seconds
             self._address, self._stream_id, self._stub = address, stream_id, stub
+            self.last_error = None
             self._subscriptions += 1
             self._connected.set()
             log.info("subscribed to %s as framework %s", address, sub.framework_id.value)
@@ -629,9 +664,12 @@ class SchedulerDriver:
                 self._stream = None
             self._retired.append(channel)
 
-    async def _fatal(self, message: str) -> None:
+    async def _fatal(self, message: str, kind: str = "master") -> None:
+        """Stop for good: `kind` "master" when the master refused the framework, "address"
+        when the address given is not a master at all."""
         log.error("framework %s: %s", self.framework_id or "(unsubscribed)", message)
         self.error_message = message
+        self.error_kind = kind
         self._queue.put_nowait(("error", message))
         self._queue.put_nowait(("stop", None))
 

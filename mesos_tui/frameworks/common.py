@@ -31,6 +31,7 @@ from typing import IO, Any, TypeVar
 
 import grpc
 
+from daemons.common.flags import DURATION, MASTER, one_line_errors
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.common.states import TERMINAL_STATES
@@ -533,7 +534,10 @@ class TaskFramework(Scheduler):
         await self.task_failed(spec)
 
     async def error(self, driver, message: str) -> None:  # type: ignore[override]
-        self.finish(1, f"the master refused the framework: {message}")
+        if getattr(driver, "error_kind", "") == "address":
+            self.finish(1, message)  # --master names something that is not a master
+        else:
+            self.finish(1, f"the master refused the framework: {message}")
 
     async def disconnected(self, driver) -> None:  # type: ignore[override]
         self.say(f"{self.name}: disconnected from the master; reconnecting")
@@ -636,6 +640,7 @@ async def run_framework(
     body: Callable[[SchedulerDriver], Any] | None = None,
     timeout: float | None = None,
     install_signals: bool = True,
+    connect_timeout: float | None = None,
 ) -> int:
     """Subscribe `scheduler`, run until it finishes (or the driver stops), tear it down.
 
@@ -644,6 +649,8 @@ async def run_framework(
     """
     driver = SchedulerDriver(scheduler, info, master, backoff_base=0.05, backoff_cap=1.0)
     scheduler.driver = driver
+    if connect_timeout is None:
+        connect_timeout = _COMMAND_LINE_CONNECT_TIMEOUT
     loop = asyncio.get_running_loop()
     if install_signals:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -651,7 +658,9 @@ async def run_framework(
                 loop.add_signal_handler(sig, lambda: scheduler.finish(130, "interrupted"))
     await driver.start()
     stopped = asyncio.create_task(driver.run())
-    nag = asyncio.create_task(_say_while_unsubscribed(driver, scheduler, master))
+    nag = asyncio.create_task(
+        _say_while_unsubscribed(driver, scheduler, master, patience=connect_timeout)
+    )
     done = asyncio.create_task(scheduler.done.wait())
     extra = asyncio.create_task(_run_body(driver, scheduler, body)) if body else None
     try:
@@ -683,15 +692,37 @@ async def run_framework(
 
 
 async def _say_while_unsubscribed(
-    driver: SchedulerDriver, scheduler: TaskFramework, master: str, every: float = 5.0
+    driver: SchedulerDriver, scheduler: TaskFramework, master: str, every: float = 5.0,
+    patience: float | None = None,
 ) -> None:
-    """Never wait silently: say so while the master does not answer (the driver retries)."""
+    """Never wait silently: say once, with what failed, that the master does not answer (the
+    driver keeps retrying quietly), and say when it does. With `patience` (a command line's
+    --connect_timeout), give up after that long instead, in one line."""
+    if patience:
+        try:
+            await driver.wait_subscribed(patience)
+        except TimeoutError:
+            scheduler.finish(
+                1, f"cannot reach the master at {master}: {driver.problem or 'no answer'} "
+                f"(gave up after {patience:g}s; --connect_timeout sets how long)",
+            )
+        except DriverError:
+            pass
+        return
+    said = False
     while True:
         try:
             await driver.wait_subscribed(every)
+            if said:
+                scheduler.say(f"{scheduler.name}: reached the master at {driver.master}")
             return
         except TimeoutError:
-            scheduler.say(f"{scheduler.name}: waiting for the master at {master} to answer")
+            if not said:
+                said = True
+                scheduler.say(
+                    f"{scheduler.name}: cannot reach the master at {master}: "
+                    f"{driver.problem or 'no answer'}; still trying (Ctrl+C stops)"
+                )
         except DriverError:
             return
 
@@ -710,7 +741,11 @@ async def _run_body(
 
 def run_cli(quiet: bool, job: Callable[[Progress], Coroutine[Any, Any, T]]) -> T | None:
     """Run a framework's job from its command line, with progress on stderr. None when it was
-    interrupted with Ctrl+C (the caller exits 130); the progress display is always closed."""
+    interrupted with Ctrl+C (the caller exits 130); the progress display is always closed.
+    The driver's own log lines stay off the terminal (the framework says what matters)."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
     progress = Progress(quiet=quiet)
     try:
         return asyncio.run(job(progress))
@@ -720,10 +755,34 @@ def run_cli(quiet: bool, job: Callable[[Progress], Coroutine[Any, Any, T]]) -> T
         progress.close()
 
 
+# A framework's command line gives up when no master answers within --connect_timeout; the
+# frameworks run by the demo (no command line of their own) keep trying. Set by the flag.
+DEFAULT_CONNECT_TIMEOUT = 15.0
+_COMMAND_LINE_CONNECT_TIMEOUT: float | None = None
+
+
+class _ConnectTimeout(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        global _COMMAND_LINE_CONNECT_TIMEOUT
+        _COMMAND_LINE_CONNECT_TIMEOUT = values or None  # type: ignore[assignment]
+        setattr(namespace, self.dest, values)
+
+
 def add_common_flags(parser: argparse.ArgumentParser) -> None:
-    """--master, --max_retries, --role, --quiet (Mesos's underscore names; dashes work too)."""
+    """--master, --max_retries, --role, --quiet (Mesos's underscore names; dashes work too).
+    The parser's errors become one line and exit status 2; a malformed --master is one."""
+    global _COMMAND_LINE_CONNECT_TIMEOUT
+    one_line_errors(parser)
+    _COMMAND_LINE_CONNECT_TIMEOUT = DEFAULT_CONNECT_TIMEOUT
+    parser.add_argument(
+        "--connect_timeout", "--connect-timeout", type=DURATION, action=_ConnectTimeout,
+        default=DEFAULT_CONNECT_TIMEOUT,
+        help=f"give up when no master answers within this long (default "
+        f"{DEFAULT_CONNECT_TIMEOUT:g}s; 0: keep trying)",
+    )
     parser.add_argument(
         "--master",
+        type=MASTER,
         default=os.environ.get("MESOS_MASTER"),
         required="MESOS_MASTER" not in os.environ,
         help="the master: host:port or zk://host:port/path",

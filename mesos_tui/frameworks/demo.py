@@ -47,6 +47,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from daemons.common.flags import MASTER, one_line_errors
 from mesos_tui.frameworks.common import (
     SOURCE_ROOT,
     Progress,
@@ -296,7 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="demo", description="Keep demo frameworks (pi, wordcount, batch) running."
     )
-    parser.add_argument("--master", required=True, help="the master: host:port")
+    one_line_errors(parser)  # a malformed --master is one line and exit status 2
+    parser.add_argument(
+        "--master", required=True, type=MASTER, help="the master: host:port or zk://host:port/path"
+    )
     parser.add_argument("--loop", choices=LOOPS, help="run one loop in this process")
     ns = parser.parse_args(argv)
     if ns.loop:

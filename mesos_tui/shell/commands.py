@@ -212,22 +212,25 @@ def _default_name(command_line: str) -> str:
 
 @command(
     "kill",
-    help="kill tasks by id, id prefix, name or filter (asks before more than one)",
+    help="kill tasks by ids, id prefixes, names or a filter (asks before a filter or name "
+    "kills more than one)",
     flags=[Flag("-y", "--yes", BOOL, "kill more than one task without asking")],
     args=[Arg("target", TASK_OR_FILTER, many=True, help="ID, NAME or FILTER")],
-    details="A single word is a task id (a unique prefix will do) or a task name; anything\n"
-    "else is a filter (see help tasks), as in: kill name:^web- state:running -y\n"
-    "Kills go through the master's operator API, so any task can be killed.",
+    details="Words that each name one task (an id, a unique id prefix or a name) kill those\n"
+    "tasks, as in: kill a-1 a-2. Anything else is a filter (see help tasks), as in:\n"
+    "kill name:^web- state:running -y. A filter, or a name several tasks share, asks before\n"
+    "killing more than one. Kills go through the master's operator API, so any task can be "
+    "killed.",
 )
 async def kill(ctx: CommandContext, args: Args) -> CommandResult | None:
     s = _session(ctx)
     words: list[str] = args.target
-    victims = _kill_targets(s, words)
+    victims, named = _kill_targets(s, words)
     what = " ".join(words)
     if not victims:
         raise CommandError(f"kill: no active task matches {what!r} (see tasks)")
     ids = [t.id for t in victims]
-    if len(victims) > 1 and not args.yes:
+    if len(victims) > 1 and not args.yes and not named:
         return CommandResult(
             ok=False,
             text=f"kill: needs confirmation: {len(victims)} tasks match {what!r} "
@@ -277,13 +280,24 @@ async def kill(ctx: CommandContext, args: Args) -> CommandResult | None:
     return None
 
 
-def _kill_targets(s: ShellSession, words: Sequence[str]) -> list[TaskView]:
-    if len(words) == 1 and _plain(words[0]):
-        found = s.find_tasks(words[0], active_only=True)
-        if found:
-            return found
+def _kill_targets(s: ShellSession, words: Sequence[str]) -> tuple[list[TaskView], bool]:
+    """The tasks `words` name, and whether each word named exactly one of them (a list the
+    person spelled out: no confirmation needed)."""
+    if words and all(_plain(w) for w in words):
+        found = [s.find_tasks(w, active_only=True) for w in words]
+        if all(found):
+            victims = list({t.key: t for group in found for t in group}.values())
+            return victims, len(words) > 1 and all(len(group) == 1 for group in found)
+        missing = [w for w, group in zip(words, found, strict=True) if not group]
+    else:
+        missing = []
     flt = _parse_filter(words)
-    return s.tasks(flt, use_default=False) if flt is not None else []
+    matched = s.tasks(flt, use_default=False) if flt is not None else []
+    if not matched and missing and len(missing) < len(words):
+        # Some words name tasks and the rest name none (nor do they work as a filter): say
+        # which, rather than "no task matches" the whole line.
+        raise CommandError(f"kill: no active task {names(repr(w) for w in missing)} (see tasks)")
+    return matched, False
 
 
 def _plain(word: str) -> bool:
@@ -410,7 +424,8 @@ async def offers(ctx: CommandContext, args: Args) -> None:
     aliases=("log",),
     help="print a task's stdout (or --stderr); --follow keeps printing as it grows",
     flags=[
-        Flag("-f", "--follow", BOOL, "keep printing as the file grows (Ctrl+C stops)"),
+        Flag("-f", "--follow", BOOL, "keep printing as the file grows, until the task ends "
+             "(Ctrl+C stops)"),
         Flag(None, "--stderr", BOOL, "stderr instead of stdout"),
         Flag(None, "--tail", INT, "only the last N lines", 0, "N"),
     ],
@@ -445,14 +460,77 @@ async def logs(ctx: CommandContext, args: Args) -> None:
         if text:
             ctx.out(text)
         if args.follow:
-            async for data in files.follow(path, offset):
-                ctx.out(decoder.decode(data))
+            await _follow_until_ended(
+                ctx, s, task, files, path, offset, decoder, which, not text or text.endswith("\n")
+            )
         elif text and not text.endswith("\n"):
             ctx.out("\n")
     except LogSourceError as e:
         raise CommandError(f"logs: {e}") from None
     finally:
         await files.close()
+
+
+async def _follow_until_ended(
+    ctx: CommandContext, s: ShellSession, task: TaskView, files: AgentFiles, path: str,
+    offset: int, decoder: codecs.IncrementalDecoder, which: str, at_line_start: bool,
+) -> None:
+    """Print the file as it grows while the task runs; once it has ended (it may have
+    already), print what is left, and say that the log is complete."""
+
+    def current() -> TaskView:
+        return s.mirror.tasks.get(task.key, task)
+
+    def ended() -> bool:
+        return current().state in TERMINAL_STATES
+
+    position = offset
+    tail_newline = at_line_start
+    was_running = not ended()
+
+    def emit(data: bytes) -> None:
+        nonlocal position, tail_newline
+        position += len(data)
+        text = decoder.decode(data)
+        if text:
+            tail_newline = text.endswith("\n")
+            ctx.out(text)
+
+    if was_running:
+        async def pump() -> None:
+            async for data in files.follow(path, position):
+                emit(data)
+
+        pumping = asyncio.ensure_future(pump())
+        waiting = asyncio.ensure_future(s.wait_for(ended, None))
+        try:
+            done, _ = await asyncio.wait({pumping, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (pumping, waiting):
+                t.cancel()
+            await asyncio.gather(pumping, waiting, return_exceptions=True)
+        if pumping in done and not pumping.cancelled():
+            pumping.result()  # what broke the stream (a LogSourceError), else it just ended
+    # The task has ended, so the file is complete: read what the stream had not brought yet.
+    while True:
+        reply = await files.read(path, position)
+        if not reply.data:
+            break
+        emit(reply.data)
+        if position >= reply.size:
+            break
+    rest = decoder.decode(b"", final=True)
+    if rest:
+        tail_newline = rest.endswith("\n")
+        ctx.out(rest)
+    if not tail_newline:
+        ctx.out("\n")
+    state = _state(current().state_name)
+    if was_running:
+        ctx.print(f"-- task {task.id} ended {state}: end of its {which}")
+    else:
+        ctx.print(f"-- task {task.id} is {state} (it had ended): end of its {which}, "
+                  "nothing more will come")
 
 
 # ------------------------------------------------------------------------------ session

@@ -1,8 +1,13 @@
 """`mesos-tui shell`: the prompt-toolkit REPL, `-c` one-shot mode and piped scripts.
 
     mesos-tui shell [--master host:port | zk://host:port/path] [-c "COMMAND"]
+                    [--connect_timeout SECONDS]
 
 Three front ends over one command registry (`mesos_tui.shell.registry`):
+
+A master that cannot be reached is one line saying what was tried: `-c` and piped scripts
+give up after `--connect_timeout` (default 10 s); the REPL says so once and keeps retrying
+in the background. A malformed --master is one line and exit status 2.
 
 - a terminal: a pgcli-style `PromptSession` with file history, auto-suggestion from history,
   completion of commands, flags, task ids and names, agents and frameworks, and a bottom
@@ -30,10 +35,12 @@ from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from daemons.common.detector import DetectorError, check_master
+from daemons.common.flags import DURATION, MASTER, OneLineParser
 from mesos_tui.frameworks.queue import DEFAULT_FAILOVER_TIMEOUT
 from mesos_tui.shell.errors import EXIT_FAILED, EXIT_OK
 from mesos_tui.shell.registry import REGISTRY, CommandResult, Registry, complete
-from mesos_tui.shell.session import ShellSession, default_master
+from mesos_tui.shell.session import CONNECT_TIMEOUT, ShellSession, default_master
 
 PROMPT = "mesos> "
 
@@ -62,14 +69,21 @@ def _setup_logging(path: Path | None) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="mesos-tui shell",
         description="A shell for the cluster: launch, kill, list and filter tasks.",
+        allow_abbrev=False,
     )
     p.add_argument(
-        "--master", default=default_master(),
+        "--master", type=MASTER, default=None,
         help="the master: host:port or zk://host:port/path (default $MESOS_MASTER or "
         "127.0.0.1:5050)",
+    )
+    p.add_argument(
+        "--connect_timeout", "--connect-timeout", dest="connect_timeout", type=DURATION,
+        default=CONNECT_TIMEOUT,
+        help="how long -c and piped commands try to reach the master before giving up "
+        f"(default {CONNECT_TIMEOUT:g}s; 0: keep trying); the interactive shell keeps retrying",
     )
     p.add_argument("-c", "--command", dest="command", help="run one command and exit")
     p.add_argument("--history", help="history file (default $XDG_DATA_HOME/mesos-tui/history)")
@@ -84,7 +98,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `mesos-tui shell` (argv without the word `shell`); the exit status."""
-    ns = parser().parse_args(list(argv) if argv is not None else None)
+    p = parser()
+    ns = p.parse_args(list(argv) if argv is not None else None)
+    if ns.master is None:
+        try:
+            ns.master = check_master(default_master())
+        except DetectorError as e:
+            p.error(f"bad value in $MESOS_MASTER: {e}")
     _setup_logging(data_dir() / "shell.log")
     interactive = ns.command is None and sys.stdin.isatty() and sys.stdout.isatty()
     session = ShellSession(
@@ -92,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         interactive=interactive,
         wait=not interactive,
         failover_timeout=ns.failover_timeout,
+        connect_timeout=ns.connect_timeout,
     )
     if ns.command is not None:
         return _run(_one(session, ns.command))
@@ -267,6 +288,7 @@ async def _repl(session: ShellSession, history_path: Path, registry: Registry = 
         print_formatted_text(FormattedText([(style, text)]))
 
     session.status_listeners.append(lambda line: say(f"* {line}", "ansicyan"))
+    session.connection_listeners.append(lambda line: say(f"* {line}", "ansiyellow"))
     session.start()
     say(f"mesos-tui shell on {session.master}: type help for the commands, Ctrl+D to leave")
     status = EXIT_OK

@@ -32,7 +32,13 @@ from mesos_tui.client.mirror import (
     TaskView,
     short_id,
 )
-from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, OperatorClient
+from mesos_tui.client.operator import (
+    CONNECTED,
+    RECONNECTING,
+    CallResult,
+    ConnectionStatus,
+    OperatorClient,
+)
 from mesos_tui.frameworks.queue import (
     DEFAULT_FAILOVER_TIMEOUT,
     FRAMEWORK_NAME,
@@ -97,6 +103,10 @@ class ShellSession:
         self.queue: CommandQueue | None = None
         self.status_listeners: list[LineListener] = []  # our tasks' state changes, as lines
         self.event_listeners: list[EventListener] = []  # every operator event
+        # One line when the master becomes unreachable (and why), one when it is back.
+        self.connection_listeners: list[LineListener] = []
+        self._trouble: str | None = None  # what the last "unreachable" line said
+        self._gave_up: str | None = None  # a script's session gave up reaching the master
         self._stream_task: asyncio.Task[None] | None = None
         self._tick = asyncio.Event()
         self._queue_lock = asyncio.Lock()
@@ -125,14 +135,36 @@ class ShellSession:
         if not self.owns_stream:
             raise CommandError(f"not connected to the master yet ({self.connection_text})")
         self.start()
+        if self._gave_up is not None and not self.interactive:
+            # A script already waited its --connect_timeout: its next lines fail at once
+            # (still checked against a connection made meanwhile, above).
+            raise CommandError(self._gave_up)
+        patience = timeout or self.connect_timeout
+
+        def permanent() -> bool:
+            return self._status is not None and self._status.permanent
+
         try:
-            await self.wait_for(lambda: self.mirror.subscribed, timeout or self.connect_timeout)
+            await self.wait_for(
+                lambda: self.mirror.subscribed or permanent(),
+                patience if patience > 0 else None,
+            )
         except TimeoutError:
-            raise CommandError(
-                f"cannot reach the master at {self.master}: "
-                f"{self._status.detail if self._status else 'no answer'} "
-                "(is it running? give its address with --master host:port or zk://...)"
-            ) from None
+            self._gave_up = (
+                f"cannot reach the master at {self.master}: {self.problem or 'no answer'} "
+                f"(gave up after {patience:g}s; --connect_timeout sets how long)"
+            )
+            raise CommandError(self._gave_up) from None
+        if not self.mirror.subscribed:
+            self._gave_up = self.problem or f"{self.master} is not a Mesos master"
+            raise CommandError(self._gave_up)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the session is not connected, in one line (None when it is)."""
+        if self.operator is not None:
+            return self.operator.problem
+        return None
 
     @property
     def killer(self) -> TaskKiller | None:
@@ -153,7 +185,23 @@ class ShellSession:
 
     def _on_status(self, status: ConnectionStatus) -> None:
         self._status = status
+        if status.phase == CONNECTED and self._trouble is not None:
+            self._trouble = None
+            self._say_connection(f"connected to the master at {status.address}")
+        elif status.phase == RECONNECTING and self._trouble is None and status.failing:
+            self._trouble = status.detail
+            self._say_connection(
+                f"cannot reach the master at {self.master}: {status.detail}; "
+                "retrying in the background (the toolbar shows the state)"
+            )
         self._wake()
+
+    def _say_connection(self, line: str) -> None:
+        for listener in list(self.connection_listeners):
+            try:
+                listener(line)
+            except Exception:
+                log.exception("connection listener failed")
 
     def _on_event(self, event: Any) -> None:
         self.mirror.apply(event)
@@ -173,7 +221,7 @@ class ShellSession:
         self._tick.set()
         self._tick = asyncio.Event()
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float | None) -> None:
         """Until `predicate()` holds, re-checked after every event. Raises TimeoutError."""
 
         async def loop() -> None:
