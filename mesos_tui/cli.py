@@ -86,8 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from mesos_tui.tui.app import run_tui
 
-    run_tui(master)
-    return 0
+    return run_tui(master)
 
 
 if __name__ == "__main__":

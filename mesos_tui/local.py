@@ -281,7 +281,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 filename=os.path.join(cluster.work_dir, "logs", "tui.log"), level=logging.INFO,
                 format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             )
-            run_tui(cluster.master)
+            if run_tui(cluster.master):
+                # The TUI ended on an error: the cluster it showed is not taken down with it.
+                log = os.path.join(cluster.work_dir, "logs", "tui.log")
+                kept = _keep_log(log)
+                print(
+                    f"The TUI stopped on an error (its log: {kept}).\n"
+                    f"The cluster is still up: mesos-tui --master {cluster.master}\n"
+                    "Ctrl+C stops the cluster.",
+                    file=sys.stderr, flush=True,
+                )
+                with contextlib.suppress(KeyboardInterrupt):
+                    signal.pause()
     except KeyboardInterrupt:
         pass
     finally:
@@ -289,6 +300,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo.stop()
         cluster.stop()
     return 0
+
+
+def _keep_log(path: str) -> str:
+    """Copy a log out of the cluster's temporary folder (deleted when it stops)."""
+    state = os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state"))
+    target = os.path.join(state, "mesos-tui", "tui-up.log")
+    try:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(path, target)
+    except OSError:
+        return path
+    return target
 
 
 def _has_tui() -> bool:

@@ -2,7 +2,8 @@
 
 By default from a live local cluster: a real master and three agents (`mesos_tui.local`), the
 demo frameworks competing under DRF (`mesos_tui.frameworks.demo`), and the TUI connected to
-it headless at 160x45. `--synthetic` draws a realistic synthetic cluster instead (no daemons).
+it headless, at 160x45 (`agents.svg`, ...) and at 80x24 (`agents-80x24.svg`, ...).
+`--synthetic` draws a realistic synthetic cluster instead (no daemons).
 
     .venv/bin/python screenshots/make.py [--synthetic] [--out screenshots]
 """
@@ -24,17 +25,18 @@ from mesos_tui.tui import synthetic  # noqa: E402
 from mesos_tui.tui.app import MesosApp  # noqa: E402
 from mesos_tui.tui.widgets.log_view import LogView  # noqa: E402
 
-SIZE = (160, 45)
+SIZES = ((160, 45), (80, 24))  # the first is the README's; the others get a -WxH suffix
 
 
 async def shoot(app: MesosApp, out: Path, settle: float, wait_for_cluster: bool) -> list[str]:
     saved: list[str] = []
+    suffix = ""
 
     def save(name: str) -> None:
-        app.save_screenshot(filename=f"{name}.svg", path=str(out))
-        saved.append(name)
+        app.save_screenshot(filename=f"{name}{suffix}.svg", path=str(out))
+        saved.append(name + suffix)
 
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZES[0]) as pilot:
         if wait_for_cluster:
             deadline = time.monotonic() + 60
             m = app.mirror
@@ -47,11 +49,18 @@ async def shoot(app: MesosApp, out: Path, settle: float, wait_for_cluster: bool)
             print(f"live cluster: {len(m.agents)} agents, {len(m.frameworks)} frameworks, "
                   f"{len(m.tasks)} tasks, {len(m.timeline)} offers seen; "
                   f"{app.connection.text if app.connection else ''}")
-        for key, name in (("1", "agents"), ("2", "frameworks"), ("3", "tasks"),
-                          ("4", "offers"), ("5", "events")):
-            await pilot.press(key)
+        for size in SIZES:
+            suffix = "" if size == SIZES[0] else f"-{size[0]}x{size[1]}"
+            await pilot.resize_terminal(*size)
             await pilot.pause(0.3)
-            save(name)
+            for key, name in (("1", "agents"), ("2", "frameworks"), ("3", "tasks"),
+                              ("4", "offers"), ("5", "events")):
+                await pilot.press(key)
+                await pilot.pause(0.3)
+                save(name)
+        suffix = ""
+        await pilot.resize_terminal(*SIZES[0])
+        await pilot.pause(0.3)
         await pilot.press("3")
         view = app.tasks_view
         view.set_filter("state:running")

@@ -37,7 +37,8 @@ class LogSource(Protocol):
     name: str
 
     def follow(self, offset: int = 0) -> AsyncIterator[bytes]:
-        """The file's bytes from `offset` (negative: from the end), then as they grow."""
+        """The file's bytes from `offset` (negative: from the end), then as they grow.
+        The first chunk is empty: the file was found and opened."""
         ...
 
 
@@ -57,6 +58,7 @@ class LocalLogSource:
         try:
             size = os.fstat(fd).st_size
             position = max(0, size + offset) if offset < 0 else offset
+            yield b""  # opened: an empty file is empty, not still loading
             while True:
                 data = os.pread(fd, READ_CHUNK, position)
                 if data:
@@ -162,6 +164,7 @@ class AgentLogSource:
             path = await files.resolve_sandbox(
                 self.agent_id, self.framework_id, self.executor_id, self.task_id, self.file
             )
+            yield b""  # found: an empty file is empty, not still loading
             async for data in files.follow(path, offset):
                 yield data
         finally:

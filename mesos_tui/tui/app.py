@@ -21,6 +21,7 @@ filter, in the shell's one filter language.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,8 +32,9 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input, Label
+from textual.widgets import ContentSwitcher, Footer, Input
 
+from daemons.common.states import TERMINAL_STATES
 from mesos_tui.client.files import AgentLogSource, LogSource
 from mesos_tui.client.mirror import AgentView, ClusterMirror, TaskView
 from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, OperatorClient
@@ -54,6 +56,7 @@ from mesos_tui.tui.widgets.frameworks_view import FrameworksView
 from mesos_tui.tui.widgets.line_view import LineView
 from mesos_tui.tui.widgets.offers_view import OffersView
 from mesos_tui.tui.widgets.tasks_view import TasksView
+from mesos_tui.tui.widgets.view_title import ViewTitle
 from mesos_tui.tui.widgets.virtual_table import VirtualTable
 
 VIEWS = ("agents", "frameworks", "tasks", "offers", "events")
@@ -164,7 +167,7 @@ class MesosApp(Resilient, App[None]):
             "events": EventsView(self.mirror, id="events"),
         }
         yield self._header
-        yield Label("", id="view-title")
+        yield ViewTitle(id="view-title")
         with ContentSwitcher(initial=self.initial_view, id="views"):
             yield from self._views.values()
         self._bar = CommandBar(CommandSuggester(self.shell, APP_WORDS), id="command-bar")
@@ -177,8 +180,9 @@ class MesosApp(Resilient, App[None]):
             try:
                 keymap = load_keymap()
             except KeymapError as e:
-                self.notify(str(e), severity="error", timeout=10)
+                self.notify(str(e), severity="error", timeout=10, markup=False)
                 keymap = {}
+            keymap = self.known_keymap(keymap, str(keymap_path()))
         self.key_overrides = keymap
         if keymap:
             self.set_keymap(keymap)
@@ -192,6 +196,27 @@ class MesosApp(Resilient, App[None]):
             self.run_worker(self.client.run(), name="operator-stream", group="operator",
                             exit_on_error=False)
         self.up = True
+
+    def known_keymap(self, keymap: dict[str, str], source: str) -> dict[str, str]:
+        """`keymap` without the ids no binding has, each of those said once (a typo in
+        keys.toml would otherwise do nothing, silently)."""
+        known = {b.id for _, bindings in self.help_sections() for b in bindings if b.id}
+        unknown = sorted(set(keymap) - known)
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else " (? lists every id)"
+            self.notify(f"{source}: no key binding has the id {name!r}{hint}",
+                        severity="warning", timeout=10, markup=False)
+        return {k: v for k, v in keymap.items() if k in known}
+
+    def on_resize(self, event: Any) -> None:
+        """Size classes for app.tcss: `-short` (under 30 rows), `-narrow` (under 100
+        columns) and `-tiny` (under 20 rows or 60 columns) let a layout give up what
+        matters least."""
+        width, height = event.size
+        self.set_class(height < 30, "-short")
+        self.set_class(width < 100, "-narrow")
+        self.set_class(height < 20 or width < 60, "-tiny")
 
     # ------------------------------------------------------------------ never fatal
 
@@ -319,10 +344,7 @@ class MesosApp(Resilient, App[None]):
         view = self.view(name)
         view.stale = True
         view.apply_changes(self.mirror.peek_changes())
-        self.screen_stack[0].query_one("#view-title", Label).update(
-            f" {VIEW_TITLES[name]}   [dim]1 agents · 2 frameworks · 3 tasks · 4 offers · "
-            f"5 events · : command · ? help[/]"
-        )
+        self.screen_stack[0].query_one("#view-title", ViewTitle).show(name, VIEW_TITLES[name])
         focus = view if isinstance(view, LineView) else view.query(VirtualTable).first(None)
         if focus is not None:
             focus.focus()
@@ -479,7 +501,17 @@ class MesosApp(Resilient, App[None]):
         if not tasks:
             self.notify("No task selected.", severity="warning")
             return
-        self.confirm_kill(tasks)
+        live = [t for t in tasks if t.state not in TERMINAL_STATES]
+        ended = len(tasks) - len(live)
+        if not live:
+            what = (f"Task {tasks[0].id} has already ended ({tasks[0].state_name})"
+                    if len(tasks) == 1 else f"All {len(tasks)} marked tasks have already ended")
+            self.notify(f"{what}: nothing to kill.", severity="warning", markup=False)
+            return
+        if ended:
+            self.notify(f"{ended} of the marked tasks have already ended: only the "
+                        f"{len(live)} still live are asked about.", markup=False)
+        self.confirm_kill(live)
 
     def confirm_kill(self, tasks: list[TaskView]) -> None:
         names = ", ".join(t.id for t in tasks[:5]) + (
@@ -572,8 +604,13 @@ class MesosApp(Resilient, App[None]):
                         "cannot be read.", severity="error")
             return
         factory = self.log_source
+        def task_ended() -> str | None:
+            now = self.mirror.tasks.get(task.key) or task
+            return now.state_name if now.state in TERMINAL_STATES else None
+
         self.push_screen(LogScreen(f"{task.id} on {agent.hostname}",
-                                   lambda file: factory(task, agent, file)))
+                                   lambda file: factory(task, agent, file),
+                                   task_ended=task_ended))
 
     # command palette ------------------------------------------------------------------
 
@@ -624,6 +661,9 @@ class MesosApp(Resilient, App[None]):
         self.tasks_view.action_details()
 
 
-def run_tui(master: str) -> None:
-    """Open the TUI on `master` (what `mesos-tui` and `mesos-tui up` call)."""
-    MesosApp(master).run()
+def run_tui(master: str) -> int:
+    """Open the TUI on `master` (what `mesos-tui` and `mesos-tui up` call); its exit status:
+    0 when the user quit, 1 when an error ended it (the traceback is in the log)."""
+    app = MesosApp(master)
+    app.run()
+    return app.return_code or 0

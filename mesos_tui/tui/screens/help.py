@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -24,20 +25,28 @@ class HelpScreen(ModalScreen[None]):
         self.keymap_file = keymap_file
 
     def compose(self) -> ComposeResult:
-        table = Table(box=None, expand=True, padding=(0, 1), show_header=True,
-                      header_style="bold")
-        table.add_column("KEY", style="bold cyan", no_wrap=True)
-        table.add_column("ACTION")
-        table.add_column("ID (remap in keys.toml)", style="dim")
-        for title, bindings in self.sections:
-            table.add_row(f"[bold reverse] {title} [/]", "", "")
-            for b in bindings:
-                keys = ", ".join(_pretty(k) for k in b.key.split(","))
-                table.add_row(keys, b.description or b.action, b.id or "(built in)")
+        # One table per section, the same column widths in all: the KEY column as wide as
+        # the longest keys (not the longest section title), the ID column whole (keys.toml
+        # needs the exact id), the action taking what is left and wrapping.
+        rows = [[(", ".join(_pretty(k) for k in b.key.split(",")), b.description or b.action,
+                  b.id or "(built in)") for b in bindings] for _, bindings in self.sections]
+        key_width = min(16, max((len(r[0]) for sec in rows for r in sec), default=3))
+        id_width = max((len(r[2]) for sec in rows for r in sec), default=2)
         with VerticalScroll(id="help-box"):
-            yield Static(table)
-            yield Static(f"\nKeys are remapped in {self.keymap_file}: "
-                         '[keys] "task.kill" = "ctrl+x"', id="help-footer")
+            yield Static(Text.assemble(("KEY".ljust(key_width + 1), "bold"), ("ACTION", "bold"),
+                                       no_wrap=True))
+            for (title, _), section in zip(self.sections, rows, strict=True):
+                yield Static(Text(f" {title} ", style="bold reverse"), classes="help-section")
+                table = Table(box=None, expand=True, padding=(0, 1, 0, 0), show_header=False)
+                table.add_column("KEY", style="bold cyan", width=key_width)  # wraps at ", "
+                table.add_column("ACTION", ratio=1)
+                table.add_column("ID", style="dim", no_wrap=True, width=id_width)
+                for keys, action, binding_id in section:
+                    table.add_row(Text(keys), Text(action), Text(binding_id))
+                yield Static(table)
+            yield Static(f"\nThe right column is each key's id. Keys are remapped in "
+                         f"{self.keymap_file}, e.g. "
+                         '[keys] "task.kill" = "ctrl+x"', id="help-footer", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

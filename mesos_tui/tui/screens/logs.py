@@ -6,6 +6,7 @@ Keys: `/` search (regex), `n`/`N` next/previous match, `w` wrap, `f` follow (jum
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -31,12 +32,18 @@ class LogScreen(Screen[None]):
         Binding("tab", "switch_file", "stdout/stderr", id="logs.switch"),
     ]
 
+    QUIET_SECONDS = 1.0  # after the task ended, this long without bytes ends the follow
+
     def __init__(self, title: str, source_for: Callable[[str], LogSource],
-                 file: str = "stdout") -> None:
+                 file: str = "stdout", task_ended: Callable[[], str | None] = lambda: None
+                 ) -> None:
         super().__init__()
         self.title_text = title
         self.source_for = source_for
         self.file = file
+        # The task's terminal state ("finished", ...) once it has ended, else None.
+        self.task_ended = task_ended
+        self.ended_seen_at: float | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-title")
@@ -54,17 +61,37 @@ class LogScreen(Screen[None]):
         self.set_interval(0.25, self.update_title)
         self.update_title()
 
+    def end_when_task_ended(self) -> None:
+        """Once the task has ended, its file is complete: when the reader has been quiet
+        for a moment, stop following and say so (instead of "following" for ever)."""
+        v = self.view
+        state = self.task_ended()
+        if state is None or not v.reading:
+            return
+        now = time.monotonic()
+        if self.ended_seen_at is None:
+            self.ended_seen_at = now
+        if now - max(self.ended_seen_at, v.last_data_at) >= self.QUIET_SECONDS:
+            v.stop(f"task {state}: end of its {self.file}")
+
     @on(LogView.StatusChanged)
     def update_title(self) -> None:
+        self.end_when_task_ended()
         v = self.view
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f" {self.title_text} ", style="bold reverse")
         text.append(f" {self.file} ", style="bold cyan")
         status_style = "red" if v.status.startswith("error") else (
-            "green" if v.status == "following" else "yellow")
+            "green" if v.status == "following" else
+            "cyan" if v.status.startswith("task ") else "yellow")
         text.append(v.status, style=status_style)
-        text.append(f" · {len(v.lines):,} lines · {v.bytes_read / 1024:,.0f} KiB", style="dim")
-        text.append(" · follow " + ("on" if v.follow else "off (f)"), style="dim")
+        lines = len(v.lines)
+        if lines == 0 and v.status != "starting" and not v.status.startswith("reading"):
+            text.append(" · empty" + (" so far" if v.reading else ""), style="dim")
+        else:
+            text.append(f" · {lines:,} lines · {v.bytes_read / 1024:,.0f} KiB", style="dim")
+        if v.reading:
+            text.append(" · follow " + ("on" if v.follow else "off (f)"), style="dim")
         text.append(" · wrap " + ("on" if v.wrap else "off"), style="dim")
         if v.pattern is not None:
             text.append(f" · /{v.pattern.pattern}", style="bold yellow")
@@ -120,5 +147,6 @@ class LogScreen(Screen[None]):
 
     def action_switch_file(self) -> None:
         self.file = "stderr" if self.file == "stdout" else "stdout"
+        self.ended_seen_at = None
         self.view.start(self.source_for(self.file))
         self.update_title()

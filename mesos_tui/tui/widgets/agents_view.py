@@ -106,7 +106,8 @@ class AgentsView(Vertical):
             with Vertical(classes="spark-box"):
                 yield Label("MEM used (cluster)", id="mem-label", classes="spark-label")
                 yield UsageSparkline("yellow", id="mem-spark")
-        yield VirtualTable(AGENT_COLUMNS, lambda: self.mirror.agents, id="agents-table")
+        yield VirtualTable(AGENT_COLUMNS, lambda: self.mirror.agents, id="agents-table",
+                           keep=("hostname", "cpu", "mem", "state", "tasks", "disk"))
 
     @property
     def table(self) -> VirtualTable:

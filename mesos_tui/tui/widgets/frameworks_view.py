@@ -96,6 +96,8 @@ class FrameworksView(Vertical):
 
     def compose(self) -> ComposeResult:
         table = VirtualTable(_columns(), lambda: self.mirror.frameworks, sort="share",
+                             keep=("name", "share", "tasks", "cpus", "mem", "state", "offered",
+                                   "used", "role"),
                              reverse=True, group=lambda f: f.completed, id="frameworks-table")
         table.row_filter = _active
         yield table

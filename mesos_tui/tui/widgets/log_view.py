@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import time
 
 from textual import work
 from textual.message import Message
@@ -38,6 +39,7 @@ class LogView(LineView):
         self._partial = ""
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.reading = False
+        self.last_data_at = time.monotonic()  # when the reader last brought bytes
 
     def on_mount(self) -> None:
         self.set_interval(0.1, self.flush)
@@ -64,6 +66,8 @@ class LogView(LineView):
         self._set_status(f"reading {source.name}")
         try:
             async for chunk in source.follow(-self.tail_bytes if self.tail_bytes else 0):
+                if chunk:
+                    self.last_data_at = time.monotonic()
                 self.bytes_read += len(chunk)
                 text = self._partial + self._decoder.decode(chunk)
                 lines = text.split("\n")
@@ -85,6 +89,16 @@ class LogView(LineView):
         finally:
             self.reading = False
             self.flush()
+
+    def stop(self, why: str) -> None:
+        """Stop reading (the task has ended and its file is complete): say `why`."""
+        self.workers.cancel_group(self, "log-reader")
+        self.reading = False
+        self.flush()
+        if self._partial:
+            self.append_lines([self._partial])
+            self._partial = ""
+        self._set_status(why)
 
     def flush(self) -> None:
         """Move what the reader gathered into the view (at most 10 times a second)."""

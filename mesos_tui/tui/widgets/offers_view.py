@@ -264,6 +264,7 @@ class OffersView(Horizontal):
                            lambda o: o.res.cpus, style=lambda o: "cyan"),
                 ],
                 lambda: self.mirror.offers, sort="id", id="offers-table",
+                keep=("framework", "agent", "resources", "age"),
             )
             yield Label("Timeline: each offer's path", classes="section-title")
             yield VirtualTable(
@@ -284,6 +285,7 @@ class OffersView(Horizontal):
                            style=lambda o: "dim"),
                 ],
                 lambda: self._timeline, sort="sent", reverse=True, id="timeline-table",
+                keep=("framework", "outcome", "agent", "sent", "detail", "held"),
             )
 
     def _sync_timeline(self) -> tuple[set[str], set[str]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -110,6 +109,8 @@ class TasksView(Vertical):
         yield Input(placeholder="filter: regex words, !negate, state:running agent:… "
                     "framework:… name:… command:…", id="task-filter")
         yield VirtualTable(task_columns(self.mirror), lambda: self.mirror.tasks, sort="state",
+                           keep=("id", "state", "name", "agent", "age", "framework", "cpus",
+                                 "mem"),
                            id="tasks-table")
         yield Label("", id="tasks-status")
 
@@ -141,17 +142,18 @@ class TasksView(Vertical):
             self.table.update_rows(list(self.table.visible_keys()))
 
     def update_status(self) -> None:
+        # Plain Text, not markup: a filter or its error may hold [ ] and \ of its own.
         table = self.table
-        parts = [f"{table.row_count} of {len(self.mirror.tasks)} tasks"]
+        parts = [Text(f"{table.row_count} of {len(self.mirror.tasks)} tasks")]
         if self.filter.text.strip():
-            parts.append(f"filter: {escape(self.filter.text.strip())}")
+            parts.append(Text(f"filter: {self.filter.text.strip()}"))
         if self.error:
-            parts.insert(0, f"[b red]filter error: {escape(self.error)}[/]")
+            parts.insert(0, Text(f"filter error: {self.error}", style="bold red"))
         if table.marked:
-            parts.append(f"{len(table.marked)} marked (ctrl+k kills them)")
+            parts.append(Text(f"{len(table.marked)} marked (ctrl+k kills them)"))
         direction = "▼" if table.sort_reverse else "▲"
-        parts.append(f"sorted by {table.sort_column} {direction}")
-        self.query_one("#tasks-status", Label).update(" · ".join(parts))
+        parts.append(Text(f"sorted by {table.sort_column} {direction}"))
+        self.query_one("#tasks-status", Label).update(Text(" · ").join(parts))
 
     # ------------------------------------------------------------------------ filter
 
@@ -163,7 +165,7 @@ class TasksView(Vertical):
         except FilterError as e:
             self.error = str(e)
             box.add_class("-error")
-            box.border_subtitle = self.error
+            box.border_subtitle = Text(self.error)  # not markup: it quotes the regex
             self.update_status()
             return False
         self.error = ""

@@ -15,6 +15,10 @@ first, whatever the column (completed frameworks after the active ones).
 
 The header line is sticky. Keys: up/down/page/home/end move the cursor; `s`/`S` sort by
 the next column / reverse; clicking a header sorts by it.
+
+Any width works: when the columns do not fit, the least important ones (`Column.priority`)
+are left out and the header's right end says how many (`+2 cols`); the details screen of a
+row has them all. Spare width goes to the flexible columns (width 0).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -50,6 +54,9 @@ class Column:
     sort_key: Callable[[Any], Any] | None = None
     style: Callable[[Any], str] | None = None
     align_right: bool = False
+    # Which columns a narrow terminal keeps: the lowest numbers (None: the column's place).
+    priority: int | None = None
+    min_width: int = 6  # a flexible column (width 0) never gets less than this
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -161,12 +168,20 @@ class VirtualTable(ScrollView, can_focus=True):
         sort: str | None = None,
         reverse: bool = False,
         group: Callable[[Any], Any] | None = None,
+        keep: Iterable[str] = (),
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.columns = columns
+        # `keep`: column keys, most important first: what a narrow terminal keeps.
+        ranked = {key: i for i, key in enumerate(keep)}
+        self.columns = [
+            c if c.key not in ranked else replace(c, priority=ranked[c.key]) for c in columns
+        ]
+        for i, c in enumerate(self.columns):
+            if c.priority is None and ranked:
+                self.columns[i] = replace(c, priority=len(ranked) + i)
         self.source = source
         self.sort_column = sort or columns[0].key
         self.sort_reverse = reverse
@@ -405,8 +420,10 @@ class VirtualTable(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
             x = 0
-            for col, width in zip(self.columns, self._column_widths(self.size.width),
+            for col, width in zip(self.columns, self._column_widths(self.table_width),
                                   strict=False):
+                if not width:
+                    continue
                 if x <= event.x < x + width + 1:
                     self.sort_by(col.key)
                     return
@@ -425,18 +442,29 @@ class VirtualTable(ScrollView, can_focus=True):
         self._resize()
 
     def _column_widths(self, width: int) -> list[int]:
+        """Each column's width at this table width; 0 for a column left out."""
         if width == self._width_for:
             return self._widths
-        fixed = sum(c.width for c in self.columns if c.width) + len(self.columns) - 1
-        flex = [c for c in self.columns if not c.width]
-        spare = max(0, width - fixed)
-        each = spare // len(flex) if flex else 0
-        widths = [c.width or max(6, each) for c in self.columns]
+        widths = fit_columns(self.columns, width)
+        hidden = widths.count(0)
+        if hidden:  # room for the header's hint, so it never covers a label
+            widths = fit_columns(self.columns, width - len(_hint(hidden + 1)))
         self._widths, self._width_for = widths, width
-        return widths
+        return self._widths
+
+    @property
+    def hidden_columns(self) -> list[str]:
+        """Labels of the columns the current width leaves out."""
+        widths = self._column_widths(self.table_width)
+        return [c.label for c, w in zip(self.columns, widths, strict=False) if not w]
+
+    @property
+    def table_width(self) -> int:
+        """The cells a row has: the widget's width less its scrollbar."""
+        return self.scrollable_content_region.width
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.table_width
         if y == 0:
             return self._header(width)
         index = int(self.scroll_offset.y) + y - 1
@@ -462,18 +490,28 @@ class VirtualTable(ScrollView, can_focus=True):
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("virtual-table--header")
         text = Text(style=style, no_wrap=True, end="")
-        for col, w in zip(self.columns, self._column_widths(width), strict=False):
+        widths = self._column_widths(width)
+        for col, w in zip(self.columns, widths, strict=False):
+            if not w:
+                continue
             label = col.label
             if col.key == self.sort_column:
                 label += " ▼" if self.sort_reverse else " ▲"
             label = set_cell_size(label, w)
             text.append(label)
             text.append(" ")
+        hidden = widths.count(0)
+        if hidden:
+            hint = _hint(hidden)
+            text.truncate(max(0, width - len(hint)), pad=True)
+            text.append(hint, "reverse")
         return self._strip(text, width, style)
 
     def _row_strip(self, row: Any, width: int, is_cursor: bool, is_marked: bool) -> Strip:
         text = Text(no_wrap=True, end="")
         for col, w in zip(self.columns, self._column_widths(width), strict=False):
+            if not w:
+                continue
             cell = col.render(row)
             if isinstance(cell, Text):
                 length = cell.cell_len
@@ -515,6 +553,36 @@ class VirtualTable(ScrollView, can_focus=True):
     def visible_keys(self) -> Iterable[Any]:
         top = int(self.scroll_offset.y)
         return self.order[top: top + max(0, self.size.height - 1)]
+
+
+def _hint(hidden: int) -> str:
+    """The header's note that columns were left out for want of width."""
+    return f" +{hidden} col{'s' if hidden != 1 else ''} "
+
+
+def fit_columns(columns: list[Column], width: int) -> list[int]:
+    """Widths that fit `width`: leave out the least important columns (highest
+    `priority`) until the rest fit, never the most important one; spare cells go to the
+    flexible columns (width 0), evenly."""
+    rank = sorted(range(len(columns)), key=lambda i: (
+        columns[i].priority if columns[i].priority is not None else i, i))
+    shown = set(range(len(columns)))
+
+    def need(cols: set[int]) -> int:
+        return sum(columns[i].width or columns[i].min_width for i in cols) + len(cols) - 1
+
+    for i in reversed(rank[1:]):
+        if need(shown) <= width:
+            break
+        shown.discard(i)
+    flex = [i for i in shown if not columns[i].width]
+    spare = max(0, width - need(shown))
+    widths = [0] * len(columns)
+    for i in shown:
+        widths[i] = columns[i].width or columns[i].min_width
+    for n, i in enumerate(sorted(flex)):
+        widths[i] += spare // len(flex) + (1 if n < spare % len(flex) else 0)
+    return widths
 
 
 def _comparable(values: list[Any], value: Any) -> bool:
