@@ -142,10 +142,29 @@ def _contend(master: Master, zk: str, session_timeout: float):
     loop = asyncio.get_running_loop()
 
     async def elect() -> None:
+        """Read the registry, then lead. ZooKeeper may go away between the election and
+        the read: then wait for it (quietly, with back-off) while we are still elected;
+        losing the session ends the election anyway (stop_leading), and a new one starts
+        when ZooKeeper is back."""
+        from kazoo.exceptions import KazooException
+
         assert master.registry is not None
-        registry = await master.registry.load()
-        if contender.elected:
-            master.become_leader(registry)
+        delay = 0.2
+        said = False
+        while contender.elected:
+            try:
+                registry = await master.registry.load()
+            except KazooException as e:
+                if not said:
+                    log.warning("Elected, but cannot read the registry from ZooKeeper (%s): "
+                                "retrying while still elected", type(e).__name__)
+                    said = True
+                await asyncio.sleep(delay)  # back-off between retries, not synchronisation
+                delay = min(delay * 2, 2.0)
+                continue
+            if contender.elected:
+                master.become_leader(registry)
+            return
 
     def on_elected() -> None:
         loop.create_task(elect())

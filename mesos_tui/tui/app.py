@@ -238,6 +238,8 @@ class MesosApp(Resilient, App[None]):
         # No more redraws: the widgets are going away while the session below closes.
         for timer in self.view_timers:
             timer.stop()
+        with contextlib.suppress(Exception):  # the DRF example, if one runs, ends with us
+            await self.view("offers").example_stopped()
         # The shell's framework fails over (its tasks keep running) before the stream stops.
         with contextlib.suppress(Exception):
             await self.shell_session.close()
@@ -343,7 +345,10 @@ class MesosApp(Resilient, App[None]):
         self.screen_stack[0].query_one("#views", ContentSwitcher).current = name
         view = self.view(name)
         view.stale = True
-        view.apply_changes(self.mirror.peek_changes())
+        try:
+            view.apply_changes(self.mirror.peek_changes())
+        except Exception as error:  # noqa: BLE001 - the view says so; switching still works
+            report(self, f"the {name} view", error)
         self.screen_stack[0].query_one("#view-title", ViewTitle).show(name, VIEW_TITLES[name])
         focus = view if isinstance(view, LineView) else view.query(VirtualTable).first(None)
         if focus is not None:

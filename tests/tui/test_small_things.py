@@ -186,3 +186,32 @@ async def test_tables_keep_their_key_columns_and_say_what_they_left_out(app: Mes
         assert "REASON / MESSAGE" in header
         widths = table._column_widths(table.table_width)
         assert sum(widths) + len(widths) - 1 == table.table_width  # the width is used
+
+
+async def test_an_error_in_a_view_or_a_key_is_a_notification_not_the_end(
+        app: MesosApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mesos_tui.tui.widgets.agents_view import AgentsView
+
+    def broken(self, changes):  # type: ignore[no-untyped-def]
+        raise RuntimeError("drawing went wrong")
+
+    def broken_key(self) -> None:  # type: ignore[no-untyped-def]
+        raise KeyError("no such row")
+
+    monkeypatch.setattr(AgentsView, "apply_changes", broken)
+    monkeypatch.setattr(VirtualTable, "action_sort_next", broken_key)
+    async with app.run_test(size=SIZE) as pilot:
+        app.mirror.apply(synthetic.EventStream(agents=12, frameworks=5, tasks=120).next())
+        app.refresh_views()  # the agents view is shown: its redraw raises
+        await pilot.press("s")  # the table's sort key raises
+        await pilot.pause()
+        await pilot.resize_terminal(40, 12)
+        await pilot.pause()
+        assert app.is_running
+        where = [w for w, _ in app.errors]
+        assert "the agents view" in where and "action sort_next" in where, where
+        shown = notes(app)
+        assert any("drawing went wrong" in n for n in shown), shown
+        await pilot.press("2")  # and the app still answers keys
+        await pilot.pause()
+        assert app.current_view == "frameworks"

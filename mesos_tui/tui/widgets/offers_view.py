@@ -639,6 +639,19 @@ class OffersView(Horizontal):
         # The example tears its frameworks and agent down by itself on SIGTERM.
         self.stop_example()
 
+    async def example_stopped(self, timeout: float = 10.0) -> None:
+        """Stop the example and wait (bounded) until its process has exited, so that it
+        and its agent are gone when the app is (SIGKILL after `timeout`)."""
+        proc = self.example_process
+        if proc is None or proc.returncode is not None:
+            return
+        self.stop_example()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout)
+        except TimeoutError:
+            _signal_group(proc, signal.SIGKILL)
+            await proc.wait()
+
     # ---------------------------------------------------------------------- actions
 
     def action_toggle_allocator(self) -> None:
