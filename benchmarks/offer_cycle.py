@@ -6,7 +6,9 @@ Measures, through the scheduler driver:
     cluster (subscribe, first offer, ACCEPT, agent launch, RUNNING update), median and spread
     over several fresh frameworks;
 (b) throughput: `--tasks` `true` tasks through the two agents, in tasks per second from the
-    first ACCEPT to the last TASK_FINISHED (status updates acknowledged as they come).
+    first ACCEPT to the last task's end (status updates acknowledged as they come). Ends are
+    counted by distinct task id (benchmarks/tally.py): an update retried before its
+    acknowledgement arrived counts once, and any second terminal update is reported.
 
 Prints the figures (`--json` for machines). Never a timed test.
 
@@ -27,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.tally import TerminalTally  # noqa: E402
 from daemons.common.resources import Resources  # noqa: E402
 from daemons.proto import mesos_pb2  # noqa: E402
 from mesos_tui.client.scheduler import (  # noqa: E402
@@ -39,10 +42,6 @@ from tests.cluster import Cluster  # noqa: E402
 
 AGENT_RESOURCES = "cpus:64;mem:65536"
 QUICK = mesos_pb2.Filters(refuse_seconds=0)
-TERMINAL = {
-    mesos_pb2.TASK_FINISHED, mesos_pb2.TASK_FAILED, mesos_pb2.TASK_KILLED, mesos_pb2.TASK_ERROR,
-    mesos_pb2.TASK_LOST, mesos_pb2.TASK_DROPPED, mesos_pb2.TASK_GONE,
-}
 
 
 def framework_info(name: str) -> mesos_pb2.FrameworkInfo:
@@ -82,8 +81,7 @@ class Batch(Scheduler):
         self.demand = Resources.parse(demand)
         self.command = command
         self.launched = 0
-        self.finished = 0
-        self.other_ends: dict[str, int] = {}
+        self.ends = TerminalTally()
         self.first_accept = 0.0
         self.last_end = 0.0
         self.done = asyncio.Event()
@@ -105,14 +103,7 @@ class Batch(Scheduler):
                 await driver.decline([offer], QUICK)
 
     async def update(self, driver: SchedulerDriver, status: mesos_pb2.TaskStatus) -> None:  # type: ignore[override]
-        if status.state not in TERMINAL:
-            return
-        if status.state == mesos_pb2.TASK_FINISHED:
-            self.finished += 1
-        else:
-            name = mesos_pb2.TaskState.Name(status.state)
-            self.other_ends[name] = self.other_ends.get(name, 0) + 1
-        if self.finished + sum(self.other_ends.values()) >= self.total:
+        if self.ends.record(status) and len(self.ends) >= self.total:
             self.last_end = time.perf_counter()
             self.done.set()
 
@@ -174,8 +165,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "throughput": {
             "tasks": args.tasks,
             "task_resources": args.task_resources,
-            "finished": batch.finished,
-            "other_terminal": batch.other_ends,
+            **batch.ends.figures(),
             "seconds": seconds,
             "tasks_per_second": args.tasks / seconds if seconds > 0 else 0.0,
         },
@@ -206,8 +196,10 @@ def main() -> None:
     print(f"subscribe -> first TASK_RUNNING: median {lat['median']:.1f} ms "
           f"(min {lat['min']:.1f}, max {lat['max']:.1f}, {lat['trials']} trials)")
     print(f"{tp['tasks']} 'true' tasks ({tp['task_resources']}): {tp['seconds']:.2f} s from first "
-          f"ACCEPT to last TASK_FINISHED = {tp['tasks_per_second']:.0f} tasks/s "
-          f"({tp['finished']} finished, other ends: {tp['other_terminal'] or 'none'})")
+          f"ACCEPT to the last task's end = {tp['tasks_per_second']:.0f} tasks/s "
+          f"({tp['distinct_tasks_ended']} distinct tasks ended: {tp['by_state']}; "
+          f"{tp['retransmitted_updates']} retransmitted updates; "
+          f"{tp['duplicate_terminal_updates']} duplicate terminal updates)")
 
 
 if __name__ == "__main__":

@@ -94,10 +94,11 @@ class Daemon:
     proc: subprocess.Popen[bytes]
     agent_id: str | None = None
     seen_pids: set[int] = field(default_factory=set)
+    host: str = "127.0.0.1"  # the address it serves on (another "host" in tests/netns.py)
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def alive(self) -> bool:
@@ -147,10 +148,14 @@ class Cluster:
 
     # ---------------------------------------------------------------------------- starting
 
-    def _spawn(self, name: str, module: str, port: int, work_dir: Path, args: list[str]) -> Daemon:
+    def _spawn(
+        self, name: str, module: str, port: int, work_dir: Path, args: list[str],
+        prefix: list[str] | None = None, host: str = "127.0.0.1",
+    ) -> Daemon:
+        """Start `python -m module args` (behind `prefix`, e.g. `ip netns exec NS`)."""
         work_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.root / f"{name}.log"
-        argv = [sys.executable, "-m", module, *args]
+        argv = [*(prefix or []), sys.executable, "-m", module, *args]
         env = dict(os.environ)
         env[_TOKEN_VAR] = self.token
         env["PYTHONUNBUFFERED"] = "1"
@@ -167,7 +172,7 @@ class Cluster:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        daemon = Daemon(name, argv, port, work_dir, log_path, proc)
+        daemon = Daemon(name, argv, port, work_dir, log_path, proc, host=host)
         self.daemons.append(daemon)
         return daemon
 

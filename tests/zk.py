@@ -48,9 +48,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def ruok(port: int, timeout: float = 0.5) -> bool:
+def ruok(port: int, timeout: float = 0.5, host: str = "127.0.0.1") -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(b"ruok")
             return s.recv(16) == b"imok"
     except OSError:
@@ -58,8 +58,9 @@ def ruok(port: int, timeout: float = 0.5) -> bool:
 
 
 class ZooKeeperServer:
-    def __init__(self, directory: Path, port: int | None = None) -> None:
+    def __init__(self, directory: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
         self.dir = Path(directory)
+        self.host = host
         self.port = port or _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         (self.dir / "data").mkdir(parents=True, exist_ok=True)
@@ -70,7 +71,7 @@ class ZooKeeperServer:
                     "tickTime=500",
                     f"dataDir={self.dir / 'data'}",
                     f"clientPort={self.port}",
-                    "clientPortAddress=127.0.0.1",
+                    f"clientPortAddress={host}",
                     "admin.enableServer=false",
                     "4lw.commands.whitelist=ruok,srvr,stat,mntr,conf",
                     "maxClientCnxns=0",
@@ -81,7 +82,7 @@ class ZooKeeperServer:
 
     @property
     def hosts(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def url(self, path: str = "/mesos") -> str:
         return f"zk://{self.hosts}{path}"
@@ -105,7 +106,7 @@ class ZooKeeperServer:
                     f"ZooKeeper exited with {self.proc.returncode}: "
                     + (self.dir / "zookeeper.log").read_text()[-2000:]
                 )
-            if ruok(self.port):
+            if ruok(self.port, host=self.host):
                 return
             time.sleep(0.05)
         raise RuntimeError(f"ZooKeeper did not answer ruok on port {self.port} within {timeout}s")

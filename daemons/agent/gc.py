@@ -79,6 +79,9 @@ class SandboxCollector:
 
 
 def remove_paths(paths: Iterable[Path]) -> int:
+    """Remove each path; a container's run directory takes its executor's directory with it
+    once no run is left there (`executors/<id>/runs/<container>`: else one empty executor
+    directory and a dangling `runs/latest` link stay behind per task, for ever)."""
     removed = 0
     for path in paths:
         try:
@@ -91,4 +94,26 @@ def remove_paths(paths: Iterable[Path]) -> int:
             pass
         except OSError as e:
             log.warning("cannot remove %s: %s", path, e.strerror or e)
+            continue
+        if path.parent.name == "runs" and path.parent.parent.parent.name == "executors":
+            _prune_executor_dir(path.parent.parent)
     return removed
+
+
+def _prune_executor_dir(executor_dir: Path) -> None:
+    """Remove an executor's directory that holds no run any more (only, perhaps, the
+    `runs/latest` link to a removed run)."""
+    runs = executor_dir / "runs"
+    try:
+        entries = list(runs.iterdir())
+        if any(not (e.name == "latest" and e.is_symlink() and not e.exists()) for e in entries):
+            return
+        for e in entries:
+            e.unlink()
+        runs.rmdir()
+        executor_dir.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as e:
+        # A new run of the same executor may have just appeared: leave it be.
+        log.debug("cannot prune %s: %s", executor_dir, e.strerror or e)

@@ -15,6 +15,7 @@ Every step is also published on the operator event stream for the terminal UI.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import socket
@@ -181,6 +182,7 @@ class Master:
         # With ZooKeeper: re-read who leads now (main._contend sets it).
         self.refresh_leader: Callable[[], Awaitable[None]] | None = None
         self.elected_time: float | None = None
+        self.term = 0  # leadership terms of this process, counted
         self._tasks: list[asyncio.Task[None]] = []
         self._reset_state()
         self._want_leading = leading
@@ -204,6 +206,12 @@ class Master:
         self.removed_frameworks: set[str] = set()
         self.offers: dict[str, Offer] = {}
         self.unreachable_agents: dict[str, float] = {}
+        # Unreachable agents whose tasks frameworks that are not PARTITION_AWARE were told
+        # TASK_LOST (by a health-check removal or a reconciliation answer; kept in the
+        # registry): when one comes back, those tasks are killed, never adopted again.
+        self.lost_agents: dict[str, float] = {}
+        # Agents removed by health checks whose removal waits for the registry write.
+        self.removing_agents: dict[str, Agent] = {}
         self.expected_agents: dict[str, dict[str, object]] = {}
         self.allocation_paused = False
         self.allocation_cycles = 0
@@ -211,6 +219,7 @@ class Master:
         self._pending_agents: set[str] | None = None
         self._pending_all = False
         self._reregister_timer: asyncio.TimerHandle | None = None
+        self._registry_waits: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------------ lifecycle
 
@@ -246,6 +255,7 @@ class Master:
             return
         loop = asyncio.get_running_loop()
         self._reset_state()
+        self.term += 1
         self.leading = True
         self.leading_event.set()
         self.elected_time = _now()
@@ -259,6 +269,10 @@ class Master:
         self.expected_agents = dict(registry.get("agents", {}))  # type: ignore[arg-type]
         self.unreachable_agents = {
             k: float(v) for k, v in dict(registry.get("unreachable", {})).items()  # type: ignore[arg-type]
+        }
+        self.lost_agents = {
+            k: float(v) for k, v in dict(registry.get("lost", {})).items()  # type: ignore[arg-type]
+            if k in self.unreachable_agents
         }
         if self.expected_agents:
             log.info(
@@ -313,6 +327,8 @@ class Master:
             self._sorter_flush.cancel()
             self._sorter_flush = None
         self._tasks = []
+        for wait in self._registry_waits:
+            wait.cancel()
         if self._reregister_timer is not None:
             self._reregister_timer.cancel()
         for offer in self.offers.values():
@@ -346,7 +362,32 @@ class Master:
             for a in self.agents.values()
         }
         admitted.update({k: v for k, v in self.expected_agents.items() if k not in admitted})
-        self.registry.save({"agents": admitted, "unreachable": dict(self.unreachable_agents)})
+        self.registry.save(
+            {
+                "agents": admitted,
+                "unreachable": dict(self.unreachable_agents),
+                "lost": dict(self.lost_agents),
+            }
+        )
+
+    def _after_registry_write(self, action: Callable[[], None]) -> None:
+        """Run `action` once what was saved to the registry so far is in ZooKeeper (at once
+        without a registry), in this leadership term only. Mesos's registrar does the same
+        before telling anyone an agent is gone: a new leader must know what was told."""
+        registry = self.registry
+        if registry is None:
+            action()
+            return
+        term = self.term
+
+        async def wait() -> None:
+            await registry.flushed(None)
+            if self.leading and self.term == term:
+                action()
+
+        task = asyncio.get_running_loop().create_task(wait(), name="registry-write")
+        self._registry_waits.add(task)
+        task.add_done_callback(self._registry_waits.discard)
 
     def mono(self) -> float:
         return asyncio.get_running_loop().time()
@@ -365,6 +406,8 @@ class Master:
         while True:
             await asyncio.sleep(self.config.agent_ping_timeout)
             for agent in list(self.agents.values()):
+                if self.agents.get(agent.agent_id) is not agent:
+                    continue  # removed while this loop ran
                 if agent.awaiting_pong or agent.link is None:
                     agent.missed_pings += 1
                     if agent.missed_pings >= self.config.max_agent_ping_timeouts:
@@ -1109,16 +1152,35 @@ class Master:
                 self._send_reconcile_status(fw, completed)
                 continue
             agent_id = item.agent_id.value
+            if agent_id in self.expected_agents or (not agent_id and self.expected_agents):
+                # Its agent may still re-register after the failover: no answer yet (Mesos).
+                continue
             if agent_id and agent_id in self.agents:
                 state = mesos_pb2.TASK_GONE if fw.partition_aware else mesos_pb2.TASK_LOST
             elif agent_id and agent_id in self.unreachable_agents:
                 state = mesos_pb2.TASK_UNREACHABLE if fw.partition_aware else mesos_pb2.TASK_LOST
             else:
                 state = mesos_pb2.TASK_UNKNOWN if fw.partition_aware else mesos_pb2.TASK_LOST
-            self._send_master_status(
-                fw, tid, agent_id, state, Reason.REASON_RECONCILIATION,
+            send = functools.partial(
+                self._send_master_status, fw, tid, agent_id, state, Reason.REASON_RECONCILIATION,
                 "Reconciliation: task is unknown",
             )
+            if not fw.partition_aware:
+                # TASK_LOST is final: the task may be on an unreachable agent, which must then
+                # never be allowed to run it again. Say so in the registry first.
+                maybe_there = [agent_id] if agent_id else list(self.unreachable_agents)
+                newly_lost = [
+                    a for a in maybe_there
+                    if a in self.unreachable_agents and a not in self.lost_agents
+                ]
+                if newly_lost:
+                    now = _now()
+                    for a in newly_lost:
+                        self.lost_agents[a] = now
+                    self._save_registry()
+                    self._after_registry_write(send)
+                    continue
+            send()
 
     def _send_reconcile_status(self, fw: Framework, task: Task) -> None:
         status = mesos_pb2.TaskStatus()
@@ -1169,9 +1231,13 @@ class Master:
             ev.task_updated.state = state
             self.events.publish(ev)
 
-    def _send_update(self, fw: Framework, status: mesos_pb2.TaskStatus) -> None:
+    def _send_update(
+        self, fw: Framework, status: mesos_pb2.TaskStatus, task: Task | None = None
+    ) -> None:
         if fw.stream is not None:
             fw.stream.send(SchedEvent(type=SchedEvent.UPDATE, update=SchedEvent.Update(status=status)))
+            if task is not None and is_terminal(status.state):
+                task.terminal_sent = True
 
     def _apply_status(self, task: Task, status: mesos_pb2.TaskStatus) -> None:
         """Record a status on a task; release its resources on its first terminal state."""
@@ -1240,6 +1306,11 @@ class Master:
         now = _now()
         agent_id = info.id.value
         reregistering = bool(agent_id)
+        if agent_id in self.removing_agents:
+            raise CallError(
+                "UNAVAILABLE",
+                f"agent {agent_id} is being marked unreachable; register again in a moment",
+            )
         old = self.agents.get(agent_id) if agent_id else None
         if old is not None:
             # The same agent reconnecting (new link): drop the old link, keep what we know.
@@ -1261,6 +1332,7 @@ class Master:
                 agent.reregistered_time = now
             self.agents[agent_id] = agent
         was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
+        was_lost = self.lost_agents.pop(agent_id, None) is not None
         was_expected = self.expected_agents.pop(agent_id, None) is not None
         agent.link = link
         agent.files_address = reg.files_address
@@ -1268,9 +1340,15 @@ class Master:
         agent.missed_pings = 0
         agent.awaiting_pong = False
 
+        after_registered: list[agent_pb2.MasterMessage] = []
         for fi in reg.frameworks:
             fid = fi.id.value
-            if fid and fid not in self.frameworks:
+            if fid in self.removed_frameworks:
+                # Torn down while the agent was away: its tasks there must end too.
+                sf = agent_pb2.ShutdownFramework()
+                sf.framework_id.value = fid
+                after_registered.append(agent_pb2.MasterMessage(shutdown_framework=sf))
+            elif fid and fid not in self.frameworks:
                 # Known only from the agent (a master failover): wait for it to re-subscribe.
                 f_info = mesos_pb2.FrameworkInfo()
                 f_info.CopyFrom(fi)
@@ -1287,13 +1365,15 @@ class Master:
                 )
                 self._publish_framework(fw, OpEvent.FRAMEWORK_ADDED)
         if reregistering:
-            self._reconcile_agent_tasks(agent, reg.tasks)
+            after_registered += self._reconcile_agent_tasks(
+                agent, reg.tasks, returning=was_unreachable, lost=was_lost
+            )
         try:
             self.allocator.add_agent(agent_id, total, used=agent.used_by_framework())
         except ValueError as e:
             log.error("Agent %s: %s; its tasks' resources are not counted", agent_id, e)
             self.allocator.add_agent(agent_id, total)
-        if old is None and not was_expected or was_unreachable:
+        if old is None and not was_expected or was_unreachable or was_lost:
             self._save_registry()
         log.info(
             "Agent %s at %s %s with %s", agent_id, info.hostname,
@@ -1304,6 +1384,8 @@ class Master:
         )
         registered.agent_id.value = agent_id
         link.send(agent_pb2.MasterMessage(registered=registered))
+        for message in after_registered:
+            link.send(message)
         if self.events.active:
             self.events.publish(
                 OpEvent(
@@ -1314,20 +1396,52 @@ class Master:
         self.request_allocation([agent_id])
         return agent
 
-    def _reconcile_agent_tasks(self, agent: Agent, tasks: Iterable[mesos_pb2.Task]) -> None:
-        """Re-registration: the agent's word on its tasks rebuilds ours (soft state)."""
+    def _reconcile_agent_tasks(
+        self, agent: Agent, tasks: Iterable[mesos_pb2.Task], returning: bool, lost: bool
+    ) -> list[agent_pb2.MasterMessage]:
+        """Re-registration: the agent's word on its tasks rebuilds ours (soft state).
+
+        `returning`: the agent comes back from unreachable (removed after missed pings, or not
+        back in time after a failover). `lost`: frameworks that are not PARTITION_AWARE were
+        told TASK_LOST for its tasks. As in Mesos 1.1, those tasks are killed and not adopted
+        again: their framework already has their terminal state, and has likely started
+        replacements; the agent's later updates for them are acknowledged here and dropped
+        (`status_update`). PARTITION_AWARE frameworks' tasks are adopted again and their
+        frameworks hear the task's true state (after TASK_UNREACHABLE). A task whose id is
+        now used by a task on another agent is an old copy: killed too.
+
+        Answers the kills to send once the agent has its `registered` message.
+        """
+        kills: list[agent_pb2.MasterMessage] = []
+
+        def kill(fid: str, tid: str, why: str) -> None:
+            log.info("Killing task %s of framework %s on agent %s: %s", tid, fid, agent.agent_id, why)
+            k = agent_pb2.KillTask()
+            k.framework_id.value = fid
+            k.task_id.value = tid
+            kills.append(agent_pb2.MasterMessage(kill_task=k))
+
         reported: set[tuple[str, str]] = set()
         for t in tasks:
             fid, tid = t.framework_id.value, t.task_id.value
             fw = self.frameworks.get(fid)
             if fw is None or not tid:
                 continue
-            reported.add((fid, tid))
+            if lost and not fw.partition_aware:
+                if not is_terminal(t.state):
+                    kill(fid, tid, "its framework was told TASK_LOST")
+                continue
             task = fw.tasks.get(tid) or fw.unreachable_tasks.get(tid)
+            if task is not None and task.agent_id != agent.agent_id:
+                if not is_terminal(t.state):
+                    kill(fid, tid, f"the task id now runs on agent {task.agent_id}")
+                continue
+            reported.add((fid, tid))
             try:
                 resources = Resources.from_proto(t.resources)
             except ResourceError:
                 resources = Resources()
+            was_unreachable = returning
             if task is None:
                 info = mesos_pb2.TaskInfo(name=t.name, resources=t.resources)
                 info.task_id.value = tid
@@ -1341,11 +1455,14 @@ class Master:
                         OpEvent(type=OpEvent.TASK_ADDED, task_added=OpEvent.TaskAdded(task=task.to_proto()))
                     )
             elif tid in fw.unreachable_tasks:
-                # Back from a partition: the task is running again.
                 del fw.unreachable_tasks[tid]
                 fw.tasks[tid] = task
-                task.unreachable_time = None
                 task.released = False
+                was_unreachable = True
+            task.unreachable_time = None
+            if was_unreachable and not is_terminal(t.state):
+                # Back from a partition: its framework hears the task is running again. (A
+                # task that ended meanwhile gets its terminal update from the agent itself.)
                 status = self._master_status(
                     task, t.state, Reason.REASON_AGENT_REREGISTERED,
                     f"Agent {agent.info.hostname} re-registered",
@@ -1370,8 +1487,9 @@ class Master:
                 task.released = True  # its resources are not in the agent's used set
                 self._apply_status(task, status)
                 if fw is not None:
-                    self._send_update(fw, status)
+                    self._send_update(fw, status, task)
                 self._forget_task(task)
+        return kills
 
     def agent_disconnected(self, agent: Agent, link: Outbox) -> None:
         if agent.link is not link or self.agents.get(agent.agent_id) is not agent:
@@ -1384,8 +1502,12 @@ class Master:
         self._publish_agent(agent)
 
     def remove_agent(self, agent_id: str, why: str) -> None:
-        """An agent lost to health checks: its tasks become UNREACHABLE (or LOST), its
-        offers are rescinded and its resources leave the pool."""
+        """An agent lost to health checks (Mesos's `markUnreachable`): it leaves the cluster at
+        once (offers rescinded, resources out of the pool, link closed), is recorded in the
+        registry as unreachable and lost, and only once that record is written are its tasks'
+        frameworks told: TASK_UNREACHABLE (PARTITION_AWARE) or TASK_LOST (the others). So a
+        new leader always knows which agents' tasks were declared lost (see
+        `_reconcile_agent_tasks`)."""
         agent = self.agents.get(agent_id)
         if agent is None:
             return
@@ -1395,13 +1517,30 @@ class Master:
         if agent.link is not None:
             agent.link.close("removed: " + why)
             agent.link = None
+        for task in agent.tasks.values():
+            task.released = True  # the whole agent leaves the allocator
+        self.allocator.remove_agent(agent_id)
+        del self.agents[agent_id]
         now = _now()
+        self.unreachable_agents[agent_id] = now
+        self.lost_agents[agent_id] = now
+        self.removing_agents[agent_id] = agent
+        self._save_registry()
+        self._after_registry_write(lambda: self._agent_removed(agent, why, now))
+
+    def _agent_removed(self, agent: Agent, why: str, now: float) -> None:
+        """The registry says the agent is unreachable: tell its tasks' frameworks."""
+        agent_id = agent.agent_id
+        if self.removing_agents.get(agent_id) is not agent:
+            return
+        del self.removing_agents[agent_id]
         for task in list(agent.tasks.values()):
             fw = self.frameworks.get(task.framework_id)
-            if is_terminal(task.state):
+            if task.terminal_sent or fw is None:
+                # Its framework already has its end (or is gone): nothing more to say.
                 self._forget_task(task)
                 continue
-            aware = fw is not None and fw.partition_aware
+            aware = fw.partition_aware
             state = mesos_pb2.TASK_UNREACHABLE if aware else mesos_pb2.TASK_LOST
             status = self._master_status(
                 task, state, Reason.REASON_AGENT_REMOVED,
@@ -1409,27 +1548,22 @@ class Master:
             )
             if aware:
                 status.unreachable_time.nanoseconds = int(now * 1e9)
-            task.released = True  # the whole agent leaves the allocator below
             task.state = state
             task.add_status(status)
             task.unreachable_time = now
-            if fw is not None:
-                self._send_update(fw, status)
-                if aware and fw.tasks.get(task.task_id) is task:
+            self._send_update(fw, status, task)
+            if aware:
+                if fw.tasks.get(task.task_id) is task:
                     del fw.tasks[task.task_id]
                     fw.unreachable_tasks[task.task_id] = task
-                elif not aware:
-                    self._forget_task(task)
+            else:
+                self._forget_task(task)
             if self.events.active:
                 ev = OpEvent(type=OpEvent.TASK_UPDATED)
                 ev.task_updated.framework_id.value = task.framework_id
                 ev.task_updated.status.CopyFrom(status)
                 ev.task_updated.state = state
                 self.events.publish(ev)
-        self.allocator.remove_agent(agent_id)
-        del self.agents[agent_id]
-        self.unreachable_agents[agent_id] = now
-        self._save_registry()
         failure = SchedEvent(type=SchedEvent.FAILURE)
         failure.failure.agent_id.value = agent_id
         for fw in self.frameworks.values():
@@ -1471,35 +1605,46 @@ class Master:
         task = None
         if fw is not None:
             task = fw.tasks.get(tid) or fw.unreachable_tasks.get(tid)
-        if task is not None and task.agent_id == agent.agent_id:
-            task.status_update_state = status.state
-            task.status_update_uuid = status.uuid
-            if not task.statuses or task.statuses[-1].uuid != status.uuid:
-                self._apply_status(task, status)  # a new update, not a retry
-            latest = update.latest_state if update.HasField("latest_state") else status.state
-            if is_terminal(latest) and not task.released:
-                # The agent knows the task ended (its update waits behind unacknowledged
-                # ones): free the resources now, as Mesos does.
-                task.state = latest
-                self._release(task)
-                if self.events.active:
-                    early = mesos_pb2.TaskStatus()
-                    early.CopyFrom(status)
-                    early.state = latest
-                    ev = OpEvent(type=OpEvent.TASK_UPDATED)
-                    ev.task_updated.framework_id.value = task.framework_id
-                    ev.task_updated.status.CopyFrom(early)
-                    ev.task_updated.state = latest
-                    self.events.publish(ev)
-        if fw is None:
-            # Unknown framework (removed): acknowledge so the agent stops retrying.
-            ack = agent_pb2.StatusUpdateAcknowledgement(uuid=status.uuid)
-            ack.framework_id.value = fid
-            ack.task_id.value = tid
-            agent.link.send(agent_pb2.MasterMessage(acknowledgement=ack))
+            if task is not None and task.agent_id != agent.agent_id:
+                task = None
+        if task is None:
+            # Nobody waits for it: its framework is gone, the task was declared lost and
+            # killed (its framework has its terminal state), or it is a retry of an update
+            # already acknowledged. Acknowledge it so the agent stops retrying; forward
+            # nothing, so a framework never hears of a task after its end.
+            log.info(
+                "Dropping %s of task %s of %s framework %s from agent %s: the task is not "
+                "known here", state_name(status.state), tid,
+                "unknown" if fw is None else "known", fid, agent.agent_id,
+            )
+            if status.uuid and agent.link is not None:
+                ack = agent_pb2.StatusUpdateAcknowledgement(uuid=status.uuid)
+                ack.framework_id.value = fid
+                ack.task_id.value = tid
+                agent.link.send(agent_pb2.MasterMessage(acknowledgement=ack))
             return
-        self._send_update(fw, status)
-        if not status.uuid and task is not None and is_terminal(status.state):
+        assert fw is not None
+        task.status_update_state = status.state
+        task.status_update_uuid = status.uuid
+        if not task.statuses or task.statuses[-1].uuid != status.uuid:
+            self._apply_status(task, status)  # a new update, not a retry
+        latest = update.latest_state if update.HasField("latest_state") else status.state
+        if is_terminal(latest) and not task.released:
+            # The agent knows the task ended (its update waits behind unacknowledged
+            # ones): free the resources now, as Mesos does.
+            task.state = latest
+            self._release(task)
+            if self.events.active:
+                early = mesos_pb2.TaskStatus()
+                early.CopyFrom(status)
+                early.state = latest
+                ev = OpEvent(type=OpEvent.TASK_UPDATED)
+                ev.task_updated.framework_id.value = task.framework_id
+                ev.task_updated.status.CopyFrom(early)
+                ev.task_updated.state = latest
+                self.events.publish(ev)
+        self._send_update(fw, status, task)
+        if not status.uuid and is_terminal(status.state):
             self._forget_task(task)
 
     def _agent_allocated(self, agent: Agent) -> Resources:

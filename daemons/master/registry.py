@@ -67,8 +67,9 @@ class Registry:
                     self._pending = content
                 await asyncio.sleep(RETRY_SECONDS)
 
-    async def flushed(self, timeout: float) -> bool:
-        """Wait until everything saved so far is written (at most `timeout` seconds)."""
+    async def flushed(self, timeout: float | None) -> bool:
+        """Wait until everything saved so far is written (at most `timeout` seconds; None:
+        as long as it takes, or until leadership ends and the writer is discarded)."""
         writer = self._writer
         if writer is None or writer.done():
             return True

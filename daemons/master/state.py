@@ -42,6 +42,8 @@ class Task:
     # Set once the task's resources went back to the allocator (first terminal update).
     released: bool = False
     unreachable_time: float | None = None
+    # Its framework's stream was sent a terminal state of it (the agent's or the master's).
+    terminal_sent: bool = False
 
     @property
     def key(self) -> tuple[str, str]:

@@ -91,6 +91,7 @@ class HACluster(Cluster):
         self.zk = zk
         self.zk_url = zk.url("/mesos")
         self.masters: list[MasterProc] = []
+        self.master_ip = "127.0.0.1"  # where masters listen (tests/e2e/hosts.py: a bridge)
         self._master_flags: dict[str, object] = {}
         self._detector: ZooKeeperDetector | None = None
 
@@ -120,7 +121,7 @@ class HACluster(Cluster):
         work_dir = self.root / f"master{index}"
         args = [
             "--ip",
-            "127.0.0.1",
+            self.master_ip,
             "--port",
             str(port),
             "--work_dir",
@@ -129,7 +130,9 @@ class HACluster(Cluster):
             self.zk_url,
         ]
         args += [f"--{k}={v}" for k, v in self._master_flags.items() if v is not None]
-        daemon = self._spawn(f"master{index}", "daemons.master.main", port, work_dir, args)
+        daemon = self._spawn(
+            f"master{index}", "daemons.master.main", port, work_dir, args, host=self.master_ip
+        )
         proc = MasterProc(daemon, OperatorClient(daemon.address))
         if index < len(self.masters):
             old = self.masters[index]

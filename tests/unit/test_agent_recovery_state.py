@@ -88,3 +88,22 @@ def test_collector_waits_gc_delay_and_hurries_when_the_disk_fills(tmp_path: Path
     assert collector.due() == [new]
     assert remove_paths([old, new, tmp_path / "missing"]) == 2
     assert not old.exists() and not new.exists()
+
+
+def test_removing_the_last_run_removes_its_executor_directory(tmp_path: Path) -> None:
+    """Else every finished task leaves an empty executor directory (and a dangling
+    `runs/latest` link) in the sandbox tree and in the checkpoint, for ever."""
+    executors = tmp_path / "slaves" / "S0" / "frameworks" / "F" / "executors"
+    done = executors / "t1" / "runs" / "c1"
+    done.mkdir(parents=True)
+    (done / "stdout").write_text("x")
+    (executors / "t1" / "runs" / "latest").symlink_to("c1")
+    older = executors / "t2" / "runs" / "c2"
+    newer = executors / "t2" / "runs" / "c3"
+    older.mkdir(parents=True)
+    newer.mkdir(parents=True)
+    (executors / "t2" / "runs" / "latest").symlink_to("c3")
+    assert remove_paths([done, older]) == 2
+    assert not (executors / "t1").exists()
+    # Another run of the executor is still there: it keeps its directory and link.
+    assert sorted(p.name for p in (executors / "t2" / "runs").iterdir()) == ["c3", "latest"]
