@@ -33,6 +33,28 @@ SERVER_OPTIONS = [
     ("grpc.so_reuseport", 0),
 ]
 
+# What a daemon accepts in one message by default (--max_message_size): a few MB is room for an
+# ACCEPT of thousands of tasks or the re-registration of a busy agent, and keeps one message from
+# costing a daemon hundreds of MB.
+DEFAULT_MAX_RECEIVE = 8 * 1024 * 1024
+
+
+def server_options(max_receive: int = DEFAULT_MAX_RECEIVE) -> list[tuple[str, int]]:
+    """SERVER_OPTIONS with the receive limit a daemon's --max_message_size sets."""
+    return [
+        (k, max_receive if k == "grpc.max_receive_message_length" else v)
+        for k, v in SERVER_OPTIONS
+    ]
+
+
+def channel_options(max_receive: int = DEFAULT_MAX_RECEIVE) -> list[tuple[str, int]]:
+    """CHANNEL_OPTIONS for a daemon dialing another (the agent's link to the master)."""
+    return [
+        (k, max_receive if k == "grpc.max_receive_message_length" else v)
+        for k, v in CHANNEL_OPTIONS
+    ]
+
+
 LEADER_KEY = "mesos-leader"
 STREAM_ID_KEY = "mesos-stream-id"
 

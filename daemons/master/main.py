@@ -14,8 +14,8 @@ import grpc
 
 from daemons.common import flags as F
 from daemons.common.resources import ResourceError, Resources
-from daemons.common.rpc import SERVER_OPTIONS
-from daemons.master.master import Master, MasterConfig
+from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
+from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers
 
 log = logging.getLogger("mesos.master")
@@ -77,6 +77,15 @@ def flag_set() -> F.FlagSet:
         "agent_reregister_timeout", F.DURATION, 600.0,
         "after a failover, how long agents have to re-register before they are unreachable",
     )
+    fs.add(
+        "max_message_size", F.BYTES, DEFAULT_MAX_RECEIVE,
+        "largest message the master accepts from a client or agent, as in 8MB",
+    )
+    fs.add(
+        "max_client_queue_bytes", F.BYTES, MAX_CLIENT_QUEUE_BYTES,
+        "messages that may wait unread for one framework, agent or operator stream before "
+        "the master closes it, as in 16MB",
+    )
     fs.add("log_level", F.choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "logging level")
     return fs
 
@@ -98,6 +107,8 @@ def config_from(ns, values: dict[str, str]) -> MasterConfig:
         min_allocatable=ns.min_allocatable_resources,
         flags=values,
         agent_reregister_timeout=ns.agent_reregister_timeout,
+        max_message_size=max(ns.max_message_size, 64 * 1024),
+        max_client_queue_bytes=max(ns.max_client_queue_bytes, 64 * 1024),
     )
 
 
@@ -110,7 +121,7 @@ async def serve(
     """Run a master until `stop` is set (or forever): the leader when standalone, a contender
     for leadership with `zk`."""
     master = Master(config, leading=not zk)
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    server = grpc.aio.server(options=server_options(config.max_message_size))
     add_servicers(server, master)
     address = f"{config.ip}:{config.port}"
     try:
