@@ -233,9 +233,9 @@ class FilesServicer(agent_pb2_grpc.FilesServicer):
 
 async def serve_files(files: SandboxFiles, ip: str, port: int) -> tuple[grpc.aio.Server, int]:
     """Start the Files API on ip:port; the server and the port it got (port 0: any)."""
-    from daemons.common.rpc import SERVER_OPTIONS
+    from daemons.common.rpc import server_options
 
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    server = grpc.aio.server(options=server_options(1024 * 1024))
     agent_pb2_grpc.add_FilesServicer_to_server(FilesServicer(files), server)
     try:
         bound = server.add_insecure_port(f"{ip}:{port}")

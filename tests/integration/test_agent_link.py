@@ -206,6 +206,7 @@ def make_agent(work_dir: Path, master: ScriptedMaster, **overrides: object) -> A
         registration_backoff_factor=0.05,
         usage_interval=0.2,
         status_update_retry_interval=0.3,
+        allow_root_tasks=True,  # the scripted frameworks run as the suite's user (root)
     )
     for key, value in overrides.items():
         setattr(config, key, value)
