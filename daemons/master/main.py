@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import grpc
 
 from daemons.common import flags as F
+from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
 from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
@@ -70,7 +71,8 @@ def flag_set() -> F.FlagSet:
         "min_allocatable_resources", F._typed("resources", _min_allocatable), None,
         "offer an agent's free resources only if they hold one of these (default cpus:0.01|mem:32)",
     )
-    fs.add("zk", F.ZK_URL, "", "ZooKeeper URL for leader election, zk://host:port[,host:port]/path")
+    fs.add("zk", F.ZK_URL, "", "ZooKeeper URL for leader election, zk://[user:password@]host:port[,host:port]/path "
+           "(with credentials the znodes are writable by the masters only), or file:///path holding it")
     fs.add("quorum", F.POSITIVE_INT, None, "size of the masters' quorum (required with --zk)")
     fs.add("zk_session_timeout", F.DURATION, 10.0, "ZooKeeper session timeout")
     fs.add(
@@ -134,7 +136,7 @@ async def serve(
     master.start()
     contender = None
     if zk:
-        contender = _contend(master, zk, zk_session_timeout)
+        contender = _contend(master, read_zk_file(zk), zk_session_timeout)
     log.info("Master %s listening on %s:%d", master.master_info.id, config.ip, bound)
     stop = stop or asyncio.Event()
     try:
@@ -210,7 +212,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if ns.quorum is None:
             sys.stderr.write("mesos-master: flag --quorum is required with --zk (see --help)\n")
             sys.exit(2)
-    config = config_from(ns, fs.values(ns))
+    values = fs.values(ns)
+    if values.get("zk"):
+        values["zk"] = redact_zk(values["zk"])  # GET_FLAGS never shows the password
+    config = config_from(ns, values)
 
     async def run() -> None:
         stop = asyncio.Event()
