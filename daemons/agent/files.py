@@ -344,6 +344,7 @@ class FilesServicer(agent_pb2_grpc.FilesServicer):
         self, request: agent_pb2.ListFilesRequest, context: grpc.aio.ServicerContext
     ) -> agent_pb2.ListFilesResponse:
         try:
+            _decoded(request)
             self.authorize(context, request.path)
             return agent_pb2.ListFilesResponse(files=self.files.list(request.path))
         except FilesError as e:
@@ -357,6 +358,7 @@ class FilesServicer(agent_pb2_grpc.FilesServicer):
         self, request: agent_pb2.ReadFileRequest, context: grpc.aio.ServicerContext
     ) -> agent_pb2.ReadFileResponse:
         try:
+            _decoded(request)
             self.authorize(context, request.path)
             chunk = self.files.read(request.path, request.offset, request.length)
         except FilesError as e:
@@ -371,6 +373,7 @@ class FilesServicer(agent_pb2_grpc.FilesServicer):
         self, request: agent_pb2.FollowFileRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[agent_pb2.ReadFileResponse]:
         try:
+            _decoded(request)
             self.authorize(context, request.path)
             async for chunk in self.files.follow(request.path, request.offset):
                 yield agent_pb2.ReadFileResponse(
@@ -382,6 +385,13 @@ class FilesServicer(agent_pb2_grpc.FilesServicer):
             await _internal(context, e)
 
 
+def _decoded(request: object) -> None:
+    from daemons.common.rpc import Undecodable
+
+    if isinstance(request, Undecodable):
+        raise FilesError(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+
+
 async def _internal(context: grpc.aio.ServicerContext, e: Exception) -> None:
     log.exception("the Files API failed")
     await context.abort(
@@ -391,10 +401,10 @@ async def _internal(context: grpc.aio.ServicerContext, e: Exception) -> None:
 
 async def serve_files(files: SandboxFiles, ip: str, port: int) -> tuple[grpc.aio.Server, int]:
     """Start the Files API on ip:port; the server and the port it got (port 0: any)."""
-    from daemons.common.rpc import server_options
+    from daemons.common.rpc import add_lenient, server_options
 
     server = grpc.aio.server(options=server_options(1024 * 1024))
-    agent_pb2_grpc.add_FilesServicer_to_server(FilesServicer(files), server)
+    add_lenient(agent_pb2_grpc.add_FilesServicer_to_server, FilesServicer(files), server)
     try:
         bound = server.add_insecure_port(f"{ip}:{port}")
     except RuntimeError:

@@ -16,7 +16,13 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
-from daemons.common.rpc import LEADER_KEY, STREAM_ID_KEY, metadata_value
+from daemons.common.rpc import (
+    LEADER_KEY,
+    STREAM_ID_KEY,
+    Undecodable,
+    add_lenient,
+    metadata_value,
+)
 from daemons.common.validation import Invalid, check_message, check_message_async
 from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox
@@ -71,6 +77,8 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
     if inspect.isasyncgenfunction(method):
         @functools.wraps(method)
         async def stream(self, request, context):  # type: ignore[no-untyped-def]
+            if isinstance(request, Undecodable):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
             try:
                 async for item in method(self, request, context):
                     yield item
@@ -82,6 +90,8 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
 
     @functools.wraps(method)
     async def unary(self, request, context):  # type: ignore[no-untyped-def]
+        if isinstance(request, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
         try:
             return await method(self, request, context)
         except (asyncio.CancelledError, grpc.aio.AbortError):
@@ -313,6 +323,8 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         except (StopAsyncIteration, TimeoutError):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the agent sent no register message")
             return
+        if isinstance(first, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
         if first.WhichOneof("message") != "register":
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "the first message on the link must be register"
@@ -333,6 +345,9 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         async def read() -> None:
             try:
                 async for msg in request_iterator:
+                    if isinstance(msg, Undecodable):
+                        log.warning("Dropped a message from agent %s: %s", agent.agent_id, msg.message)
+                        continue
                     try:
                         check_message(msg, "message")
                     except Invalid as e:
@@ -358,9 +373,9 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
 
 
 def add_servicers(server: grpc.aio.Server, master: Master) -> None:
-    scheduler_pb2_grpc.add_SchedulerServicer_to_server(SchedulerServicer(master), server)
-    master_pb2_grpc.add_MasterServicer_to_server(OperatorServicer(master), server)
-    agent_pb2_grpc.add_AgentLinkServicer_to_server(AgentLinkServicer(master), server)
+    add_lenient(scheduler_pb2_grpc.add_SchedulerServicer_to_server, SchedulerServicer(master), server)
+    add_lenient(master_pb2_grpc.add_MasterServicer_to_server, OperatorServicer(master), server)
+    add_lenient(agent_pb2_grpc.add_AgentLinkServicer_to_server, AgentLinkServicer(master), server)
 
 
 __all__ = ["add_servicers", "agent_pb2"]
