@@ -41,6 +41,7 @@ from mesos_tui.client.scheduler import (
     Scheduler,
     SchedulerDriver,
     command_info,
+    current_user,
     offer_resources,
     task_info,
 )
@@ -356,7 +357,7 @@ async def get_agents(address: str) -> master_pb2.Response.GetAgents:
 def framework_info(ns) -> mesos_pb2.FrameworkInfo:  # noqa: ANN001 (argparse.Namespace)
     info = mesos_pb2.FrameworkInfo(
         name=ns.framework_name,
-        user=os.environ.get("USER") or "root",
+        user=current_user(),
         role=ns.role,
         checkpoint=bool(ns.checkpoint),
     )

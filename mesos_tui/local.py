@@ -119,6 +119,9 @@ class LocalCluster:
                     "--port", str(port), "--hostname", f"agent{i + 1}",
                     "--work_dir", os.path.join(self.work_dir, f"agent{i + 1}"),
                     "--resources", self.agent_resources,
+                    # Started as root, the local cluster runs its user's tasks as root (their
+                    # frameworks' default user); a stand-alone mesos-agent never does unless told.
+                    *(["--allow_root_tasks"] if os.geteuid() == 0 else []),
                 ],
                 logs,
             )

@@ -32,7 +32,7 @@ import psutil
 
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
-from mesos_tui.client.scheduler import Scheduler, SchedulerDriver
+from mesos_tui.client.scheduler import Scheduler, SchedulerDriver, current_user
 
 REPO = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -216,6 +216,10 @@ class Cluster:
             "--master", master, "--ip", "127.0.0.1", "--port", str(port),
             "--work_dir", str(work_dir), "--resources", resources,
         ]
+        if os.geteuid() == 0:
+            # The suite's frameworks run as the user running it (root here), as Mesos's
+            # drivers do; agents run root tasks only when told. Tests of that rule say false.
+            flags.setdefault("allow_root_tasks", "true")
         args += _flag_args(flags)
         known = {a.agent_info.id.value for a in (await self.operator.agents()).agents}
         agent = self._spawn(f"agent{n}", "daemons.agent.main", port, work_dir, args)
@@ -270,11 +274,13 @@ class Cluster:
         capabilities: Iterable[int] = (),
         failover_timeout: float = 0.0,
         implicit_acknowledgements: bool = True,
+        user: str | None = None,
     ) -> tuple[SchedulerDriver, RecordingScheduler]:
-        """Subscribe a framework and wait until it is subscribed."""
+        """Subscribe a framework and wait until it is subscribed (its tasks run as `user`,
+        by default the user running the tests)."""
         rec = scheduler or RecordingScheduler()
         info = mesos_pb2.FrameworkInfo(
-            name=name, user=os.environ.get("USER") or "root", role=role,
+            name=name, user=user or current_user(), role=role,
             failover_timeout=failover_timeout,
         )
         for cap in capabilities:

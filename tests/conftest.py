@@ -3,6 +3,7 @@ up; their output is attached to the report of a failing test)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,6 +16,12 @@ if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
 from tests.cluster import Cluster  # noqa: E402
+
+# The suite's frameworks run as the user running the suite (Mesos's default), root on the test
+# machines; agents refuse root tasks unless told (--allow_root_tasks), so the agents the tests
+# start are told, through the environment. Tests of the rule itself set the flag explicitly.
+if os.geteuid() == 0:
+    os.environ.setdefault("MESOS_ALLOW_ROOT_TASKS", "true")
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ removed after `--gc_delay`, sooner as the disk fills (gc.py).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import socket
 import time
@@ -52,9 +53,11 @@ from daemons.agent.isolation import MB, Isolation, Limits
 from daemons.agent.link import MasterLink
 from daemons.agent.monitor import HostSampler, RunningTask, build_usage_report
 from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManager
+from daemons.agent.users import UserError, resolve_task_user
 from daemons.common.detector import MasterDetector
 from daemons.common.ids import new_uuid_bytes
 from daemons.common.resources import ResourceError, Resources
+from daemons.common.validation import Invalid, check_id, check_message
 from daemons.proto import agent_pb2, mesos_pb2
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,8 @@ class AgentConfig:
     gc_delay: float = WEEK
     gc_disk_headroom: float = 0.1
     disk_watch_interval: float = 60.0
+    switch_user: bool = True  # Run each task as its user (users.py), as Mesos does.
+    allow_root_tasks: bool = False  # Tasks may run as root (never without this flag).
 
 
 @dataclass(slots=True, eq=False)
@@ -264,6 +269,13 @@ class Agent:
     def on_message(self, message: agent_pb2.MasterMessage) -> None:
         kind = message.WhichOneof("message")
         try:
+            # The same edge validation as the master's: whoever answers as the master, no
+            # message of theirs becomes a path, a key or a huge list here unchecked.
+            check_message(message, kind or "message")
+        except Invalid as e:
+            log.warning("dropped a %s message from the master: %s", kind, e)
+            return
+        try:
             if kind == "run_task":
                 self.run_task(message.run_task)
             elif kind == "kill_task":
@@ -291,6 +303,13 @@ class Agent:
         task_id = info.task_id.value
         if not framework_id or not task_id:
             log.warning("run_task without a framework id or task id; ignored")
+            return
+        try:
+            # Both become directory names (sandbox and checkpoint): refuse `..` and friends.
+            check_id(framework_id, "framework id")
+            check_id(task_id, "task id")
+        except Invalid as e:
+            log.warning("run_task refused: %s", e)
             return
         key = (framework_id, task_id)
         if key in self.tasks:
@@ -354,11 +373,23 @@ class Agent:
             if variable.type == mesos_pb2.Environment.Variable.SECRET:
                 raise LaunchError(f"secret environment variable {variable.name!r} is not supported")
             environment[variable.name] = variable.value
-        ports = [
-            port
-            for begin, end in record.resources.ranges.get("ports", ())
-            for port in range(begin, end + 1)
-        ]
+        # At most 1024 ports in the environment, however wide the ranges (never a list of
+        # billions of ints because a master said so).
+        ports = list(itertools.islice(
+            (
+                port
+                for begin, end in record.resources.ranges.get("ports", ())
+                for port in range(begin, min(end, 65535) + 1)
+            ),
+            1024,
+        ))
+        try:
+            user = resolve_task_user(
+                command.user, self.frameworks.get(record.framework_id, mesos_pb2.FrameworkInfo()).user,
+                switch_user=self.config.switch_user, allow_root=self.config.allow_root_tasks,
+            )
+        except UserError as e:
+            raise LaunchError(str(e)) from None
         if not self.agent_id:
             raise LaunchError("the agent is not registered yet, so it has no id for the sandbox")
         return LaunchSpec(
@@ -370,7 +401,8 @@ class Agent:
             shell=command.shell,
             arguments=list(command.arguments),
             environment=environment,
-            ports=ports[:1024],
+            ports=ports,
+            user=user,
             limits=Limits(
                 cpus=record.resources.cpus or None,
                 mem_bytes=int(record.resources.mem * MB) if record.resources.mem else None,

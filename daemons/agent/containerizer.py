@@ -61,6 +61,7 @@ from daemons.agent.supervisor import (
     start_time,
     supervisor_argv,
 )
+from daemons.agent.users import TaskUser, switch_argv
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,7 @@ class LaunchSpec:
     limits: Limits = field(default_factory=Limits)
     container_id: str | None = None  # Chosen by the caller (to checkpoint first), else a uuid.
     run_dir: Path | None = None  # Where to checkpoint the container (None: not checkpointed).
+    user: TaskUser | None = None  # Who the task runs as (users.py); None: the agent's user.
 
 
 @dataclass(slots=True, frozen=True)
@@ -275,10 +277,18 @@ class Containerizer:
             if found is None:
                 raise LaunchError(f"cannot run {executable!r}: No such file or directory")
             argv = [executable, *list(spec.arguments)[1:]]
+        if spec.user is not None:
+            argv = switch_argv(spec.user, argv)
+            env.update(spec.user.env())
         try:
             sandbox.mkdir(parents=True)
             _point_latest(sandbox)
             (sandbox / "stdout").touch()
+            (sandbox / "stderr").touch()
+            if spec.user is not None and spec.user.switch:
+                # Mesos chowns the sandbox to the task's user: it is theirs to write in.
+                for path in (sandbox, sandbox / "stdout", sandbox / "stderr"):
+                    os.chown(path, spec.user.uid, spec.user.gid, follow_symlinks=False)
             stderr = open(sandbox / "stderr", "ab")  # noqa: SIM115 - closed right after spawn
         except OSError as e:
             raise LaunchError(f"cannot create the sandbox {sandbox}: {e.strerror or e}") from None

@@ -25,7 +25,7 @@ import grpc
 
 from daemons.common.detector import DetectorError, MasterDetector
 from daemons.common.reach import diagnose
-from daemons.common.rpc import CHANNEL_OPTIONS, leader_hint
+from daemons.common.rpc import channel_options, leader_hint
 from daemons.proto import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class MasterLink:
 
     async def _session(self, address: str) -> None:
         """One connection: register, then serve until it breaks (raises what broke it)."""
-        async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        async with grpc.aio.insecure_channel(address, options=channel_options()) as channel:
             stub = agent_pb2_grpc.AgentLinkStub(channel)
             call = stub.Connect()
             writer: asyncio.Task[None] | None = None

@@ -99,6 +99,20 @@ def flag_set() -> f.FlagSet:
         "Disk space to keep free: sandboxes are removed sooner as the disk fills",
     )
     fs.add("disk_watch_interval", f.DURATION, 60.0, "Time between disk usage checks for GC")
+    fs.add(
+        "switch_user",
+        f.BOOL,
+        True,
+        "Run each task as its user (CommandInfo.user, else FrameworkInfo.user), with its "
+        "sandbox owned by that user; false: every task runs as the agent's own user",
+    )
+    fs.add(
+        "allow_root_tasks",
+        f.BOOL,
+        False,
+        "Let tasks run as root (a framework asking for root, or any task of an agent run as "
+        "root with --switch_user=false); without it such tasks fail",
+    )
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
 
@@ -182,7 +196,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc_delay=ns.gc_delay,
         gc_disk_headroom=min(max(ns.gc_disk_headroom, 0.0), 1.0),
         disk_watch_interval=max(ns.disk_watch_interval, 0.05),
+        switch_user=ns.switch_user,
+        allow_root_tasks=ns.allow_root_tasks,
     )
+    if os.geteuid() == 0 and ns.allow_root_tasks:
+        log.warning("--allow_root_tasks: tasks that ask for root run as root on this agent")
     try:
         return asyncio.run(_serve(config, ns.master))
     except KeyboardInterrupt:

@@ -125,10 +125,34 @@ def check_master(text: str) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def read_zk_file(text: str) -> str:
+    """`file:///path` -> the zk:// URL written in that file (Mesos's way of keeping the
+    masters' ZooKeeper credentials out of command lines); anything else unchanged."""
+    stripped = text.strip()
+    if stripped[:7].lower() != "file://":
+        return text
+    path = stripped[7:]
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError as e:
+        raise DetectorError(f"cannot read the ZooKeeper URL from {path}: {e.strerror}") from None
+
+
+def redact_zk(text: str) -> str:
+    """A zk:// URL fit for logs and GET_FLAGS: the password replaced by `***`."""
+    m = re.match(r"^(zk://[^:@/]*:)([^@/]*)(@.*)$", text.strip(), re.IGNORECASE)
+    return f"{m.group(1)}***{m.group(3)}" if m else text
+
+
 def check_zk_url(text: str) -> str:
-    """A `--zk` value: `zk://hosts/path`, checked (DetectorError otherwise); empty: unset."""
+    """A `--zk` value: `zk://hosts/path` or `file:///path` holding one, checked (DetectorError
+    otherwise); empty: unset. A file:// value is kept as it is and read again when used."""
     if not text.strip():
         return ""
+    if text.strip()[:7].lower() == "file://":
+        check_zk_url(read_zk_file(text))
+        return text.strip()
     if text.strip()[:5].lower() != "zk://":
         raise DetectorError(f"bad ZooKeeper URL {text!r}: it does not start with zk://; "
                             f"expected {ZK_EXAMPLE}")

@@ -89,6 +89,23 @@ def _attributes(text: str) -> dict[str, str]:
     return out
 
 
+def parse_bytes(text: str) -> int:
+    """Mesos's Bytes: `4MB`, `512KB`, `1GB`, `100B` (powers of 1024), or a plain number of bytes."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B") if text.strip() else ""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    factor = 1
+    if t and t[-1] in units:
+        factor = units[t[-1]]
+        t = t[:-1]
+    try:
+        value = float(t)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a size: use a number of bytes or 4MB, 512KB, 1GB") from None
+    if not value >= 0 or value * factor > 1 << 50:
+        raise ValueError(f"{text!r} is not a sensible size")
+    return int(value * factor)
+
+
 STR = _typed("a string", str)
 INT = _typed("an integer", _int)
 PORT = _typed("a port", _port)
@@ -96,6 +113,7 @@ POSITIVE_INT = _typed("a positive integer", _positive_int)
 FLOAT = _typed("a number", _float)
 BOOL = _typed("a boolean", _bool)
 DURATION = _typed("a duration", parse_duration)
+BYTES = _typed("a size", parse_bytes)
 RESOURCES = _typed("resources", _resources)
 ATTRIBUTES = _typed("attributes", _attributes)
 # `host:port` or `zk://host:port[,host:port]/path`, checked in one place (detector.py).

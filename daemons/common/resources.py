@@ -26,6 +26,15 @@ KNOWN_SCALARS = ("cpus", "gpus", "mem", "disk")
 
 _PRECISION = 1000  # Mesos keeps scalars as fixed point with three decimal digits.
 
+# Bounds, so that no resource a client sends can overflow the arithmetic or the memory of a
+# daemon (`cpus:1e306`, `ports:[0-4294967295]`): Mesos's fixed point tops out near 9.2e15.
+MAX_SCALAR = 1e15
+MAX_RANGES = 4096  # distinct ranges of one resource
+MAX_RANGE_VALUE = 2**63 - 1
+MAX_PORT = 65535
+MAX_SET_ITEMS = 4096
+MAX_NAME = 255
+
 
 class ResourceError(ValueError):
     """A resource text or value that does not parse or does not make sense."""
@@ -160,6 +169,12 @@ class Resources:
                 if not math.isfinite(number) or number < 0:
                     raise ResourceError(f"bad value in {item!r}: must be a non-negative number")
                 scalars[name] = scalars.get(name, 0.0) + number
+        for name, value in scalars.items():
+            _check_scalar(name, value)
+        for name, rs in ranges.items():
+            _check_ranges(name, rs)
+        for name, items in sets.items():
+            _check_set(name, items)
         return cls(scalars, ranges, sets)
 
     @classmethod
@@ -188,22 +203,19 @@ class Resources:
         ranges: dict[str, list[Range]] = {}
         sets: dict[str, set[str]] = {}
         for r in resources:
-            if not r.name:
-                raise ResourceError("a resource has no name")
+            check_resource(r)
             if r.type == mesos_pb2.Value.SCALAR:
-                v = r.scalar.value
-                if not math.isfinite(v) or v < 0:
-                    raise ResourceError(f"resource {r.name} has a bad value {v}")
-                scalars[r.name] = scalars.get(r.name, 0.0) + v
+                scalars[r.name] = scalars.get(r.name, 0.0) + r.scalar.value
             elif r.type == mesos_pb2.Value.RANGES:
-                for rng in r.ranges.range:
-                    if rng.begin > rng.end:
-                        raise ResourceError(f"resource {r.name} has a bad range {rng.begin}-{rng.end}")
-                    ranges.setdefault(r.name, []).append((rng.begin, rng.end))
-            elif r.type == mesos_pb2.Value.SET:
-                sets.setdefault(r.name, set()).update(r.set.item)
+                ranges.setdefault(r.name, []).extend((g.begin, g.end) for g in r.ranges.range)
             else:
-                raise ResourceError(f"resource {r.name} has an unsupported type")
+                sets.setdefault(r.name, set()).update(r.set.item)
+        for name, value in scalars.items():
+            _check_scalar(name, value)
+        for name, rs in ranges.items():
+            _check_ranges(name, rs)
+        for name, items in sets.items():
+            _check_set(name, items)
         return cls(scalars, ranges, sets)
 
     def to_proto(self, allocation_role: str | None = None) -> list[mesos_pb2.Resource]:
@@ -341,6 +353,58 @@ class Resources:
 
     def __repr__(self) -> str:
         return f"Resources({str(self)!r})"
+
+
+def check_resource(r: mesos_pb2.Resource) -> None:
+    """One Resource proto is well-formed, finite and bounded; ResourceError says what is not."""
+    name = r.name
+    if not isinstance(name, str):
+        raise ResourceError("a resource name is not valid UTF-8")
+    if not name:
+        raise ResourceError("a resource has no name")
+    if len(name) > MAX_NAME or any(ord(c) < 32 or c in ";:()[]{}" for c in name):
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        raise ResourceError(f"resource name {shown!r} is not allowed")
+    if r.type == mesos_pb2.Value.SCALAR:
+        if not r.HasField("scalar"):
+            raise ResourceError(f"resource {name} is a scalar without a value")
+        _check_scalar(name, r.scalar.value)
+    elif r.type == mesos_pb2.Value.RANGES:
+        _check_ranges(name, [(g.begin, g.end) for g in r.ranges.range])
+    elif r.type == mesos_pb2.Value.SET:
+        _check_set(name, r.set.item)
+    else:
+        raise ResourceError(f"resource {name} has an unsupported type")
+
+
+def _check_scalar(name: str, value: float) -> None:
+    if not math.isfinite(value) or value < 0:
+        raise ResourceError(f"resource {name} has a bad value {value}: must be finite and >= 0")
+    if value > MAX_SCALAR:
+        raise ResourceError(f"resource {name} is {value:g}, more than the limit of {MAX_SCALAR:g}")
+
+
+def _check_ranges(name: str, ranges: Iterable[Range]) -> None:
+    count = 0
+    top = MAX_PORT if name == "ports" else MAX_RANGE_VALUE
+    for begin, end in ranges:
+        count += 1
+        if begin > end:
+            raise ResourceError(f"resource {name} has a bad range {begin}-{end}")
+        if end > top:
+            raise ResourceError(f"resource {name} has a range ending at {end}, above {top}")
+    if count > MAX_RANGES:
+        raise ResourceError(f"resource {name} has {count} ranges; the limit is {MAX_RANGES}")
+
+
+def _check_set(name: str, items: Iterable[str]) -> None:
+    count = 0
+    for item in items:
+        count += 1
+        if not isinstance(item, str) or len(item) > MAX_NAME:
+            raise ResourceError(f"resource {name} has a set item that is not valid or too long")
+    if count > MAX_SET_ITEMS:
+        raise ResourceError(f"resource {name} has {count} set items; the limit is {MAX_SET_ITEMS}")
 
 
 def _ordered(scalars: dict[str, float]) -> list[tuple[str, float]]:

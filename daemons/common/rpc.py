@@ -9,6 +9,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import grpc
 
 MAX_MESSAGE = 256 * 1024 * 1024
@@ -33,6 +36,28 @@ SERVER_OPTIONS = [
     ("grpc.so_reuseport", 0),
 ]
 
+# What a daemon accepts in one message by default (--max_message_size): a few MB is room for an
+# ACCEPT of thousands of tasks or the re-registration of a busy agent, and keeps one message from
+# costing a daemon hundreds of MB.
+DEFAULT_MAX_RECEIVE = 8 * 1024 * 1024
+
+
+def server_options(max_receive: int = DEFAULT_MAX_RECEIVE) -> list[tuple[str, int]]:
+    """SERVER_OPTIONS with the receive limit a daemon's --max_message_size sets."""
+    return [
+        (k, max_receive if k == "grpc.max_receive_message_length" else v)
+        for k, v in SERVER_OPTIONS
+    ]
+
+
+def channel_options(max_receive: int = DEFAULT_MAX_RECEIVE) -> list[tuple[str, int]]:
+    """CHANNEL_OPTIONS for a daemon dialing another (the agent's link to the master)."""
+    return [
+        (k, max_receive if k == "grpc.max_receive_message_length" else v)
+        for k, v in CHANNEL_OPTIONS
+    ]
+
+
 LEADER_KEY = "mesos-leader"
 STREAM_ID_KEY = "mesos-stream-id"
 
@@ -54,3 +79,52 @@ def metadata_value(metadata: object, key: str) -> str | None:
         if k == key:
             return v if isinstance(v, str) else v.decode()
     return None
+
+
+class Undecodable:
+    """What a request that is not a valid protobuf message becomes on our servers, instead of
+    gRPC's own "Unexpected <class 'DecodeError'>": the servicer answers INVALID_ARGUMENT with
+    `message`, one sentence."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, type_name: str) -> None:
+        self.message = f"the request is not a valid {type_name} message (its bytes do not parse)"
+
+
+def _lenient(parse: Callable[[bytes], Any], type_name: str) -> Callable[[bytes], Any]:
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except Exception:
+            return Undecodable(type_name)
+
+    return deserialize
+
+
+class _LenientServer:
+    """Stands in for the server while a generated `add_*Servicer_to_server` registers its
+    handlers, so that every request deserializer answers `Undecodable` instead of raising."""
+
+    def __init__(self, server: grpc.aio.Server) -> None:
+        self.server = server
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        pass  # the same handlers arrive through add_registered_method_handlers
+
+    def add_registered_method_handlers(self, name: str, handlers: dict[str, Any]) -> None:
+        fixed = {
+            method: h._replace(
+                request_deserializer=_lenient(h.request_deserializer, f"{name}.{method} request")
+            )
+            for method, h in handlers.items()
+        }
+        self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, fixed),))
+        self.server.add_registered_method_handlers(name, fixed)
+
+
+def add_lenient(
+    add: Callable[[Any, Any], None], servicer: Any, server: grpc.aio.Server
+) -> None:
+    """`add(servicer, server)` (a generated add_*Servicer_to_server) with lenient decoding."""
+    add(servicer, _LenientServer(server))

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import NoNodeError
 from kazoo.retry import KazooRetry
+from kazoo.security import ACL, ANYONE_ID_UNSAFE, Permissions, make_digest_acl
 
 from daemons.common.detector import (  # noqa: F401 (DetectorError, parse_zk_url: re-exported)
     DetectorError,
@@ -168,13 +169,50 @@ class ZooKeeperHealth:
             log.warning("ZooKeeper at %s is reachable again%s", self.hosts, away)
 
 
-def make_client(hosts: str, session_timeout: float) -> KazooClient:
+def zk_credentials(url: str) -> tuple[str, str] | None:
+    """`zk://user:password@hosts/path` -> (user, password): the digest credentials the masters
+    authenticate with (Mesos's form); None without them."""
+    rest = url.strip()[5:] if url.strip()[:5].lower() == "zk://" else ""
+    authority = rest.split("/", 1)[0]
+    if "@" not in authority:
+        return None
+    userinfo = authority.rsplit("@", 1)[0]
+    user, sep, password = userinfo.partition(":")
+    if not user or not sep:
+        raise DetectorError(
+            "bad ZooKeeper URL: credentials must be user:password@, as in "
+            "zk://mesos:secret@127.0.0.1:2181/mesos"
+        )
+    return user, password
+
+
+def masters_acl(credentials: tuple[str, str]) -> list[ACL]:
+    """Everyone may read (so agents, frameworks and Mesos tools still find the leader); only
+    the holder of the masters' credentials may create, change or delete (Mesos's
+    EVERYONE_READ_CREATOR_ALL)."""
+    user, password = credentials
+    return [
+        make_digest_acl(user, password, all=True),
+        ACL(Permissions.READ, ANYONE_ID_UNSAFE),
+    ]
+
+
+def make_client(
+    hosts: str, session_timeout: float, credentials: tuple[str, str] | None = None
+) -> KazooClient:
+    """A kazoo client; with `credentials` it authenticates with digest and every znode it
+    creates is readable by all and writable by the masters only."""
     _quiet_kazoo()
+    extra: dict[str, object] = {}
+    if credentials is not None:
+        extra["auth_data"] = [("digest", f"{credentials[0]}:{credentials[1]}")]
+        extra["default_acl"] = masters_acl(credentials)
     return KazooClient(
         hosts=hosts,
         timeout=session_timeout,
         connection_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=1.0),
         command_retry=KazooRetry(max_tries=3, delay=0.1, max_delay=1.0),
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -185,10 +223,12 @@ class LeaderWatch:
     def __init__(
         self, client: KazooClient, path: str,
         on_leader: Callable[[str | None, str | None], None],
+        on_children: Callable[[list[str]], None] | None = None,
     ) -> None:
         self.client = client
         self.path = path
         self.on_leader = on_leader
+        self.on_children = on_children  # every listing (the contender checks its own znode)
         self._last: tuple[str | None, str | None] = (None, None)
         self._lock = threading.Lock()
         self._started = False
@@ -202,6 +242,11 @@ class LeaderWatch:
         self.client.ChildrenWatch(self.path, self._children, send_event=False)
 
     def _children(self, children: list[str]) -> bool:
+        if self.on_children is not None:
+            try:
+                self.on_children(list(children))
+            except Exception:
+                log.debug("children callback failed", exc_info=True)
         child = leader_child(children)
         address = None
         while child is not None:

@@ -5,16 +5,22 @@ The protocol, in plain words:
    holding this master's MasterInfo as JSON (Mesos's format, so Mesos tools find the leader).
 2. Watch the children of `<path>`: the lowest sequence leads. If that is our znode we are
    elected; otherwise we stand by and remember where the leader is.
-3. If the ZooKeeper session is lost, our znode is gone: stop leading at once, and contend again
-   with a new znode once a new session is up. While disconnected but not yet expired, keep
+3. If our znode disappears while the session lives (someone deleted it), contend again at once
+   with a new one. If the ZooKeeper session is lost, our znode is gone: stop leading at once,
+   and contend again with a new znode once a new session is up. While disconnected but not yet expired, keep
    leading for at most the session timeout (after it the server has expired the session and
    someone else may lead), as Mesos's group membership does.
+4. With credentials in the URL (`zk://user:password@hosts/path`, Mesos's form) the masters
+   authenticate with digest and create every znode readable by all and writable by them only;
+   the path's own ACL is set so too, so no one without the credential can add, replace or
+   delete a `json.info_` znode.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 
 from google.protobuf import json_format
@@ -26,7 +32,9 @@ from daemons.common.zookeeper import (
     LeaderWatch,
     ZooKeeperHealth,
     make_client,
+    masters_acl,
     parse_zk_url,
+    zk_credentials,
 )
 from daemons.proto import mesos_pb2
 
@@ -55,8 +63,11 @@ class MasterContender:
         self.on_elected = on_elected
         self.on_demoted = on_demoted
         self.on_leader = on_leader
-        self.client = make_client(self.hosts, session_timeout)
-        self.watch = LeaderWatch(self.client, self.path, self._leader_changed)
+        self.credentials = zk_credentials(url)
+        self.client = make_client(self.hosts, session_timeout, self.credentials)
+        self.watch = LeaderWatch(
+            self.client, self.path, self._leader_changed, self._children_changed
+        )
         self.health = ZooKeeperHealth(self.client, self.hosts)
         self.znode: str | None = None  # our json.info_ child name
         self.elected = False
@@ -64,6 +75,7 @@ class MasterContender:
         self._suspended_timer: asyncio.TimerHandle | None = None
         self._session_id: int | None = None
         self._recreate = False
+        self._contending = threading.Lock()  # one (re)creation of our znode at a time
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -101,6 +113,10 @@ class MasterContender:
 
     def _contend(self) -> None:
         """(Re)create our znode if this session has none, then watch the leader."""
+        with self._contending:
+            self._contend_once()
+
+    def _contend_once(self) -> None:
         try:
             session = self.client.client_id[0] if self.client.client_id else None
             if self._recreate and self.znode is not None:
@@ -115,6 +131,8 @@ class MasterContender:
                     self.watch.refresh()
                     return
             self.client.ensure_path(self.path)
+            if self.credentials is not None:
+                self._protect_path()
             created = self.client.create(
                 f"{self.path}/{PREFIX}", self.data, ephemeral=True, sequence=True
             )
@@ -127,6 +145,27 @@ class MasterContender:
                 self.watch.refresh()
         except Exception as e:
             log.warning("Could not contend in ZooKeeper (%s); retrying on reconnect", e)
+
+    def _protect_path(self) -> None:
+        """Give `<path>` (and each parent we may change) the masters' ACL: with a path left
+        world-writable anyone could still add a fake `json.info_` znode."""
+        acl = masters_acl(self.credentials)  # type: ignore[arg-type]
+        parts = self.path.strip("/").split("/")
+        for i in range(1, len(parts) + 1):
+            node = "/" + "/".join(parts[:i])
+            try:
+                current, _ = self.client.get_acls(node)
+                if list(current) != acl:
+                    self.client.set_acls(node, acl)
+            except Exception as e:
+                log.warning("Could not set the masters' ACL on %s: %s", node, e)
+
+    def _children_changed(self, children: list[str]) -> None:
+        """Our znode vanished from the listing while our session lives: contend again now."""
+        znode = self.znode
+        if znode is not None and znode not in children and self.client.connected:
+            log.warning("Our znode %s/%s was deleted; contending again", self.path, znode)
+            self.client.handler.spawn(self._contend)
 
     def _leader_changed(self, address: str | None, child: str | None) -> None:
         loop = self._loop

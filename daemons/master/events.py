@@ -1,17 +1,20 @@
 """The operator event stream: fan-out of master Events to every operator subscriber.
 
-Each subscriber has a bounded queue. A subscriber that falls too far behind is cut off with a
-clear error rather than fed a stream with holes; it resubscribes and gets a fresh snapshot.
+Each subscriber has a queue bounded in events and in bytes (--max_client_queue_bytes). A
+subscriber that falls too far behind is cut off with a clear error rather than fed a stream
+with holes, and its backlog is dropped at once; it resubscribes and gets a fresh snapshot.
 Publishers check `active` before building an event, so an unwatched master pays nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 from daemons.proto import master_pb2
 
 QUEUE_LIMIT = 50_000
+BYTES_LIMIT = 16 * 1024 * 1024
 
 
 class SlowSubscriber(Exception):
@@ -23,12 +26,15 @@ class StreamClosed(Exception):
 
 
 class Subscriber:
-    __slots__ = ("queue", "overflowed", "closed")
+    __slots__ = ("queue", "overflowed", "closed", "limit", "pending_bytes", "sizes")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = BYTES_LIMIT) -> None:
         self.queue: asyncio.Queue[master_pb2.Event | None] = asyncio.Queue()
         self.overflowed = False
         self.closed: str | None = None
+        self.limit = limit
+        self.pending_bytes = 0
+        self.sizes: deque[int] = deque()
 
     async def next(self) -> master_pb2.Event:
         event = await self.queue.get()
@@ -36,10 +42,20 @@ class Subscriber:
             if self.closed is not None:
                 raise StreamClosed(self.closed)
             raise SlowSubscriber(
-                f"event stream closed: this subscriber fell more than {QUEUE_LIMIT} events behind; "
-                "subscribe again for a fresh snapshot"
+                f"event stream closed: this subscriber fell more than {QUEUE_LIMIT} events or "
+                f"{self.limit / 2**20:g} MiB behind; subscribe again for a fresh snapshot"
             )
+        if self.sizes:
+            self.pending_bytes -= self.sizes.popleft()
         return event
+
+    def overflow(self) -> None:
+        self.overflowed = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.sizes.clear()
+        self.pending_bytes = 0
+        self.queue.put_nowait(None)
 
 
 class EventBus:
@@ -50,8 +66,8 @@ class EventBus:
     def active(self) -> bool:
         return bool(self.subscribers)
 
-    def subscribe(self) -> Subscriber:
-        sub = Subscriber()
+    def subscribe(self, limit: int = BYTES_LIMIT) -> Subscriber:
+        sub = Subscriber(limit)
         self.subscribers.add(sub)
         return sub
 
@@ -65,12 +81,16 @@ class EventBus:
         self.subscribers.clear()
 
     def publish(self, event: master_pb2.Event) -> None:
+        if not self.subscribers:
+            return
+        size = event.ByteSize()
         for sub in list(self.subscribers):
             if sub.overflowed:
                 continue
-            if sub.queue.qsize() >= QUEUE_LIMIT:
-                sub.overflowed = True
-                sub.queue.put_nowait(None)
+            if sub.queue.qsize() >= QUEUE_LIMIT or sub.pending_bytes + size > sub.limit:
+                sub.overflow()
                 self.subscribers.discard(sub)
                 continue
+            sub.pending_bytes += size
+            sub.sizes.append(size)
             sub.queue.put_nowait(event)

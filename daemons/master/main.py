@@ -13,9 +13,10 @@ from collections.abc import Sequence
 import grpc
 
 from daemons.common import flags as F
+from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
-from daemons.common.rpc import SERVER_OPTIONS
-from daemons.master.master import Master, MasterConfig
+from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
+from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers
 
 log = logging.getLogger("mesos.master")
@@ -70,12 +71,22 @@ def flag_set() -> F.FlagSet:
         "min_allocatable_resources", F._typed("resources", _min_allocatable), None,
         "offer an agent's free resources only if they hold one of these (default cpus:0.01|mem:32)",
     )
-    fs.add("zk", F.ZK_URL, "", "ZooKeeper URL for leader election, zk://host:port[,host:port]/path")
+    fs.add("zk", F.ZK_URL, "", "ZooKeeper URL for leader election, zk://[user:password@]host:port[,host:port]/path "
+           "(with credentials the znodes are writable by the masters only), or file:///path holding it")
     fs.add("quorum", F.POSITIVE_INT, None, "size of the masters' quorum (required with --zk)")
     fs.add("zk_session_timeout", F.DURATION, 10.0, "ZooKeeper session timeout")
     fs.add(
         "agent_reregister_timeout", F.DURATION, 600.0,
         "after a failover, how long agents have to re-register before they are unreachable",
+    )
+    fs.add(
+        "max_message_size", F.BYTES, DEFAULT_MAX_RECEIVE,
+        "largest message the master accepts from a client or agent, as in 8MB",
+    )
+    fs.add(
+        "max_client_queue_bytes", F.BYTES, MAX_CLIENT_QUEUE_BYTES,
+        "messages that may wait unread for one framework, agent or operator stream before "
+        "the master closes it, as in 16MB",
     )
     fs.add("log_level", F.choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "logging level")
     return fs
@@ -98,6 +109,8 @@ def config_from(ns, values: dict[str, str]) -> MasterConfig:
         min_allocatable=ns.min_allocatable_resources,
         flags=values,
         agent_reregister_timeout=ns.agent_reregister_timeout,
+        max_message_size=max(ns.max_message_size, 64 * 1024),
+        max_client_queue_bytes=max(ns.max_client_queue_bytes, 64 * 1024),
     )
 
 
@@ -110,7 +123,7 @@ async def serve(
     """Run a master until `stop` is set (or forever): the leader when standalone, a contender
     for leadership with `zk`."""
     master = Master(config, leading=not zk)
-    server = grpc.aio.server(options=SERVER_OPTIONS)
+    server = grpc.aio.server(options=server_options(config.max_message_size))
     add_servicers(server, master)
     address = f"{config.ip}:{config.port}"
     try:
@@ -123,7 +136,7 @@ async def serve(
     master.start()
     contender = None
     if zk:
-        contender = _contend(master, zk, zk_session_timeout)
+        contender = _contend(master, read_zk_file(zk), zk_session_timeout)
     log.info("Master %s listening on %s:%d", master.master_info.id, config.ip, bound)
     stop = stop or asyncio.Event()
     try:
@@ -218,7 +231,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if ns.quorum is None:
             sys.stderr.write("mesos-master: flag --quorum is required with --zk (see --help)\n")
             sys.exit(2)
-    config = config_from(ns, fs.values(ns))
+    values = fs.values(ns)
+    if values.get("zk"):
+        values["zk"] = redact_zk(values["zk"])  # GET_FLAGS never shows the password
+    config = config_from(ns, values)
 
     async def run() -> None:
         stop = asyncio.Event()

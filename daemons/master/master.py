@@ -21,7 +21,8 @@ import math
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from daemons.common.ids import IdMaker, new_uuid
@@ -62,6 +63,12 @@ RescindReason = master_pb2.Event.OfferRescinded
 
 # Mesos caps refuse_seconds at a year.
 MAX_REFUSE_SECONDS = 365 * 24 * 3600.0
+# What may wait unread for one client (a framework's event stream, an agent link, an operator
+# subscriber) before the master gives up on it: a client that does not read must not grow the
+# master without bound (--max_client_queue_bytes).
+MAX_CLIENT_QUEUE_BYTES = 16 * 1024 * 1024
+# An ACCEPT or RECONCILE is worked through this many tasks per turn of the event loop.
+ACCEPT_SLICE = 500
 # SORTER_UPDATED is coalesced: at most one per this many seconds (and one per loop turn).
 SORTER_EVENT_INTERVAL = 0.2
 
@@ -104,30 +111,70 @@ class MasterConfig:
     min_allocatable: list[Resources] | None = None
     flags: dict[str, str] = field(default_factory=dict)
     agent_reregister_timeout: float = 600.0
+    max_client_queue_bytes: int = MAX_CLIENT_QUEUE_BYTES
+    max_message_size: int = 8 * 1024 * 1024
 
 
 class Outbox:
-    """An outbound stream (to one framework, agent link or operator): a queue with a close."""
+    """An outbound stream (to one framework, agent link or operator): a queue with a close,
+    bounded in bytes. A client that lets more than `limit` bytes wait unread is cut off: the
+    backlog is dropped and the stream ends with `error` saying why (read it with `get`)."""
 
-    __slots__ = ("queue", "closed", "error", "peer")
+    __slots__ = ("queue", "closed", "error", "peer", "limit", "pending_bytes", "_sizes")
 
     CLOSE = object()
 
-    def __init__(self, peer: str = "") -> None:
+    def __init__(self, peer: str = "", limit: int = MAX_CLIENT_QUEUE_BYTES) -> None:
         self.queue: asyncio.Queue[object] = asyncio.Queue()
         self.closed = False
         self.error: str | None = None
         self.peer = peer
+        self.limit = limit
+        self.pending_bytes = 0
+        self._sizes: deque[int] = deque()
 
     def send(self, message: object) -> None:
-        if not self.closed:
-            self.queue.put_nowait(message)
+        if self.closed:
+            return
+        size = message.ByteSize() if hasattr(message, "ByteSize") else 0  # type: ignore[attr-defined]
+        if self.pending_bytes + size > self.limit:
+            self.overflow()
+            return
+        self.pending_bytes += size
+        self._sizes.append(size)
+        self.queue.put_nowait(message)
+
+    async def get(self) -> object:
+        """The next message, or CLOSE."""
+        item = await self.queue.get()
+        if item is not Outbox.CLOSE and self._sizes:
+            self.pending_bytes -= self._sizes.popleft()
+        return item
+
+    def overflow(self) -> None:
+        """Drop the backlog of a client that does not read, and close its stream."""
+        mib = self.limit / (1024 * 1024)
+        log.warning(
+            "Closing the stream to %s: more than %g MiB waited unread", self.peer or "a client", mib
+        )
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self._sizes.clear()
+        self.pending_bytes = 0
+        self.close(
+            f"the master closed this stream: more than {mib:g} MiB of messages waited unread "
+            "(read the stream faster, then subscribe again)"
+        )
 
     def close(self, error: str | None = None) -> None:
         if not self.closed:
             self.closed = True
             self.error = error
             self.queue.put_nowait(Outbox.CLOSE)
+
+
+def _accept_size(accept: scheduler_pb2.Call.Accept) -> int:
+    return sum(len(op.launch.task_infos) for op in accept.operations)
 
 
 def _ip_to_uint32(ip: str) -> int:
@@ -697,8 +744,6 @@ class Master:
         info.CopyFrom(call.subscribe.framework_info)
         if not info.name:
             raise CallError("INVALID_ARGUMENT", "framework_info.name is empty: name the framework")
-        if not info.user:
-            info.user = "root"
         if info.failover_timeout < 0 or not math.isfinite(info.failover_timeout):
             raise CallError("INVALID_ARGUMENT", "framework_info.failover_timeout must be >= 0")
         if len(info.roles) > 1:
@@ -887,6 +932,19 @@ class Master:
         else:
             raise CallError("INVALID_ARGUMENT", f"unknown call type {t}")
 
+    async def handle_call_async(self, call: scheduler_pb2.Call, stream_id: str) -> None:
+        """`handle_call` for the edges: a big ACCEPT or RECONCILE is worked through in
+        slices, so that no call blocks the event loop for long."""
+        C = scheduler_pb2.Call
+        if call.type == C.ACCEPT and _accept_size(call.accept) > ACCEPT_SLICE:
+            await self.accept_sliced(self._framework_for_call(call, stream_id), call.accept)
+        elif call.type == C.RECONCILE and len(call.reconcile.tasks) > ACCEPT_SLICE:
+            fw = self._framework_for_call(call, stream_id)
+            for _ in self._reconcile_steps(fw, call.reconcile):
+                await asyncio.sleep(0)
+        else:
+            self.handle_call(call, stream_id)
+
     # --------------------------------------------------------------------- offer answers
 
     def _filters_seconds(self, filters: mesos_pb2.Filters | None) -> float:
@@ -917,12 +975,25 @@ class Master:
                 self.events.publish(ev)
 
     def accept(self, fw: Framework, accept: scheduler_pb2.Call.Accept) -> None:
+        """ACCEPT, all at once (tests, and small calls)."""
+        for _ in self._accept_steps(fw, accept):
+            pass
+
+    async def accept_sliced(self, fw: Framework, accept: scheduler_pb2.Call.Accept) -> None:
+        """ACCEPT in slices of ACCEPT_SLICE tasks, letting the loop run between them: a big
+        ACCEPT never blocks the master for long (its offers are consumed at once, so nothing
+        else can use them meanwhile)."""
+        for _ in self._accept_steps(fw, accept):
+            await asyncio.sleep(0)
+
+    def _accept_steps(self, fw: Framework, accept: scheduler_pb2.Call.Accept) -> Iterator[None]:
         Op = mesos_pb2.Offer.Operation
         for op in accept.operations:
             if op.type != Op.LAUNCH:
                 raise CallError(
                     "INVALID_ARGUMENT",
-                    f"operation {Op.Type.Name(op.type)} is not supported; only LAUNCH is",
+                    f"operation {Op.Type.Name(op.type) if op.type in Op.Type.values() else op.type}"
+                    " is not supported; only LAUNCH is",
                 )
         task_infos = [t for op in accept.operations for t in op.launch.task_infos]
         refuse = self._filters_seconds(accept.filters if accept.HasField("filters") else None)
@@ -930,23 +1001,23 @@ class Master:
             raise CallError("INVALID_ARGUMENT", "ACCEPT needs at least one offer id")
 
         # Validate the offers (Mesos's offer validation): each exists, belongs to the caller,
-        # is used once, and all are on one agent.
+        # is used once, and all are on one agent. An offer named twice is counted once.
         problem = None
         offers: list[Offer] = []
         seen: set[str] = set()
         for oid in accept.offer_ids:
-            offer = self.offers.get(oid.value)
             if oid.value in seen:
                 problem = f"offer {oid.value} appears twice"
-            elif offer is None:
+                continue
+            seen.add(oid.value)
+            offer = self.offers.get(oid.value)
+            if offer is None:
                 problem = f"offer {oid.value} is no longer valid"
             elif offer.framework_id != fw.framework_id:
                 problem = f"offer {oid.value} belongs to another framework"
-                offer = None
-            elif offers and offer.agent_id != offers[0].agent_id:
-                problem = "offers of more than one agent: ACCEPT takes offers of a single agent"
-            seen.add(oid.value)
-            if offer is not None and offer.framework_id == fw.framework_id:
+            else:
+                if offers and offer.agent_id != offers[0].agent_id:
+                    problem = "offers of more than one agent: ACCEPT takes offers of a single agent"
                 offers.append(offer)
         for offer in offers:
             self.remove_offer(offer.offer_id)
@@ -954,13 +1025,15 @@ class Master:
             for offer in offers:
                 self.allocator.recover(offer.agent_id, fw.framework_id, offer.resources)
             state = mesos_pb2.TASK_DROPPED if fw.partition_aware else mesos_pb2.TASK_LOST
-            for info in task_infos:
+            for i, info in enumerate(task_infos):
                 self._send_master_status(
                     fw, info.task_id.value, "", state, Reason.REASON_INVALID_OFFERS,
                     f"Task launched with invalid offers: {problem}",
                 )
+                if i % ACCEPT_SLICE == ACCEPT_SLICE - 1:
+                    yield
             if offers:
-                self.request_allocation([offers[0].agent_id])
+                self.request_allocation({o.agent_id for o in offers})
             return
 
         agent = self.agents[offers[0].agent_id]
@@ -969,7 +1042,21 @@ class Master:
             available = available + offer.resources
         launched: list[Task] = []
         ids_in_call: set[str] = set()
-        for info in task_infos:
+        for i, info in enumerate(task_infos):
+            if i and i % ACCEPT_SLICE == 0:
+                yield
+                if not self._accept_still_valid(fw, agent):
+                    # The framework or the agent went while the call was being worked through.
+                    gone = "the framework was removed" if self.frameworks.get(
+                        fw.framework_id) is not fw else "the agent was removed"
+                    state = mesos_pb2.TASK_DROPPED if fw.partition_aware else mesos_pb2.TASK_LOST
+                    for rest in task_infos[i:]:
+                        self._send_master_status(
+                            fw, rest.task_id.value, agent.agent_id, state,
+                            Reason.REASON_INVALID_OFFERS, f"Task not launched: {gone}",
+                        )
+                    available = Resources()
+                    break
             error = self._validate_task(fw, info, ids_in_call)
             resources = Resources()
             if error is None:
@@ -996,7 +1083,7 @@ class Master:
 
         if available:
             self.allocator.recover(agent.agent_id, fw.framework_id, available, refuse, self.mono())
-        if self.events.active:
+        if self.events.active and self.agents.get(agent.agent_id) is agent:
             used = Resources()
             for t in launched:
                 used = used + t.resources
@@ -1011,6 +1098,14 @@ class Master:
                 ev.offer_accepted.used.extend(used.to_proto())
                 self.events.publish(ev)
             self._publish_agent(agent)
+
+    def _accept_still_valid(self, fw: Framework, agent: Agent) -> bool:
+        return (
+            self.leading
+            and self.frameworks.get(fw.framework_id) is fw
+            and self.agents.get(agent.agent_id) is agent
+            and agent.link is not None
+        )
 
     def _validate_task(
         self, fw: Framework, info: mesos_pb2.TaskInfo, ids_in_call: set[str]
@@ -1137,11 +1232,21 @@ class Master:
                 self._forget_task(task)
 
     def reconcile(self, fw: Framework, reconcile: scheduler_pb2.Call.Reconcile) -> None:
+        for _ in self._reconcile_steps(fw, reconcile):
+            pass
+
+    def _reconcile_steps(
+        self, fw: Framework, reconcile: scheduler_pb2.Call.Reconcile
+    ) -> Iterator[None]:
         if not reconcile.tasks:
             for task in list(fw.tasks.values()) + list(fw.unreachable_tasks.values()):
                 self._send_reconcile_status(fw, task)
             return
-        for item in reconcile.tasks:
+        for i, item in enumerate(reconcile.tasks):
+            if i and i % ACCEPT_SLICE == 0:
+                yield
+                if self.frameworks.get(fw.framework_id) is not fw:
+                    return
             tid = item.task_id.value
             task = fw.tasks.get(tid) or fw.unreachable_tasks.get(tid)
             if task is not None:

@@ -9,12 +9,21 @@ leader's address in the `mesos-leader` trailing metadata.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 
-from daemons.common.rpc import LEADER_KEY, STREAM_ID_KEY, metadata_value
+from daemons.common.rpc import (
+    LEADER_KEY,
+    STREAM_ID_KEY,
+    Undecodable,
+    add_lenient,
+    metadata_value,
+)
+from daemons.common.validation import Invalid, check_message, check_message_async
 from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox
 from daemons.proto import (
@@ -35,8 +44,61 @@ REGISTER_TIMEOUT = 30.0
 TAKING_OFFICE_SECONDS = 2.0
 
 
-async def _abort(context: grpc.aio.ServicerContext, error: CallError) -> None:
+# An agent re-registering with the id of an agent whose link is up: how long the old link has
+# to answer a ping before the newcomer is taken for the agent (the old link was dead).
+REREGISTER_PROBE_SECONDS = 2.0
+
+
+async def _abort(context: grpc.aio.ServicerContext, error: CallError | Invalid) -> None:
+    if isinstance(error, Invalid):
+        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
     await context.abort(getattr(grpc.StatusCode, error.code), error.message)
+
+
+def _one_sentence(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text[:200] if text else type(e).__name__
+
+
+def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
+    """Every servicer method: a refusal (CallError, Invalid) is its own status and sentence;
+    anything else is a bug, logged with its traceback and answered INTERNAL in one sentence,
+    never gRPC's "Unexpected <class ...>"."""
+
+    async def on_error(context: grpc.aio.ServicerContext, e: Exception) -> None:
+        if isinstance(e, CallError | Invalid):
+            await _abort(context, e)
+        log.exception("%s failed", method.__qualname__)
+        await context.abort(
+            grpc.StatusCode.INTERNAL,
+            f"the master failed to handle this call ({_one_sentence(e)}); see its log",
+        )
+
+    if inspect.isasyncgenfunction(method):
+        @functools.wraps(method)
+        async def stream(self, request, context):  # type: ignore[no-untyped-def]
+            if isinstance(request, Undecodable):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+            try:
+                async for item in method(self, request, context):
+                    yield item
+            except (asyncio.CancelledError, grpc.aio.AbortError, GeneratorExit):
+                raise
+            except Exception as e:
+                await on_error(context, e)
+        return stream
+
+    @functools.wraps(method)
+    async def unary(self, request, context):  # type: ignore[no-untyped-def]
+        if isinstance(request, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+        try:
+            return await method(self, request, context)
+        except (asyncio.CancelledError, grpc.aio.AbortError):
+            raise
+        except Exception as e:
+            await on_error(context, e)
+    return unary
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
@@ -63,7 +125,7 @@ async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> N
 
 async def _drain(outbox: Outbox) -> AsyncIterator[object]:
     while True:
-        item = await outbox.queue.get()
+        item = await outbox.get()
         if item is Outbox.CLOSE:
             return
         yield item
@@ -83,11 +145,13 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
     def __init__(self, master: Master) -> None:
         self.master = master
 
+    @guarded
     async def Subscribe(self, request, context):  # noqa: N802 (gRPC's name)
         await _check_leading(self.master, context)
         if request.type != scheduler_pb2.Call.SUBSCRIBE:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Subscribe takes a SUBSCRIBE call")
-        stream = Outbox(peer=context.peer())
+        await check_message_async(request, "call")
+        stream = Outbox(peer=context.peer(), limit=self.master.config.max_client_queue_bytes)
         try:
             fw, stream_id = self.master.subscribe(request, stream)
         except CallError as e:
@@ -101,13 +165,12 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
         finally:
             self.master.framework_disconnected(fw, stream)
 
+    @guarded
     async def Call(self, request, context):  # noqa: N802
         await _check_leading(self.master, context)
         stream_id = metadata_value(context.invocation_metadata(), STREAM_ID_KEY) or ""
-        try:
-            self.master.handle_call(request, stream_id)
-        except CallError as e:
-            await _abort(context, e)
+        await check_message_async(request, "call")
+        await self.master.handle_call_async(request, stream_id)
         return scheduler_pb2.Response()
 
 
@@ -115,9 +178,11 @@ class OperatorServicer(master_pb2_grpc.MasterServicer):
     def __init__(self, master: Master) -> None:
         self.master = master
 
+    @guarded
     async def Call(self, request, context):  # noqa: N802
         m = self.master
         C, R = master_pb2.Call, master_pb2.Response
+        check_message(request, "call")
         t = request.type
         if t == C.GET_HEALTH:
             return R(type=R.GET_HEALTH, get_health=R.GetHealth(healthy=True))
@@ -180,12 +245,14 @@ class OperatorServicer(master_pb2_grpc.MasterServicer):
         except CallError as e:
             await _abort(context, e)
 
+    @guarded
     async def Subscribe(self, request, context):  # noqa: N802
         m = self.master
         await _check_leading(m, context)
+        check_message(request, "call")
         E = master_pb2.Event
         # Subscribe and snapshot with no await between: every later change is in the queue.
-        sub = m.events.subscribe()
+        sub = m.events.subscribe(m.config.max_client_queue_bytes)
         snapshot = m.get_state()
         try:
             yield E(
@@ -217,6 +284,37 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
     def __init__(self, master: Master) -> None:
         self.master = master
 
+    async def _probe_old_link(self, agent_id: str, context: grpc.aio.ServicerContext) -> None:
+        """Refuse a re-registration with the id of an agent whose link is alive: ping the
+        old link, and if it answers within REREGISTER_PROBE_SECONDS the id is taken. An agent
+        that restarted or lost its connection has a dead old link, which does not answer.
+        (With agent credentials, the same credential will be required as well.)"""
+        m = self.master
+        old = m.agents.get(agent_id) if agent_id else None
+        if old is None or old.link is None or old.link.closed:
+            return
+        old.ping_seq += 1
+        seq = old.ping_seq
+        old.awaiting_pong = True
+        old.link.send(agent_pb2.MasterMessage(ping=agent_pb2.Ping(seq=seq)))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(REREGISTER_PROBE_SECONDS, m.config.agent_ping_timeout)
+        while loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            if m.agents.get(agent_id) is not old or old.link is None or old.link.closed:
+                return
+            if not old.awaiting_pong:
+                log.warning(
+                    "Refused agent %s registering from %s: that agent is connected from %s",
+                    agent_id, context.peer(), old.link.peer,
+                )
+                await context.abort(
+                    grpc.StatusCode.ALREADY_EXISTS,
+                    f"agent {agent_id} is already connected to this master from another "
+                    "link; an agent id may be used by one agent only",
+                )
+
+    @guarded
     async def Connect(self, request_iterator, context):  # noqa: N802
         m = self.master
         await _check_leading(m, context)
@@ -225,17 +323,19 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         except (StopAsyncIteration, TimeoutError):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the agent sent no register message")
             return
+        if isinstance(first, Undecodable):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, first.message)
         if first.WhichOneof("message") != "register":
             await context.abort(
                 grpc.StatusCode.INVALID_ARGUMENT, "the first message on the link must be register"
             )
             return
-        link = Outbox(peer=context.peer())
-        try:
-            agent = m.register_agent(first.register, link)
-        except CallError as e:
-            await _abort(context, e)
-            return
+        check_message(first, "register")
+        await self._probe_old_link(first.register.agent_info.id.value, context)
+        if not m.leading:
+            await _check_leading(m, context)
+        link = Outbox(peer=context.peer(), limit=m.config.max_client_queue_bytes)
+        agent = m.register_agent(first.register, link)
         if m.registry is not None:
             # Like Mesos's registrar: an agent hears it is admitted only once the registry a
             # future leader reads says so.
@@ -245,6 +345,14 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         async def read() -> None:
             try:
                 async for msg in request_iterator:
+                    if isinstance(msg, Undecodable):
+                        log.warning("Dropped a message from agent %s: %s", agent.agent_id, msg.message)
+                        continue
+                    try:
+                        check_message(msg, "message")
+                    except Invalid as e:
+                        log.warning("Dropped a message from agent %s: %s", agent.agent_id, e)
+                        continue
                     try:
                         m.agent_message(agent, msg)
                     except Exception:
@@ -265,9 +373,9 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
 
 
 def add_servicers(server: grpc.aio.Server, master: Master) -> None:
-    scheduler_pb2_grpc.add_SchedulerServicer_to_server(SchedulerServicer(master), server)
-    master_pb2_grpc.add_MasterServicer_to_server(OperatorServicer(master), server)
-    agent_pb2_grpc.add_AgentLinkServicer_to_server(AgentLinkServicer(master), server)
+    add_lenient(scheduler_pb2_grpc.add_SchedulerServicer_to_server, SchedulerServicer(master), server)
+    add_lenient(master_pb2_grpc.add_MasterServicer_to_server, OperatorServicer(master), server)
+    add_lenient(agent_pb2_grpc.add_AgentLinkServicer_to_server, AgentLinkServicer(master), server)
 
 
 __all__ = ["add_servicers", "agent_pb2"]

@@ -38,7 +38,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import logging
+import os
 import random
 import shlex
 from collections.abc import Iterable, Mapping, Sequence
@@ -51,6 +53,14 @@ from daemons.common.reach import diagnose
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS, STREAM_ID_KEY, leader_hint, metadata_value
 from daemons.proto import mesos_pb2, scheduler_pb2, scheduler_pb2_grpc
+
+
+def current_user() -> str:
+    """The OS user running this process: FrameworkInfo.user's default, as in Mesos."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry (a container) and no $USER
+        return os.environ.get("USER") or str(os.geteuid())
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +270,10 @@ class SchedulerDriver:
         self.scheduler = scheduler
         self.framework_info = mesos_pb2.FrameworkInfo()
         self.framework_info.CopyFrom(framework_info)
+        if not self.framework_info.user:
+            # As Mesos's drivers: tasks run as the user running the scheduler unless it names
+            # another (agents refuse root unless started with --allow_root_tasks).
+            self.framework_info.user = current_user()
         self.master_spec = master
         self.implicit_acknowledgements = implicit_acknowledgements
         self.backoff_base = backoff_base

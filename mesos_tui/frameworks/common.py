@@ -42,6 +42,7 @@ from mesos_tui.client.scheduler import (
     DriverError,
     Scheduler,
     SchedulerDriver,
+    current_user,
     offer_resources,
     task_info,
 )
@@ -623,7 +624,7 @@ def framework_info(
 ) -> mesos_pb2.FrameworkInfo:
     info = mesos_pb2.FrameworkInfo(
         name=name,
-        user=os.environ.get("USER") or "root",
+        user=current_user(),
         role=role,
         failover_timeout=0.0,
     )

@@ -142,6 +142,7 @@ def start_agent(master: str, work_dir: str) -> subprocess.Popen[bytes]:
                 "--ip", "127.0.0.1", "--port", str(_free_port()),
                 "--work_dir", os.path.join(work_dir, "agent"),
                 "--resources", AGENT_RESOURCES, "--hostname", AGENT_HOSTNAME,
+                *(["--allow_root_tasks"] if os.geteuid() == 0 else []),
                 "--attributes", f"{AGENT_ATTRIBUTE}:true",
             ],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,

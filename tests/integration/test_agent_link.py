@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
+import psutil
 import pytest
 
 from daemons.agent.agent import Agent, AgentConfig
@@ -206,6 +207,7 @@ def make_agent(work_dir: Path, master: ScriptedMaster, **overrides: object) -> A
         registration_backoff_factor=0.05,
         usage_interval=0.2,
         status_update_retry_interval=0.3,
+        allow_root_tasks=True,  # the scripted frameworks run as the suite's user (root)
     )
     for key, value in overrides.items():
         setattr(config, key, value)
@@ -597,3 +599,52 @@ async def _until(condition: object, timeout: float = TIMEOUT) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         await asyncio.sleep(0.01)
+
+
+async def test_hostile_master_messages_write_nothing_outside_and_cost_nothing(
+    master: ScriptedMaster, agent: Agent, tmp_path: Path
+) -> None:
+    """Whoever answers as the master: a framework id of `../../..` must not make the agent
+    write its checkpoint outside its work dir, a ports range to 2^32 must not become a list of
+    billions, invalid UTF-8 is dropped; the agent goes on running real tasks."""
+    await master.connection()
+    before = {p for p in tmp_path.rglob("*")}
+    for framework_id, task_id in (
+        ("../../../../../../escaped-fw", "t-a"),
+        ("..", "t-b"),
+        (FW, "../../escaped-task"),
+        ("fw/with/slashes", "t-c"),
+    ):
+        run = agent_pb2.RunTask()
+        run.framework_info.id.value = framework_id
+        run.framework_info.name = "hostile"
+        run.task.name = "x"
+        run.task.task_id.value = task_id
+        run.task.agent_id.value = AGENT_ID
+        run.task.resources.extend(Resources.parse("cpus:0.1;mem:32").to_proto())
+        run.task.command.value = "touch pwned"
+        master.send(agent_pb2.MasterMessage(run_task=run))
+    # Ports to 2^32: refused by validation before anything is built.
+    wide = agent_pb2.RunTask()
+    wide.framework_info.id.value = FW
+    wide.task.name = "wide"
+    wide.task.task_id.value = "wide"
+    wide.task.agent_id.value = AGENT_ID
+    wide.task.command.value = "true"
+    ports = wide.task.resources.add(name="ports", type=mesos_pb2.Value.RANGES)
+    ports.ranges.range.add(begin=31000, end=2**32)
+    master.send(agent_pb2.MasterMessage(run_task=wide))
+    # A task id with invalid UTF-8 (what a proto2 string becomes then: bytes).
+    raw = agent_pb2.MasterMessage(run_task=wide).SerializeToString().replace(b"wide", b"w\xffde")
+    master.send(agent_pb2.MasterMessage.FromString(raw))
+
+    master.run("after", "echo still-here")
+    updates = await master.acked_states(3)
+    assert states(updates) == ["TASK_STARTING", "TASK_RUNNING", "TASK_FINISHED"]
+    assert {u.status.task_id.value for u in updates} == {"after"}
+    work = tmp_path / "work"
+    created = {p for p in tmp_path.rglob("*")} - before
+    outside = [p for p in created if not p.is_relative_to(work)]
+    assert outside == [], outside
+    assert not list(tmp_path.rglob("pwned")) and not list(tmp_path.rglob("escaped*"))
+    assert psutil.Process().memory_info().rss < 1024 * 2**20

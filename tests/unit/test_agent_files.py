@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -262,3 +265,86 @@ def test_root_symlinked_work_dir_still_works(tmp_path: Path, work: Path) -> None
     assert files.read(str(link / "slaves" / SANDBOX / "stdout")).size == 12
     with pytest.raises(FilesError):
         files.read(str(link / "meta" / "secret"))
+
+
+# ------------------------------------------------------------------ hard links, races, links
+
+
+def test_a_hard_link_to_a_file_of_another_user_is_refused(files: SandboxFiles, work: Path) -> None:
+    """A task that links /etc/shadow (or any file not its own) into its sandbox cannot read it
+    through the agent. The sandbox belongs to nobody here, as under --switch_user."""
+    sandbox = work / "slaves" / SANDBOX
+    secret = work / "meta" / "secret"  # root's, like /etc/shadow
+    os.chown(sandbox, 65534, 65534)
+    os.link(secret, sandbox / "shadow")
+    for operation in (files.read, lambda p: files.read(p, 0, 10)):
+        with pytest.raises(FilesError) as caught:
+            operation(f"{SANDBOX}/shadow")
+        assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED
+        assert "hard link" in str(caught.value)
+    # Listing shows it is there (as the sandbox's own data would be) but never its content.
+    assert f"{SANDBOX}/shadow" in {f.path for f in files.list(SANDBOX)}
+    # A hard link between the task's own files is the task's business.
+    mine = sandbox / "mine.txt"
+    mine.write_text("mine")
+    os.chown(mine, 65534, 65534)
+    os.link(mine, sandbox / "mine-again.txt")
+    assert files.read(f"{SANDBOX}/mine-again.txt").data == b"mine"
+    # Root's files with other links are refused even in a root-owned sandbox.
+    os.chown(sandbox, 0, 0)
+    with pytest.raises(FilesError):
+        files.read(f"{SANDBOX}/shadow")
+
+
+def test_list_shows_symlinks_themselves_never_their_targets(files: SandboxFiles) -> None:
+    listing = {f.path.rsplit("/", 1)[1]: f for f in files.list(SANDBOX)}
+    for name in ("to_passwd", "to_root", "to_parent", "hop1", "inside_link"):
+        info = listing[name]
+        assert stat.S_ISLNK(info.mode), name
+        assert not info.is_dir, name
+        assert info.size == len(os.readlink(files.root / SANDBOX / name)), name
+    passwd = os.stat("/etc/passwd")
+    assert listing["to_passwd"].size != passwd.st_size or listing["to_passwd"].mode != passwd.st_mode
+
+
+def test_a_directory_swapped_for_a_symlink_while_reading_never_leaks(
+    files: SandboxFiles, work: Path
+) -> None:
+    """The race of check-then-open: a thread swaps `sub` (a directory holding `inner.txt`)
+    for a symlink to a directory outside holding a file of the same name, as fast as it can,
+    while reads go on. Every read answers the sandbox's file or an error, never the outside's."""
+    sandbox = work / "slaves" / SANDBOX
+    outside = work / "meta" / "swap"
+    outside.mkdir()
+    (outside / "inner.txt").write_text("LEAKED")
+    real, link, parked = sandbox / "sub", sandbox / "sub-link", sandbox / "sub-real"
+    link.symlink_to(outside)
+    stop = threading.Event()
+
+    def swapper() -> None:
+        while not stop.is_set():
+            os.rename(real, parked)
+            os.rename(link, real)  # `sub` is now the symlink to the outside
+            os.rename(real, link)
+            os.rename(parked, real)
+
+    thread = threading.Thread(target=swapper)
+    thread.start()
+    reads = leaks = answered = 0
+    deadline = time.monotonic() + 3.0
+    try:
+        while time.monotonic() < deadline:
+            reads += 1
+            try:
+                data = files.read(f"{SANDBOX}/sub/inner.txt").data
+            except FilesError:
+                continue
+            answered += 1
+            if data != b"inner":
+                leaks += 1
+    finally:
+        stop.set()
+        thread.join()
+    assert reads > 1000
+    assert answered > 0
+    assert leaks == 0, f"{leaks} of {reads} reads leaked the outside file"
