@@ -163,6 +163,8 @@ async def test_scheduler_calls_answer_as_mesos_does(cluster: Cluster) -> None:
     assert status == 400 and "not valid UTF-8" in text
     status, _, headers = await get(url)
     assert status == 405 and headers["Allow"] == "POST"
+    status, _, _ = await post(url, b" " * (5 * 1024 * 1024), headers=sid)
+    assert status == 413  # bodies are capped (4 MB)
 
     # The subscription connection breaks: the framework is disconnected; calls get 403.
     await stream.close()
