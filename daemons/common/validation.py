@@ -116,7 +116,12 @@ async def check_message_async(message: Message, what: str | None = None) -> None
         check_message(message, what)
 
 
-def _walk(message: Message, path: str) -> None:
+MAX_DEPTH = 32  # how deep a message may nest (a ContainerID's parents, say)
+
+
+def _walk(message: Message, path: str, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise Invalid(f"{path} nests deeper than {MAX_DEPTH} messages")
     descriptor = message.DESCRIPTOR
     full_name = descriptor.full_name
     is_id = full_name in ID_MESSAGES
@@ -134,9 +139,9 @@ def _walk(message: Message, path: str) -> None:
                 continue  # no maps in these protos; skip rather than guess
             if repeated:
                 for i, item in enumerate(value):
-                    _walk(item, f"{where}[{i}]")
+                    _walk(item, f"{where}[{i}]", depth + 1)
             else:
-                _walk(value, where)
+                _walk(value, where, depth + 1)
         elif field.type == _STRING:
             limit = _limit(full_name, field.name)
             for item in value if repeated else (value,):

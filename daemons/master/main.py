@@ -1,4 +1,8 @@
-"""`mesos-master`: flags, the gRPC server on --ip:--port, and a clean stop on SIGTERM/SIGINT."""
+"""`mesos-master`: flags, the API on --ip:--port, and a clean stop on SIGTERM/SIGINT.
+
+Both edges answer on --ip:--port (acceptor.py tells them apart on accept): gRPC, whose server
+listens on an ephemeral loopback port behind the shared one, and Mesos's HTTP API (http.py).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ from daemons.common import flags as F
 from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
+from daemons.master.acceptor import SharedPort
+from daemons.master.http import MasterHttp
 from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers
 
@@ -123,15 +129,19 @@ async def serve(
     """Run a master until `stop` is set (or forever): the leader when standalone, a contender
     for leadership with `zk`."""
     master = Master(config, leading=not zk)
+    address = f"{config.ip}:{config.port}"
     server = grpc.aio.server(options=server_options(config.max_message_size))
     add_servicers(server, master)
-    address = f"{config.ip}:{config.port}"
+    grpc_port = server.add_insecure_port("127.0.0.1:0")
+    if grpc_port == 0:
+        raise SystemExit("mesos-master: cannot listen on a loopback port for gRPC")
+    http = MasterHttp(master)
+    shared = SharedPort(await http.start(), "127.0.0.1", grpc_port)
     try:
-        bound = server.add_insecure_port(address)
-    except RuntimeError as e:
-        raise SystemExit(f"mesos-master: cannot listen on {address}: {e}") from None
-    if bound == 0:
-        raise SystemExit(f"mesos-master: cannot listen on {address}: address in use or unavailable")
+        bound = await shared.start(config.ip, config.port)
+    except OSError as e:
+        await http.stop()
+        raise SystemExit(f"mesos-master: cannot listen on {address}: {e.strerror or e}") from None
     await server.start()
     master.start()
     contender = None
@@ -145,6 +155,8 @@ async def serve(
         await master.stop()
         if contender is not None:
             await asyncio.get_running_loop().run_in_executor(None, contender.stop)
+        await shared.stop()
+        await http.stop()
         await server.stop(grace=0.5)
 
 

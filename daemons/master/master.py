@@ -86,12 +86,14 @@ _AGENT_REASONS = {
 
 
 class CallError(Exception):
-    """A call the master refuses; `code` names the gRPC status the servicer answers with."""
+    """A call the master refuses; `code` names the gRPC status the servicer answers with, and
+    `http_status` the HTTP status where it is not the one `code` implies (see master/http.py)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, http_status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.http_status = http_status
 
 
 @dataclass(slots=True)
@@ -895,6 +897,7 @@ class Master:
             raise CallError(
                 "FAILED_PRECONDITION",
                 f"the mesos-stream-id does not match framework {fid}'s current subscription",
+                http_status=400,  # Mesos answers 400 Bad Request to a stale stream id
             )
         return fw
 

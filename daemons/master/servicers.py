@@ -1,7 +1,8 @@
 """The master's gRPC edge: the scheduler API, the operator API and the agent link.
 
-Each servicer turns the wire into calls on `Master` (all on the one event loop) and streams
-the master's outbound messages back. A `CallError` becomes a gRPC status with its one-line
+Each servicer turns the wire into calls through the front door (`calls.py`, which the HTTP
+edge uses too) onto `Master` (all on the one event loop) and streams the master's outbound
+messages back. A `CallError` becomes a gRPC status with its one-line
 message; while this master is not the leader every call is answered UNAVAILABLE with the
 leader's address in the `mesos-leader` trailing metadata.
 """
@@ -24,6 +25,9 @@ from daemons.common.rpc import (
     metadata_value,
 )
 from daemons.common.validation import Invalid, check_message, check_message_async
+from daemons.master import calls
+from daemons.master.acceptor import peer_of
+from daemons.master.calls import Caller, leader_elsewhere, not_leader_message
 from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox
 from daemons.proto import (
@@ -101,26 +105,17 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
     return unary
 
 
+def _caller(context: grpc.aio.ServicerContext) -> Caller:
+    return Caller(edge="grpc", peer=peer_of(context.peer()))
+
+
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
-    if not master.leading and master.refresh_leader is not None:
-        # A caller at a standby has often just seen, in ZooKeeper, the election of this
-        # master, which this master's own watch may not have delivered yet: ask ZooKeeper
-        # again rather than turn it away naming the leader that just died.
-        await master.refresh_leader()
-    if not master.leading and master.leader_address == master.address:
-        try:
-            await asyncio.wait_for(master.leading_event.wait(), TAKING_OFFICE_SECONDS)
-        except TimeoutError:
-            pass
-    if not master.leading:
-        leader = master.leader_address if master.leader_address != master.address else ""
-        if leader:
-            context.set_trailing_metadata(((LEADER_KEY, leader),))
-        await context.abort(
-            grpc.StatusCode.UNAVAILABLE,
-            f"this master is not the leader; the leader is {leader}" if leader
-            else "this master is not the leader and no leader is elected yet",
-        )
+    leader = await leader_elsewhere(master)
+    if leader is None:
+        return
+    if leader:
+        context.set_trailing_metadata(((LEADER_KEY, leader),))
+    await context.abort(grpc.StatusCode.UNAVAILABLE, not_leader_message(leader))
 
 
 async def _drain(outbox: Outbox) -> AsyncIterator[object]:
@@ -148,12 +143,11 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
     @guarded
     async def Subscribe(self, request, context):  # noqa: N802 (gRPC's name)
         await _check_leading(self.master, context)
-        if request.type != scheduler_pb2.Call.SUBSCRIBE:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Subscribe takes a SUBSCRIBE call")
         await check_message_async(request, "call")
-        stream = Outbox(peer=context.peer(), limit=self.master.config.max_client_queue_bytes)
+        caller = _caller(context)
+        stream = Outbox(peer=caller.peer, limit=self.master.config.max_client_queue_bytes)
         try:
-            fw, stream_id = self.master.subscribe(request, stream)
+            fw, stream_id = calls.scheduler_subscribe(self.master, caller, request, stream)
         except CallError as e:
             await _abort(context, e)
             return
@@ -169,8 +163,10 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServicer):
     async def Call(self, request, context):  # noqa: N802
         await _check_leading(self.master, context)
         stream_id = metadata_value(context.invocation_metadata(), STREAM_ID_KEY) or ""
-        await check_message_async(request, "call")
-        await self.master.handle_call_async(request, stream_id)
+        try:
+            await calls.scheduler_call(self.master, _caller(context), request, stream_id)
+        except CallError as e:
+            await _abort(context, e)
         return scheduler_pb2.Response()
 
 
@@ -180,68 +176,10 @@ class OperatorServicer(master_pb2_grpc.MasterServicer):
 
     @guarded
     async def Call(self, request, context):  # noqa: N802
-        m = self.master
-        C, R = master_pb2.Call, master_pb2.Response
-        check_message(request, "call")
-        t = request.type
-        if t == C.GET_HEALTH:
-            return R(type=R.GET_HEALTH, get_health=R.GetHealth(healthy=True))
-        if t == C.GET_MASTER:
-            return R(
-                type=R.GET_MASTER,
-                get_master=R.GetMaster(
-                    master_info=m.master_info, start_time=m.start_time,
-                    elected_time=m.elected_time or 0.0,
-                ),
-            )
-        if t == C.GET_VERSION:
-            from daemons.master.master import VERSION
-
-            return R(type=R.GET_VERSION, get_version=R.GetVersion(
-                version_info=master_pb2.VersionInfo(version=VERSION)))
-        if t == C.GET_FLAGS:
-            return R(type=R.GET_FLAGS, get_flags=R.GetFlags(
-                flags=[master_pb2.Flag(name=k, value=v) for k, v in sorted(m.config.flags.items())]))
-        await _check_leading(m, context)
+        if request.type not in calls.LOCAL_OPERATOR_CALLS:
+            await _check_leading(self.master, context)
         try:
-            if t == C.GET_STATE:
-                return R(type=R.GET_STATE, get_state=m.get_state())
-            if t == C.GET_AGENTS:
-                return R(type=R.GET_AGENTS, get_agents=m.get_agents())
-            if t == C.GET_FRAMEWORKS:
-                return R(type=R.GET_FRAMEWORKS, get_frameworks=m.get_frameworks())
-            if t == C.GET_TASKS:
-                return R(type=R.GET_TASKS, get_tasks=m.get_tasks())
-            if t == C.GET_METRICS:
-                return R(type=R.GET_METRICS, get_metrics=R.GetMetrics(metrics=m.get_metrics()))
-            if t == C.GET_ROLES:
-                roles = [
-                    master_pb2.Role(name=row.client, weight=row.weight)
-                    for row in m.allocator.role_shares()
-                ]
-                return R(type=R.GET_ROLES, get_roles=R.GetRoles(roles=roles))
-            if t == C.KILL_TASK:
-                m.operator_kill(request.kill_task.task_id.value, request.kill_task.framework_id.value)
-                return R(type=R.ACCEPTED)
-            if t == C.TEARDOWN:
-                fid = request.teardown.framework_id.value
-                fw = m.frameworks.get(fid)
-                if fw is None:
-                    raise CallError("NOT_FOUND", f"no framework {fid!r}")
-                m.remove_framework(fw)
-                return R(type=R.ACCEPTED)
-            if t == C.PAUSE_ALLOCATOR:
-                m.pause_allocation(True)
-                return R(type=R.ACCEPTED)
-            if t == C.RESUME_ALLOCATOR:
-                m.pause_allocation(False)
-                return R(type=R.ACCEPTED)
-            if t == C.RUN_ALLOCATION:
-                m.allocate(explain=True)  # a teaching step: the event explains the cycle
-                return R(type=R.ACCEPTED)
-            if t == C.SUBSCRIBE:
-                raise CallError("INVALID_ARGUMENT", "SUBSCRIBE goes through the Subscribe stream")
-            raise CallError("UNIMPLEMENTED", f"operator call {C.Type.Name(t) if t in C.Type.values() else t} is not supported")
+            return calls.operator_call(self.master, _caller(context), request)
         except CallError as e:
             await _abort(context, e)
 
@@ -251,16 +189,9 @@ class OperatorServicer(master_pb2_grpc.MasterServicer):
         await _check_leading(m, context)
         check_message(request, "call")
         E = master_pb2.Event
-        # Subscribe and snapshot with no await between: every later change is in the queue.
-        sub = m.events.subscribe(m.config.max_client_queue_bytes)
-        snapshot = m.get_state()
+        sub, subscribed = calls.operator_subscribe(m, _caller(context))
         try:
-            yield E(
-                type=E.SUBSCRIBED,
-                subscribed=E.Subscribed(
-                    get_state=snapshot, heartbeat_interval_seconds=m.config.heartbeat_interval
-                ),
-            )
+            yield subscribed
             beat = E(type=E.HEARTBEAT)
             while True:
                 try:
@@ -334,8 +265,12 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         await self._probe_old_link(first.register.agent_info.id.value, context)
         if not m.leading:
             await _check_leading(m, context)
-        link = Outbox(peer=context.peer(), limit=m.config.max_client_queue_bytes)
-        agent = m.register_agent(first.register, link)
+        link = Outbox(peer=peer_of(context.peer()), limit=m.config.max_client_queue_bytes)
+        try:
+            agent = m.register_agent(first.register, link)
+        except CallError as e:
+            await _abort(context, e)
+            return
         if m.registry is not None:
             # Like Mesos's registrar: an agent hears it is admitted only once the registry a
             # future leader reads says so.

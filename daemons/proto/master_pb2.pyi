@@ -76,7 +76,7 @@ class Call(_message.Message):
     def __init__(self, type: _Optional[_Union[Call.Type, str]] = ..., get_metrics: _Optional[_Union[Call.GetMetrics, _Mapping]] = ..., teardown: _Optional[_Union[Call.Teardown, _Mapping]] = ..., kill_task: _Optional[_Union[Call.KillTask, _Mapping]] = ...) -> None: ...
 
 class Response(_message.Message):
-    __slots__ = ("type", "get_health", "get_flags", "get_version", "get_metrics", "get_state", "get_agents", "get_frameworks", "get_tasks", "get_roles", "get_master")
+    __slots__ = ("type", "get_health", "get_flags", "get_version", "get_metrics", "get_state", "get_agents", "get_frameworks", "get_executors", "get_tasks", "get_roles", "get_master")
     class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         UNKNOWN: _ClassVar[Response.Type]
@@ -193,6 +193,20 @@ class Response(_message.Message):
         frameworks: _containers.RepeatedCompositeFieldContainer[Response.GetFrameworks.Framework]
         completed_frameworks: _containers.RepeatedCompositeFieldContainer[Response.GetFrameworks.Framework]
         def __init__(self, frameworks: _Optional[_Iterable[_Union[Response.GetFrameworks.Framework, _Mapping]]] = ..., completed_frameworks: _Optional[_Iterable[_Union[Response.GetFrameworks.Framework, _Mapping]]] = ...) -> None: ...
+    class GetExecutors(_message.Message):
+        __slots__ = ("executors", "orphan_executors")
+        class Executor(_message.Message):
+            __slots__ = ("executor_info", "agent_id")
+            EXECUTOR_INFO_FIELD_NUMBER: _ClassVar[int]
+            AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+            executor_info: _mesos_pb2.ExecutorInfo
+            agent_id: _mesos_pb2.AgentID
+            def __init__(self, executor_info: _Optional[_Union[_mesos_pb2.ExecutorInfo, _Mapping]] = ..., agent_id: _Optional[_Union[_mesos_pb2.AgentID, _Mapping]] = ...) -> None: ...
+        EXECUTORS_FIELD_NUMBER: _ClassVar[int]
+        ORPHAN_EXECUTORS_FIELD_NUMBER: _ClassVar[int]
+        executors: _containers.RepeatedCompositeFieldContainer[Response.GetExecutors.Executor]
+        orphan_executors: _containers.RepeatedCompositeFieldContainer[Response.GetExecutors.Executor]
+        def __init__(self, executors: _Optional[_Iterable[_Union[Response.GetExecutors.Executor, _Mapping]]] = ..., orphan_executors: _Optional[_Iterable[_Union[Response.GetExecutors.Executor, _Mapping]]] = ...) -> None: ...
     class GetTasks(_message.Message):
         __slots__ = ("pending_tasks", "tasks", "unreachable_tasks", "completed_tasks", "orphan_tasks")
         PENDING_TASKS_FIELD_NUMBER: _ClassVar[int]
@@ -212,18 +226,20 @@ class Response(_message.Message):
         roles: _containers.RepeatedCompositeFieldContainer[Role]
         def __init__(self, roles: _Optional[_Iterable[_Union[Role, _Mapping]]] = ...) -> None: ...
     class GetState(_message.Message):
-        __slots__ = ("get_tasks", "get_frameworks", "get_agents", "allocator", "sorter")
+        __slots__ = ("get_tasks", "get_executors", "get_frameworks", "get_agents", "allocator", "sorter")
         GET_TASKS_FIELD_NUMBER: _ClassVar[int]
+        GET_EXECUTORS_FIELD_NUMBER: _ClassVar[int]
         GET_FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
         GET_AGENTS_FIELD_NUMBER: _ClassVar[int]
         ALLOCATOR_FIELD_NUMBER: _ClassVar[int]
         SORTER_FIELD_NUMBER: _ClassVar[int]
         get_tasks: Response.GetTasks
+        get_executors: Response.GetExecutors
         get_frameworks: Response.GetFrameworks
         get_agents: Response.GetAgents
         allocator: AllocatorState
         sorter: SorterState
-        def __init__(self, get_tasks: _Optional[_Union[Response.GetTasks, _Mapping]] = ..., get_frameworks: _Optional[_Union[Response.GetFrameworks, _Mapping]] = ..., get_agents: _Optional[_Union[Response.GetAgents, _Mapping]] = ..., allocator: _Optional[_Union[AllocatorState, _Mapping]] = ..., sorter: _Optional[_Union[SorterState, _Mapping]] = ...) -> None: ...
+        def __init__(self, get_tasks: _Optional[_Union[Response.GetTasks, _Mapping]] = ..., get_executors: _Optional[_Union[Response.GetExecutors, _Mapping]] = ..., get_frameworks: _Optional[_Union[Response.GetFrameworks, _Mapping]] = ..., get_agents: _Optional[_Union[Response.GetAgents, _Mapping]] = ..., allocator: _Optional[_Union[AllocatorState, _Mapping]] = ..., sorter: _Optional[_Union[SorterState, _Mapping]] = ...) -> None: ...
     class GetMaster(_message.Message):
         __slots__ = ("master_info", "start_time", "elected_time")
         MASTER_INFO_FIELD_NUMBER: _ClassVar[int]
@@ -241,6 +257,7 @@ class Response(_message.Message):
     GET_STATE_FIELD_NUMBER: _ClassVar[int]
     GET_AGENTS_FIELD_NUMBER: _ClassVar[int]
     GET_FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
+    GET_EXECUTORS_FIELD_NUMBER: _ClassVar[int]
     GET_TASKS_FIELD_NUMBER: _ClassVar[int]
     GET_ROLES_FIELD_NUMBER: _ClassVar[int]
     GET_MASTER_FIELD_NUMBER: _ClassVar[int]
@@ -252,10 +269,11 @@ class Response(_message.Message):
     get_state: Response.GetState
     get_agents: Response.GetAgents
     get_frameworks: Response.GetFrameworks
+    get_executors: Response.GetExecutors
     get_tasks: Response.GetTasks
     get_roles: Response.GetRoles
     get_master: Response.GetMaster
-    def __init__(self, type: _Optional[_Union[Response.Type, str]] = ..., get_health: _Optional[_Union[Response.GetHealth, _Mapping]] = ..., get_flags: _Optional[_Union[Response.GetFlags, _Mapping]] = ..., get_version: _Optional[_Union[Response.GetVersion, _Mapping]] = ..., get_metrics: _Optional[_Union[Response.GetMetrics, _Mapping]] = ..., get_state: _Optional[_Union[Response.GetState, _Mapping]] = ..., get_agents: _Optional[_Union[Response.GetAgents, _Mapping]] = ..., get_frameworks: _Optional[_Union[Response.GetFrameworks, _Mapping]] = ..., get_tasks: _Optional[_Union[Response.GetTasks, _Mapping]] = ..., get_roles: _Optional[_Union[Response.GetRoles, _Mapping]] = ..., get_master: _Optional[_Union[Response.GetMaster, _Mapping]] = ...) -> None: ...
+    def __init__(self, type: _Optional[_Union[Response.Type, str]] = ..., get_health: _Optional[_Union[Response.GetHealth, _Mapping]] = ..., get_flags: _Optional[_Union[Response.GetFlags, _Mapping]] = ..., get_version: _Optional[_Union[Response.GetVersion, _Mapping]] = ..., get_metrics: _Optional[_Union[Response.GetMetrics, _Mapping]] = ..., get_state: _Optional[_Union[Response.GetState, _Mapping]] = ..., get_agents: _Optional[_Union[Response.GetAgents, _Mapping]] = ..., get_frameworks: _Optional[_Union[Response.GetFrameworks, _Mapping]] = ..., get_executors: _Optional[_Union[Response.GetExecutors, _Mapping]] = ..., get_tasks: _Optional[_Union[Response.GetTasks, _Mapping]] = ..., get_roles: _Optional[_Union[Response.GetRoles, _Mapping]] = ..., get_master: _Optional[_Union[Response.GetMaster, _Mapping]] = ...) -> None: ...
 
 class Flag(_message.Message):
     __slots__ = ("name", "value")

@@ -1,0 +1,326 @@
+"""The master's read-only JSON endpoints, in the shape Mesos's tools read them.
+
+`/master/state`, `/master/frameworks`, `/master/slaves` and `/master/tasks` predate the v1 API
+and have their own JSON ("v0"), which scripts, dashboards and CLIs still parse: agents are
+`slaves` with a `slave_id`, resources are an object (`{"cpus": 4, "mem": 8192, "ports":
+"[31000-32000]"}`), task states and capabilities are names, times are seconds. The field
+names and layout follow Mesos's src/master/readonly_handler.cpp and src/common/http.cpp.
+
+Everything here is built from the v1 messages the operator API serves (GetState and its
+parts), so both views say the same thing; nothing reads the master's internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from daemons.common import protojson
+from daemons.common.states import state_name
+from daemons.proto import master_pb2, mesos_pb2
+
+# Mesos's default `limit` of /master/tasks.
+TASK_LIMIT = 100
+
+Value = mesos_pb2.Value
+FrameworkCapability = mesos_pb2.FrameworkInfo.Capability
+GetState = master_pb2.Response.GetState
+
+
+def _seconds(t: mesos_pb2.TimeInfo) -> float:
+    return t.nanoseconds / 1e9
+
+
+def _ranges_text(ranges: Iterable[mesos_pb2.Value.Range]) -> str:
+    spans = sorted((r.begin, r.end) for r in ranges)
+    merged: list[list[int]] = []
+    for begin, end in spans:
+        if merged and begin <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([begin, end])
+    return "[" + ", ".join(f"{b}-{e}" for b, e in merged) + "]"
+
+
+def resources(items: Iterable[mesos_pb2.Resource]) -> dict[str, Any]:
+    """Mesos's resources object: every scalar summed (cpus, gpus, mem and disk always
+    present), ranges as "[a-b, c-d]", sets as "{a, b}"."""
+    scalars: dict[str, float] = {"cpus": 0.0, "gpus": 0.0, "mem": 0.0, "disk": 0.0}
+    ranges: dict[str, list[mesos_pb2.Value.Range]] = {}
+    sets: dict[str, list[str]] = {}
+    for r in items:
+        if r.type == Value.SCALAR:
+            scalars[r.name] = scalars.get(r.name, 0.0) + r.scalar.value
+        elif r.type == Value.RANGES:
+            ranges.setdefault(r.name, []).extend(r.ranges.range)
+        elif r.type == Value.SET:
+            sets.setdefault(r.name, []).extend(r.set.item)
+    out: dict[str, Any] = {k: round(v, 6) for k, v in scalars.items()}
+    for name, spans in ranges.items():
+        out[name] = _ranges_text(spans)
+    for name, items_ in sets.items():
+        out[name] = "{" + ", ".join(items_) + "}"
+    return out
+
+
+def _attributes(attrs: Iterable[mesos_pb2.Attribute]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for a in attrs:
+        if a.type == Value.SCALAR:
+            out[a.name] = a.scalar.value
+        elif a.type == Value.RANGES:
+            out[a.name] = _ranges_text(a.ranges.range)
+        elif a.type == Value.SET:
+            out[a.name] = "{" + ", ".join(a.set.item) + "}"
+        else:
+            out[a.name] = a.text.value
+    return out
+
+
+def _labels(labels: mesos_pb2.Labels) -> list[dict[str, Any]]:
+    return [protojson.to_dict(label) for label in labels.labels]
+
+
+def task(t: mesos_pb2.Task, role: str) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": t.task_id.value,
+        "name": t.name,
+        "framework_id": t.framework_id.value,
+        "executor_id": t.executor_id.value,
+        "slave_id": t.agent_id.value,
+        "state": state_name(t.state),
+        "resources": resources(t.resources),
+        "role": role,
+        "statuses": [_status(s) for s in t.statuses],
+    }
+    if t.HasField("user"):
+        out["user"] = t.user
+    if t.HasField("labels"):
+        out["labels"] = _labels(t.labels)
+    return out
+
+
+def _status(s: mesos_pb2.TaskStatus) -> dict[str, Any]:
+    out: dict[str, Any] = {"state": state_name(s.state), "timestamp": s.timestamp}
+    if s.HasField("labels"):
+        out["labels"] = _labels(s.labels)
+    if s.HasField("container_status"):
+        out["container_status"] = protojson.to_dict(s.container_status)
+    if s.HasField("healthy"):
+        out["healthy"] = s.healthy
+    return out
+
+
+def offer(o: mesos_pb2.Offer) -> dict[str, Any]:
+    return {
+        "id": o.id.value,
+        "framework_id": o.framework_id.value,
+        "allocation_info": protojson.to_dict(o.allocation_info),
+        "slave_id": o.agent_id.value,
+        "resources": resources(o.resources),
+    }
+
+
+def _framework_role(info: mesos_pb2.FrameworkInfo) -> str:
+    return info.roles[0] if info.roles else info.role
+
+
+def _tasks_by_framework(state: GetState) -> dict[str, dict[str, list[mesos_pb2.Task]]]:
+    out: dict[str, dict[str, list[mesos_pb2.Task]]] = {}
+    lists = state.get_tasks
+    for kind, items in (
+        ("tasks", lists.tasks), ("unreachable_tasks", lists.unreachable_tasks),
+        ("completed_tasks", lists.completed_tasks),
+    ):
+        for t in items:
+            out.setdefault(t.framework_id.value, {}).setdefault(kind, []).append(t)
+    return out
+
+
+def framework(
+    f: master_pb2.Response.GetFrameworks.Framework,
+    tasks: dict[str, list[mesos_pb2.Task]],
+) -> dict[str, Any]:
+    info = f.framework_info
+    role = _framework_role(info)
+    multi_role = any(c.type == FrameworkCapability.MULTI_ROLE for c in info.capabilities)
+    registered = _seconds(f.registered_time)
+    out: dict[str, Any] = {
+        "id": info.id.value,
+        "name": info.name,
+        "used_resources": resources(f.allocated_resources),
+        "offered_resources": resources(f.offered_resources),
+        "capabilities": [
+            FrameworkCapability.Type.Name(c.type) for c in info.capabilities
+            if c.type in FrameworkCapability.Type.values()
+        ],
+        "hostname": info.hostname,
+        "webui_url": info.webui_url,
+        "active": f.active,
+        "connected": f.connected,
+        "recovered": f.recovered,
+        "user": info.user,
+        "failover_timeout": info.failover_timeout,
+        "checkpoint": info.checkpoint,
+        "registered_time": registered,
+        "unregistered_time": _seconds(f.unregistered_time),
+        "resources": resources(list(f.allocated_resources) + list(f.offered_resources)),
+    }
+    if info.HasField("principal"):
+        out["principal"] = info.principal
+    if f.HasField("reregistered_time") and _seconds(f.reregistered_time) != registered:
+        out["reregistered_time"] = _seconds(f.reregistered_time)
+    if multi_role:
+        out["roles"] = list(info.roles)
+    else:
+        out["role"] = role
+    for kind in ("tasks", "unreachable_tasks", "completed_tasks"):
+        out[kind] = [task(t, role) for t in tasks.get(kind, ())]
+    out["offers"] = [offer(o) for o in f.offers]
+    out["executors"] = []
+    if info.HasField("labels"):
+        out["labels"] = _labels(info.labels)
+    out["offer_constraints"] = {}
+    return out
+
+
+def agent(a: master_pb2.Response.GetAgents.Agent, full: bool = False) -> dict[str, Any]:
+    info = a.agent_info
+    out: dict[str, Any] = {
+        "id": info.id.value,
+        "hostname": info.hostname,
+        "port": info.port,
+        "attributes": _attributes(info.attributes),
+        "pid": a.pid,
+        "registered_time": _seconds(a.registered_time),
+    }
+    if a.HasField("reregistered_time"):
+        out["reregistered_time"] = _seconds(a.reregistered_time)
+    total = resources(a.total_resources)
+    out.update(
+        {
+            "resources": total,
+            "used_resources": resources(a.allocated_resources),
+            "offered_resources": resources(a.offered_resources),
+            "reserved_resources": {},
+            "unreserved_resources": total,
+            "active": a.active,
+            "deactivated": a.deactivated,
+            "version": a.version,
+            "capabilities": [],
+        }
+    )
+    if full:
+        out["reserved_resources_full"] = {}
+        out["unreserved_resources_full"] = [protojson.to_dict(r) for r in a.total_resources]
+        out["used_resources_full"] = [protojson.to_dict(r) for r in a.allocated_resources]
+        out["offered_resources_full"] = [protojson.to_dict(r) for r in a.offered_resources]
+    return out
+
+
+def frameworks(state: GetState, framework_id: str | None = None) -> dict[str, Any]:
+    """`/master/frameworks` (optionally one `framework_id`)."""
+    by_framework = _tasks_by_framework(state)
+
+    def rows(items: Iterable[master_pb2.Response.GetFrameworks.Framework]) -> list[dict[str, Any]]:
+        return [
+            framework(f, by_framework.get(f.framework_info.id.value, {}))
+            for f in items
+            if framework_id is None or f.framework_info.id.value == framework_id
+        ]
+
+    return {
+        "frameworks": rows(state.get_frameworks.frameworks),
+        "completed_frameworks": rows(state.get_frameworks.completed_frameworks),
+        "unregistered_frameworks": [],
+    }
+
+
+def slaves(state: GetState, slave_id: str | None = None) -> dict[str, Any]:
+    """`/master/slaves` (optionally one `slave_id`)."""
+    return {
+        "slaves": [
+            agent(a, full=True) for a in state.get_agents.agents
+            if slave_id is None or a.agent_info.id.value == slave_id
+        ],
+        "recovered_slaves": [],
+    }
+
+
+def tasks(
+    state: GetState,
+    limit: int = TASK_LIMIT,
+    offset: int = 0,
+    order: str = "des",
+    framework_id: str | None = None,
+    task_id: str | None = None,
+) -> dict[str, Any]:
+    """`/master/tasks`: all known tasks, newest first (by their first status), paged."""
+    roles = {
+        f.framework_info.id.value: _framework_role(f.framework_info)
+        for f in list(state.get_frameworks.frameworks)
+        + list(state.get_frameworks.completed_frameworks)
+    }
+    lists = state.get_tasks
+    picked = [
+        t for t in list(lists.tasks) + list(lists.unreachable_tasks) + list(lists.completed_tasks)
+        if (framework_id is None or t.framework_id.value == framework_id)
+        and (task_id is None or t.task_id.value == task_id)
+        and t.framework_id.value in roles
+    ]
+
+    def first_time(t: mesos_pb2.Task) -> float:
+        return t.statuses[0].timestamp if t.statuses else 0.0
+
+    picked.sort(key=first_time, reverse=order != "asc")
+    window = picked[max(offset, 0): max(offset, 0) + max(limit, 0)]
+    return {"tasks": [task(t, roles[t.framework_id.value]) for t in window]}
+
+
+def state(
+    get_state: GetState,
+    master_info: mesos_pb2.MasterInfo,
+    start_time: float,
+    elected_time: float | None,
+    flags: dict[str, str],
+    cluster: str,
+    unreachable_agents: int,
+    version: str,
+) -> dict[str, Any]:
+    """`/master/state` (and `/state.json`): everything, as the leading master sees it."""
+    agents = get_state.get_agents.agents
+    out: dict[str, Any] = {
+        "version": version,
+        "build_date": "",
+        "build_time": 0,
+        "build_user": "",
+        "start_time": start_time,
+    }
+    if elected_time is not None:
+        out["elected_time"] = elected_time
+    out.update(
+        {
+            "id": master_info.id,
+            "pid": master_info.pid,
+            "hostname": master_info.hostname,
+            "capabilities": [],
+            "activated_slaves": sum(1 for a in agents if a.active),
+            "deactivated_slaves": sum(1 for a in agents if not a.active),
+            "unreachable_slaves": unreachable_agents,
+            "leader": master_info.pid,
+            "leader_info": {
+                "id": master_info.id,
+                "pid": master_info.pid,
+                "port": master_info.port,
+                "hostname": master_info.hostname,
+            },
+        }
+    )
+    if cluster:
+        out["cluster"] = cluster
+    out["flags"] = dict(sorted(flags.items()))
+    out["slaves"] = [agent(a) for a in agents]
+    out["recovered_slaves"] = []
+    out.update(frameworks(get_state))
+    out["orphan_tasks"] = []
+    return out
