@@ -12,6 +12,7 @@ killed agent again on its host with the same flags (same id, work dir and port).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,9 @@ class HostsCluster(HACluster):
     ) -> AgentOnHost:
         """An agent on `host` (its own namespace and address); waits until the leader lists it."""
         flags.setdefault("registration_backoff_factor", "0.1secs")
+        if os.geteuid() == 0:
+            # As in tests/cluster.py: the suite's frameworks run as the user running it.
+            flags.setdefault("allow_root_tasks", "true")
         port = free_port()
         work_dir = self.root / f"agent-{host.name}"
         args = [

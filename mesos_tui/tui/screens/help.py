@@ -32,6 +32,8 @@ class HelpScreen(ModalScreen[None]):
                   b.id or "(built in)") for b in bindings] for _, bindings in self.sections]
         key_width = min(16, max((len(r[0]) for sec in rows for r in sec), default=3))
         id_width = max((len(r[2]) for sec in rows for r in sec), default=2)
+        # A narrow terminal keeps what a key does; the ids (for keys.toml) need the room.
+        show_ids = self.app.size.width >= key_width + id_width + 30
         with VerticalScroll(id="help-box"):
             yield Static(Text.assemble(("KEY".ljust(key_width + 1), "bold"), ("ACTION", "bold"),
                                        no_wrap=True))
@@ -40,11 +42,14 @@ class HelpScreen(ModalScreen[None]):
                 table = Table(box=None, expand=True, padding=(0, 1, 0, 0), show_header=False)
                 table.add_column("KEY", style="bold cyan", width=key_width)  # wraps at ", "
                 table.add_column("ACTION", ratio=1)
-                table.add_column("ID", style="dim", no_wrap=True, width=id_width)
+                if show_ids:
+                    table.add_column("ID", style="dim", no_wrap=True, width=id_width)
                 for keys, action, binding_id in section:
-                    table.add_row(Text(keys), Text(action), Text(binding_id))
+                    cells = [Text(keys), Text(action)] + ([Text(binding_id)] if show_ids else [])
+                    table.add_row(*cells)
                 yield Static(table)
-            yield Static(f"\nThe right column is each key's id. Keys are remapped in "
+            yield Static(("\nThe right column is each key's id. " if show_ids else
+                          "\nWiden the terminal to see each key's id. ") + "Keys are remapped in "
                          f"{self.keymap_file}, e.g. "
                          '[keys] "task.kill" = "ctrl+x"', id="help-footer", markup=False)
 
