@@ -215,3 +215,20 @@ async def test_an_error_in_a_view_or_a_key_is_a_notification_not_the_end(
         await pilot.press("2")  # and the app still answers keys
         await pilot.pause()
         assert app.current_view == "frameworks"
+
+
+async def test_a_widget_whose_handler_raises_keeps_working(app: MesosApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken_click(self, event):  # type: ignore[no-untyped-def]
+        raise ValueError("click went wrong")
+
+    monkeypatch.setattr(VirtualTable, "on_click", broken_click)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        table = app.query_one("#tasks-table", VirtualTable)
+        await pilot.click("#tasks-table", offset=(2, 3))
+        await pilot.pause()
+        assert any("VirtualTable" in w and "click" in w for w, _ in app.errors), app.errors
+        before = table.cursor
+        await pilot.press("down")  # the table's own message loop still runs
+        await pilot.pause()
+        assert table.cursor == before + 1 and app.is_running

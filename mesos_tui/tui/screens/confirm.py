@@ -10,8 +10,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
+from mesos_tui.tui.resilient import Resilient
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Resilient, ModalScreen[bool]):
     """Answers True only if the user moves to the action button and presses it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

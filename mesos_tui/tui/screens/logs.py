@@ -18,10 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from mesos_tui.client.files import LogSource
+from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.log_view import LogView
 
 
-class LogScreen(Screen[None]):
+class LogScreen(Resilient, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "back", "Back", id="logs.back"),
         Binding("slash", "search", "Search", id="logs.search"),

@@ -12,8 +12,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from mesos_tui.tui.resilient import Resilient
 
-class OutputScreen(ModalScreen[None]):
+
+class OutputScreen(Resilient, ModalScreen[None]):
     """The plain-text output of one command, as the shell prints it (no markup)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -15,9 +15,10 @@ from textual.widgets import Static
 
 from mesos_tui.client.mirror import ClusterMirror, TaskView, state_name
 from mesos_tui.tui.format import STATE_STYLES, age, mem, num
+from mesos_tui.tui.resilient import Resilient
 
 
-class TaskDetailScreen(ModalScreen[str | None]):
+class TaskDetailScreen(Resilient, ModalScreen[str | None]):
     """Answers "logs" if the user asked for the task's logs from here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

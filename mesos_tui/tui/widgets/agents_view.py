@@ -11,6 +11,7 @@ from textual.widgets import Label
 
 from mesos_tui.client.mirror import AgentView, Changes, ClusterMirror, short_id
 from mesos_tui.tui.format import ALLOCATED, Part, fit_parts, mem, meter, num
+from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
 
 BAR = 24
@@ -67,7 +68,7 @@ def spark_lines(values: list[float], width: int, height: int, top: float = 100.0
     return rows
 
 
-class UsageSparkline(Widget):
+class UsageSparkline(Resilient, Widget):
     """The cluster's use of one resource over time, in percent, on a fixed 0-100% scale."""
 
     DEFAULT_CSS = "UsageSparkline { height: 2; width: 1fr; }"
@@ -90,7 +91,7 @@ class UsageSparkline(Widget):
         return text
 
 
-class AgentsView(Vertical):
+class AgentsView(Resilient, Vertical):
     """Agents and the cluster's history."""
 
     def __init__(self, mirror: ClusterMirror, id: str | None = None) -> None:

@@ -33,6 +33,7 @@ from mesos_tui.tui.format import (
     meter,
     num,
 )
+from mesos_tui.tui.resilient import Resilient
 
 FULL_ROWS = 20  # terminal rows from which the header takes all five lines
 MID_ROWS = 15  # ... three lines; below, two
@@ -59,7 +60,7 @@ def _t(*spans: tuple[str, str]) -> Text:
     return text
 
 
-class ClusterHeader(Widget):
+class ClusterHeader(Resilient, Widget):
     """Who we talk to, what runs, and how full the cluster is (CPU, MEM, DISK)."""
 
     DEFAULT_CSS = """

@@ -21,6 +21,7 @@ from textual.widgets import Label
 
 from mesos_tui.client.mirror import Changes, ClusterMirror, FrameworkView, short_id
 from mesos_tui.tui.format import ALLOCATED, OFFERED, USED, mem, num, share_bar
+from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable, natural_key
 
 _STATE_STYLE = {
@@ -81,7 +82,7 @@ def _active(f: FrameworkView) -> bool:
     return not f.completed
 
 
-class FrameworksView(Vertical):
+class FrameworksView(Resilient, Vertical):
     """Every framework, active ones first; completed ones behind `c`."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -21,6 +21,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from mesos_tui.tui.resilient import Resilient
+
 # Control characters would move the terminal's cursor: show them as '?'.
 _CONTROL = {i: "?" for i in range(32) if i not in (9,)}
 _CONTROL[127] = "?"
@@ -30,7 +32,7 @@ def clean(line: str) -> str:
     return line.translate(_CONTROL).expandtabs(8) if line else line
 
 
-class LineView(ScrollView, can_focus=True):
+class LineView(Resilient, ScrollView, can_focus=True):
     """Lines, drawn on demand."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

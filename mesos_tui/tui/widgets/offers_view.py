@@ -55,6 +55,7 @@ from mesos_tui.client.operator import CONNECTED
 from mesos_tui.frameworks import drf_example
 from mesos_tui.tui import format
 from mesos_tui.tui.format import OUTCOME_STYLES, age, mem, num, share_bar
+from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
 
 OFFERED_NOTE = "offered counts as allocated until declined"
@@ -206,7 +207,7 @@ def legend(views: Iterable[SorterView | None]) -> Text | None:
     return text
 
 
-class OffersView(Horizontal):
+class OffersView(Resilient, Horizontal):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_allocator", "Pause/resume allocator", id="offers.pause"),
         Binding("n", "step", "Run one cycle", id="offers.step"),

@@ -35,6 +35,7 @@ from mesos_tui.client.mirror import (
 )
 from mesos_tui.tui.filter import FilterError, TaskFilter, task_predicate
 from mesos_tui.tui.format import STATE_STYLES, age, mem, num
+from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable, natural_key
 
 _STATE_RANK = {s: i for i, s in enumerate(STATE_ORDER)}
@@ -73,7 +74,7 @@ def task_columns(mirror: ClusterMirror) -> list[Column]:
     ]
 
 
-class TasksView(Vertical):
+class TasksView(Resilient, Vertical):
     """All tasks, filtered and sorted; the selection and marks that actions act on."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -11,11 +11,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from mesos_tui.tui.resilient import Resilient
+
 VIEW_KEYS = (("1", "agents"), ("2", "frameworks"), ("3", "tasks"), ("4", "offers"),
              ("5", "events"), (":", "command"), ("?", "help"))
 
 
-class ViewTitle(Widget):
+class ViewTitle(Resilient, Widget):
     DEFAULT_CSS = """
     ViewTitle { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """

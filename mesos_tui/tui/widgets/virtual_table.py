@@ -40,6 +40,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from mesos_tui.tui.resilient import Resilient
+
 Cell = str | Text
 
 
@@ -96,7 +98,7 @@ def _style(text: str) -> Style:
     return Style.parse(text) if text else Style.null()
 
 
-class VirtualTable(ScrollView, can_focus=True):
+class VirtualTable(Resilient, ScrollView, can_focus=True):
     """Rows from a live mapping, filtered, sorted and drawn only where visible."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
