@@ -11,10 +11,12 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from kazoo.client import KazooClient
 
 from daemons.proto import master_pb2
+from tests.cluster import poll_until
 from tests.e2e.harness import HACluster
 from tests.http_clients import AvmesosFramework, EventStream, get, post, subscribe
 from tests.zk import ZooKeeperServer
@@ -82,6 +84,14 @@ async def test_standby_answers_307_to_the_leader(ha: HACluster) -> None:
     standby = next(m for m in ha.masters if m is not leader)
     base = f"http://{standby.address}"
 
+    async def listening() -> bool:  # a leader is elected before every standby has bound
+        try:
+            return (await get(base + "/health"))[0] == 200
+        except aiohttp.ClientConnectorError:
+            return False
+
+    await poll_until(listening, 30, "the standby to listen")
+
     status, _, headers = await post(
         base + "/api/v1/scheduler",
         b'{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"x"}}}')
@@ -97,7 +107,10 @@ async def test_standby_answers_307_to_the_leader(ha: HACluster) -> None:
     status, body, _ = await get(base + "/metrics/snapshot")
     assert status == 200 and json.loads(body)["master/elected"] == 0
     # And gRPC on the same port still names the leader as before.
-    response = await standby.operator.call(master_pb2.Call.GET_MASTER, timeout=5)
+    # (Its channel may still be backing off from a dial made before the standby listened.)
+    response = await poll_until(
+        lambda: standby.operator.call(master_pb2.Call.GET_MASTER, timeout=5), 30,
+        "the standby to answer gRPC")
     assert response.get_master.master_info.pid == f"master@{standby.address}"
 
     # A Mesos client pointed at the standby follows the 307 (its HTTP library does) and runs
