@@ -1,9 +1,14 @@
-"""Fixtures for end-to-end tests: a real ZooKeeper server per test."""
+"""Fixtures for end-to-end tests: a real ZooKeeper server per test, and `ha`, masters and
+agents contending through it (`tests.e2e.harness.HACluster`)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
+from tests.e2e.harness import HACluster
 from tests.zk import ZooKeeperServer, zookeeper_available
 
 
@@ -18,3 +23,15 @@ def zookeeper(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def ha(
+    tmp_path: Path, zookeeper: ZooKeeperServer, request: pytest.FixtureRequest
+) -> AsyncIterator[HACluster]:
+    c = HACluster(tmp_path / "cluster", zookeeper)
+    request.node._mesos_cluster = c  # tests/conftest.py attaches the logs of a failure
+    try:
+        yield c
+    finally:
+        await c.close()

@@ -12,8 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import psutil
@@ -29,22 +28,9 @@ from tests.e2e.harness import (
     TaskLauncher,
     running_ids,
 )
-from tests.zk import ZooKeeperServer
 
 Cap = mesos_pb2.FrameworkInfo.Capability
 T = TypeVar("T")
-
-
-@pytest.fixture
-async def ha(
-    tmp_path: Path, zookeeper: ZooKeeperServer, request: pytest.FixtureRequest
-) -> AsyncIterator[HACluster]:
-    c = HACluster(tmp_path / "cluster", zookeeper)
-    request.node._mesos_cluster = c  # tests/conftest.py attaches the logs of a failure
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 async def _failover(ha: HACluster, old: MasterProc) -> MasterProc:

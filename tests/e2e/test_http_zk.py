@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -23,17 +21,6 @@ from tests.zk import ZooKeeperServer
 
 pytestmark = pytest.mark.timeout(150)
 
-
-@pytest.fixture
-async def ha(
-    tmp_path: Path, zookeeper: ZooKeeperServer, request: pytest.FixtureRequest
-) -> AsyncIterator[HACluster]:
-    c = HACluster(tmp_path / "cluster", zookeeper)
-    request.node._mesos_cluster = c
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 def _leader_info(zk: ZooKeeperServer) -> dict:

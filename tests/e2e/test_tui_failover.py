@@ -6,29 +6,13 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from mesos_tui.client.operator import CONNECTED, RECONNECTING
 from mesos_tui.tui.app import MesosApp
 from tests.e2e.harness import HACluster
-from tests.zk import ZooKeeperServer
 
 DEADLINE = 30.0
 
-
-@pytest.fixture
-async def ha(
-    tmp_path: Path, zookeeper: ZooKeeperServer, request: pytest.FixtureRequest
-) -> AsyncIterator[HACluster]:
-    c = HACluster(tmp_path / "cluster", zookeeper)
-    request.node._mesos_cluster = c
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 async def _until(pilot, condition, what: str) -> None:

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
 from kazoo.security import OPEN_ACL_UNSAFE
@@ -27,17 +24,6 @@ from tests.zk import ZooKeeperServer
 FAKE = b'{"id":"fake","address":{"ip":"127.0.0.1","port":1,"hostname":"fake"},"hostname":"fake"}'
 SESSION_SECONDS = float(SESSION.removesuffix("secs"))
 
-
-@pytest.fixture
-async def ha(
-    tmp_path: Path, zookeeper: ZooKeeperServer, request: pytest.FixtureRequest
-) -> AsyncIterator[HACluster]:
-    c = HACluster(tmp_path / "cluster", zookeeper)
-    request.node._mesos_cluster = c
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 def _client(zk: ZooKeeperServer, auth: str | None = None) -> KazooClient:

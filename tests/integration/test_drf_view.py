@@ -31,6 +31,12 @@ KEEP = mesos_pb2.Filters(refuse_seconds=0)  # give the rest back, no filter
 LONG = mesos_pb2.Filters(refuse_seconds=3600)
 
 
+async def redrawn(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Draw the offers view's panels from the mirror now (not on the next 10 Hz tick)."""
+    app.view("offers").update_panels()
+    await pilot.pause()
+
+
 async def until(pilot: Any, what: str, ready: Callable[[], Any], timeout: float = 30) -> Any:
     """Let the app run until `ready()` is truthy (the stream's events arrive meanwhile)."""
     deadline = time.monotonic() + timeout
@@ -161,7 +167,7 @@ async def test_drf_table_is_the_allocators_state_after_tasks_end_while_paused(
             return mirror_shares(app.mirror.sorter) == shares_of(state)
 
         await until(pilot, "the mirror to show the master's table", shown)
-        await pilot.pause(0.3)  # a redraw (10 Hz)
+        await redrawn(app, pilot)
         lines = panel_lines(app, "#sorter-panel")
         assert "holds nothing" in row_of(lines, "short")
         assert not [line for line in lines if "leaver" in line], lines
@@ -210,7 +216,7 @@ async def test_a_step_shows_the_shares_before_the_cycle_and_why_others_were_skip
         reasons = {k.name: k.reason for k in decision.skipped}
         assert reasons == {"decliner": "filtered", "quiet": "suppressed"}
 
-        await pilot.pause(0.3)
+        await redrawn(app, pilot)
         lines = panel_lines(app, "#step-panel")
         text = "\n".join(lines)
         assert "offered counts as allocated until declined" in " ".join(text.split())
@@ -248,7 +254,7 @@ async def test_the_classic_drf_example_ends_with_a_3_tasks_and_b_2_on_screen(
         found = await until(pilot, "the example's outcome", outcome, timeout=60)
         assert "A 3 tasks, B 2 tasks" in found, found
         assert "As in the paper" in found, found
-        await pilot.pause(0.3)
+        await redrawn(app, pilot)
         flat = " ".join("\n".join(panel_lines(app, "#example-panel")).split())
         assert "Outcome: A 3 tasks, B 2 tasks" in flat, flat
         assert "A: 3 tasks" in flat and "B: 2 tasks" in flat, flat

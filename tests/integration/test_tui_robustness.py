@@ -303,7 +303,9 @@ async def test_the_master_going_away_and_coming_back(cluster: LocalCluster) -> N
         await pilot.pause()
         await pilot.resize_terminal(120, 40)
         await pilot.press("4", "space", "n")
-        await pilot.pause(0.3)
+        asked = [w for w in app.workers if w.group == "allocator"]
+        if asked:
+            await app.workers.wait_for_complete(asked)
         assert app.is_running
 
         logs = os.path.join(cluster.work_dir, "logs", "master-again.log")
