@@ -358,6 +358,8 @@ class Master:
         """Leadership lost (the ZooKeeper session ended): stop at once, drop every stream so
         agents and frameworks go to the new leader, and forget the soft state."""
         if not self.leading:
+            # Elected, but the registry was still being read: the election lapsed first.
+            log.warning("No longer leading (elected, registry not yet read): %s", why)
             return
         log.warning("No longer leading: %s", why)
         self.leading = False

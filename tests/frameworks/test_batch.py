@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from daemons.proto import master_pb2
 from mesos_tui.frameworks.batch import BatchQueue, format_qstat
 from mesos_tui.frameworks.common import framework_info, run_framework
-from tests.cluster import Cluster, EventStream
+from tests.cluster import Cluster, ClusterError, EventStream
 
 WAIT = 20.0
 
@@ -40,11 +41,23 @@ def framework_update(fid: str, suppressed: bool):  # noqa: ANN201
     return match
 
 
-async def suppressed_and_empty(cluster: Cluster, fid: str) -> bool:
-    for f in (await cluster.operator.frameworks()).frameworks:
-        if f.framework_info.id.value == fid:
-            return f.suppressed and not f.allocated_resources and not f.offered_resources
-    return False
+async def suppressed_and_empty(cluster: Cluster, fid: str, events: EventStream) -> bool:
+    """Suppressed and holding nothing, once the framework has settled: an offer sent just
+    before the SUPPRESS is still outstanding until the framework declines it, so re-check
+    after each operator event (the decline is one) until WAIT runs out."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        for f in (await cluster.operator.frameworks()).frameworks:
+            if f.framework_info.id.value == fid:
+                if f.suppressed and not f.allocated_resources and not f.offered_resources:
+                    return True
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            await events.next(timeout=left)
+        except ClusterError:
+            return False
 
 
 async def test_scales_to_zero_suppresses_when_idle_and_revives_on_submit(
@@ -58,7 +71,7 @@ async def test_scales_to_zero_suppresses_when_idle_and_revives_on_submit(
         assert fid
         # Idle from the start: suppressed, holding nothing.
         await events.next(framework_update(fid, True), WAIT)
-        assert await suppressed_and_empty(cluster, fid)
+        assert await suppressed_and_empty(cluster, fid, events)
 
         jobs = [await queue.submit(f"echo job{i}") for i in range(5)]
         await revived_then_suppressed(events, fid)
@@ -67,7 +80,7 @@ async def test_scales_to_zero_suppresses_when_idle_and_revives_on_submit(
         rows = queue.qstat()
         assert [r.job_id for r in rows] == jobs
         assert all(r.state == "C" and r.attempts == 1 for r in rows), format_qstat(rows)
-        assert await suppressed_and_empty(cluster, fid)  # Scaled back to zero.
+        assert await suppressed_and_empty(cluster, fid, events)  # Scaled back to zero.
 
         # A second wave revives it again.
         await queue.submit("true")
