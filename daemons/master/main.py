@@ -20,7 +20,7 @@ from daemons.common import flags as F
 from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
-from daemons.master.acceptor import SharedPort
+from daemons.common.acceptor import SharedPort
 from daemons.master.http import MasterHttp
 from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers

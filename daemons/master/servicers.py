@@ -26,7 +26,7 @@ from daemons.common.rpc import (
 )
 from daemons.common.validation import Invalid, check_message, check_message_async
 from daemons.master import calls
-from daemons.master.acceptor import peer_of
+from daemons.common.acceptor import peer_of
 from daemons.master.calls import Caller, leader_elsewhere, not_leader_message
 from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daemons.common import protojson, recordio
-from daemons.master.acceptor import HTTP2_PREFACE, classify, peer_of
+from daemons.common.acceptor import HTTP2_PREFACE, classify, peer_of
 from daemons.master.calls import check_strings
 from daemons.master.http import Codec, HttpOutbox, RecordBuffer
 from daemons.master.master import CallError
@@ -182,7 +182,7 @@ def test_peer_of_passes_unknown_peers_through() -> None:
 
 async def test_shared_port_serves_both_protocols() -> None:
     """A toy HTTP protocol and a toy 'gRPC' echo server behind one port."""
-    from daemons.master.acceptor import SharedPort
+    from daemons.common.acceptor import SharedPort
 
     async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         data = await reader.read(100)

@@ -1,4 +1,5 @@
-"""One port for both edges: gRPC and Mesos's HTTP API share --ip:--port, told apart on accept.
+"""One port for both edges: gRPC and Mesos's HTTP API share --ip:--port, told apart on accept
+(the master's port; the agent's too once it serves HTTP).
 
 Why one port: the `--master` string (`host:port`, or the `address` in a ZooKeeper `json.info_`
 znode) must reach both our own gRPC clients and an unmodified Mesos client speaking HTTP/1.1,
@@ -26,7 +27,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-log = logging.getLogger("mesos.master")
+log = logging.getLogger("mesos.acceptor")
 
 HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 FIRST_BYTES_SECONDS = 10.0
