@@ -276,6 +276,14 @@ def file_info(path: str, st: os.stat_result) -> agent_api_pb2.FileInfo:
     return info
 
 
+def _header_filename(name: str) -> str:
+    """A file name fit for a Content-Disposition header: printable ASCII, no quote,
+    backslash or semicolon (anything else becomes `_`)."""
+    return "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in name
+    ) or "file"
+
+
 def text_of(data: bytes) -> str:
     """File bytes as the JSON string Mesos's `/files/read` answers. Text is UTF-8; a multi-byte
     character cut by the end of the read is left for the next read (so `offset + len(data)`
@@ -616,7 +624,7 @@ class AgentEndpoints:
             return _files_error(e)
         try:
             name = os.path.basename(path.rstrip("/")) or "file"
-            safe = "".join(c if c.isprintable() and c not in '"\\;' else "_" for c in name)
+            safe = _header_filename(name)
             response = web.StreamResponse(status=200, headers={
                 "Content-Type": "application/octet-stream",
                 "Content-Disposition": f'attachment; filename="{safe}"',
