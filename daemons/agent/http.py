@@ -422,19 +422,19 @@ class AgentEndpoints:
         if request.method not in ("GET", "HEAD"):
             return hc.method_not_allowed(request, ("GET",))
         usage = await self.usage()
-        sources = {(v.framework_id, v.executor_id): v.source for v in executors(self.agent)}
+        views = {(v.framework_id, v.executor_id): v for v in executors(self.agent)}
         extensions = hc.wants_extensions(request)
         out = []
         for executor in usage.executors:
             if not executor.HasField("statistics"):
                 continue
             info = executor.executor_info
-            key = (info.framework_id.value, info.executor_id.value)
+            view = views.get((info.framework_id.value, info.executor_id.value))
             out.append({
                 "framework_id": info.framework_id.value,
                 "executor_id": info.executor_id.value,
-                "executor_name": info.name,
-                "source": info.source or sources.get(key, ""),
+                "executor_name": view.name if view is not None else info.name,
+                "source": view.source if view is not None else info.source,
                 "statistics": protojson.to_dict(executor.statistics, extensions),
             })
         return hc.json_response(request, out)
