@@ -465,13 +465,14 @@ class AgentEndpoints:
         if request.method not in ("GET", "HEAD"):
             return hc.method_not_allowed(request, ("GET",))
         extensions = hc.wants_extensions(request)
+        sources = {(v.framework_id, v.executor_id): v.source for v in executors(self.agent)}
         out = []
         for c in (await self.get_containers()).containers:
             entry: dict[str, Any] = {
                 "framework_id": c.framework_id.value,
                 "executor_id": c.executor_id.value,
                 "executor_name": c.executor_name,
-                "source": "",
+                "source": sources.get((c.framework_id.value, c.executor_id.value), ""),
                 "container_id": c.container_id.value,
                 "status": protojson.to_dict(c.container_status, extensions),
             }

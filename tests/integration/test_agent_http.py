@@ -163,6 +163,12 @@ async def test_monitor_statistics_shows_a_running_executor(cluster: Cluster) -> 
     assert "cpus_usage" not in stats  # this project's field stays out of Mesos's JSON
     assert {e["executor_id"] for e in await _json(agent, "/monitor/statistics.json")} >= {
         "burner", "talker"}
+    containers = {c["executor_id"]: c for c in await _json(agent, "/containers")}
+    assert containers["burner"]["source"] == "burner"
+    assert containers["burner"]["container_id"] == _executor(
+        await _json(agent, "/state"), "burner")["container"]
+    assert containers["burner"]["status"]["executor_pid"] > 0
+    assert containers["burner"]["statistics"]["cpus_limit"] == pytest.approx(0.5)
 
 
 # ------------------------------------------------------------------- /files
