@@ -32,6 +32,7 @@ import logging
 import socket
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,6 +71,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
+# Tasks and frameworks kept for /state and GET_STATE after the agent is done with them (their
+# end acknowledged, or their framework shut down), newest kept: Mesos keeps them too
+# (--max_completed_executors_per_framework, --max_completed_frameworks), so a tool finds a
+# finished task's sandbox from the agent's state until it is collected.
+MAX_COMPLETED_TASKS = 1000
+MAX_COMPLETED_FRAMEWORKS = 50
 TaskStatus = mesos_pb2.TaskStatus
 TaskKey = tuple[str, str]  # (framework id, task id)
 
@@ -158,6 +165,8 @@ class Agent:
         self.tasks: dict[TaskKey, TaskRecord] = {}
         self.frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.shutting_down_frameworks: set[str] = set()
+        self.completed_tasks: deque[TaskRecord] = deque(maxlen=MAX_COMPLETED_TASKS)
+        self.completed_frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.host_sampler = HostSampler()
         self.files_port = config.port
         self.registered = asyncio.Event()
@@ -599,6 +608,7 @@ class Agent:
             record = self.tasks.get((framework_id, task_id))
             if record is not None and not record.running:
                 del self.tasks[(framework_id, task_id)]
+                self.completed_tasks.append(record)
                 self._schedule_gc(record)
                 self._forget_framework_if_idle(framework_id)
 
@@ -620,13 +630,24 @@ class Agent:
         self.shutting_down_frameworks.discard(framework_id)
         self.status_updates.forget_framework(framework_id)
         for key in [k for k, r in self.tasks.items() if r.framework_id == framework_id]:
-            self._schedule_gc(self.tasks.pop(key))
-        self.frameworks.pop(framework_id, None)
+            record = self.tasks.pop(key)
+            self.completed_tasks.append(record)
+            self._schedule_gc(record)
+        self._forget_framework(framework_id)
         log.info("framework %s shut down on this agent", framework_id)
 
     def _forget_framework_if_idle(self, framework_id: str) -> None:
         if not any(r.framework_id == framework_id for r in self.tasks.values()):
-            self.frameworks.pop(framework_id, None)
+            self._forget_framework(framework_id)
+
+    def _forget_framework(self, framework_id: str) -> None:
+        info = self.frameworks.pop(framework_id, None)
+        if info is None:
+            return
+        self.completed_frameworks.pop(framework_id, None)
+        self.completed_frameworks[framework_id] = info
+        while len(self.completed_frameworks) > MAX_COMPLETED_FRAMEWORKS:
+            del self.completed_frameworks[next(iter(self.completed_frameworks))]
 
     # ---------------------------------------------------------------------------- recovery
 

@@ -192,12 +192,21 @@ class ExecutorView:
         return info
 
 
+def _container_of(record: TaskRecord) -> str:
+    if record.container is not None:
+        return record.container.container_id
+    return record.container_id or ""
+
+
 def executors(agent: Agent) -> list[ExecutorView]:
-    """The agent's executors, from its tasks: a command task is its own executor (Mesos's
-    command executor, named after the task); a task with `TaskInfo.executor` belongs to it."""
-    out: dict[tuple[str, str], ExecutorView] = {}
-    for record in agent.tasks.values():
-        key = (record.framework_id, record.executor_id)
+    """The agent's executors, from its tasks (the ones it runs or still reports, then the
+    completed ones it keeps): a command task is its own executor (Mesos's command executor,
+    named after the task); a task with `TaskInfo.executor` belongs to it. Each run of an
+    executor (each container) is one executor here, as in Mesos's `executors` and
+    `completed_executors`."""
+    out: dict[tuple[str, str, str], ExecutorView] = {}
+    for record in [*agent.tasks.values(), *getattr(agent, "completed_tasks", ())]:
+        key = (record.framework_id, record.executor_id, _container_of(record))
         view = out.get(key)
         if view is None:
             custom = record.info.executor if record.info.HasField("executor") else None
@@ -210,7 +219,7 @@ def executors(agent: Agent) -> list[ExecutorView]:
                 executor_id=record.executor_id,
                 name=name,
                 source=custom.source if custom is not None else record.task_id,
-                container_id=record.container_id or "",
+                container_id=key[2],
                 directory=str(record.sandbox) if record.sandbox is not None else "",
                 info=custom,
             )
@@ -351,12 +360,18 @@ class AgentEndpoints:
         out["flags"] = _flag_values(a)
         out["frameworks"] = [
             self._framework_json(fid, views) for fid, views in sorted(by_framework.items())
+            if fid in a.frameworks
         ]
-        out["completed_frameworks"] = []
+        out["completed_frameworks"] = [
+            self._framework_json(fid, views) for fid, views in sorted(by_framework.items())
+            if fid not in a.frameworks
+        ]
         return out
 
     def _framework_json(self, framework_id: str, views: list[ExecutorView]) -> dict[str, Any]:
-        info = self.agent.frameworks.get(framework_id)
+        info = self.agent.frameworks.get(framework_id) or getattr(
+            self.agent, "completed_frameworks", {}
+        ).get(framework_id)
         role = _role(info)
         out: dict[str, Any] = {"id": framework_id}
         if info is not None:
@@ -759,6 +774,8 @@ class AgentEndpoints:
 
     def get_tasks(self) -> Response.GetTasks:
         out = Response.GetTasks()
+        for record in getattr(self.agent, "completed_tasks", ()):
+            out.completed_tasks.append(self.agent._task_proto(record))
         for record in self.agent.tasks.values():
             task = self.agent._task_proto(record)
             if record.state in TERMINAL_STATES:
@@ -780,6 +797,9 @@ class AgentEndpoints:
         out = Response.GetFrameworks()
         for _fid, info in sorted(self.agent.frameworks.items()):
             out.frameworks.add(framework_info=info)
+        for fid, info in getattr(self.agent, "completed_frameworks", {}).items():
+            if fid not in self.agent.frameworks:
+                out.completed_frameworks.add(framework_info=info)
         return out
 
 

@@ -404,3 +404,59 @@ async def test_requests_walks_from_the_master_to_a_task_log(cluster: Cluster) ->
     assert slave["pid"] == f"slave(1)@{agent.address}"
     assert slave["hostname"] and slave["port"] == agent.port
     assert text == TALKER_OUT
+
+
+# ------------------------------------------------------------------- after the end
+
+
+async def test_finished_tasks_and_frameworks_stay_in_state_with_their_sandboxes(
+    cluster: Cluster,
+) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent()
+    driver, rec = await cluster.framework("short-lived")
+    [offer, *_] = await rec.next("offers")
+    await driver.launch([offer], [
+        task_info("quick", "quick", agent.agent_id, "echo quick-was-here", "cpus:0.1;mem:32"),
+        task_info("slow", "slow", agent.agent_id, "sleep 120", "cpus:0.1;mem:32"),
+    ])
+    await rec.next("update", lambda s: s.task_id.value == "quick"
+                   and s.state == mesos_pb2.TASK_FINISHED)
+
+    async def completed() -> dict[str, Any] | None:
+        # The driver acknowledges TASK_FINISHED; then the agent forgets the task but keeps it
+        # among its framework's completed executors.
+        state = await _json(agent, "/state")
+        for fw in state["frameworks"]:
+            for ex in fw["completed_executors"]:
+                if ex["id"] == "quick":
+                    return ex
+        return None
+
+    quick = await poll_until(completed, 20, "the finished task among completed_executors")
+    assert quick["tasks"] == [] and [t["state"] for t in quick["completed_tasks"]] == [
+        "TASK_FINISHED"]
+    read = await _json(agent, f"/files/read?path={quick['directory']}/stdout&offset=0")
+    assert read["data"] == "quick-was-here\n"
+    state = await _api(agent, {"type": "GET_STATE"})
+    tasks = state["get_state"]["get_tasks"]
+    assert [t["task_id"]["value"] for t in tasks["completed_tasks"]] == ["quick"]
+    assert [t["task_id"]["value"] for t in tasks["launched_tasks"]] == ["slow"]
+    assert [e["executor_info"]["executor_id"]["value"]
+            for e in state["get_state"]["get_executors"]["completed_executors"]] == ["quick"]
+
+    framework_id = driver.framework_id
+    await driver.teardown()
+
+    async def gone() -> dict[str, Any] | None:
+        state = await _json(agent, "/state")
+        done = [fw for fw in state["completed_frameworks"] if fw["id"] == framework_id]
+        return done[0] if done and not state["frameworks"] else None
+
+    done = await poll_until(gone, 30, "the torn-down framework among completed_frameworks")
+    assert done["name"] == "short-lived"
+    assert {ex["id"] for ex in done["completed_executors"]} == {"quick", "slow"}
+    frameworks = (await _api(agent, {"type": "GET_FRAMEWORKS"}))["get_frameworks"]
+    assert "frameworks" not in frameworks
+    assert [f["framework_info"]["id"]["value"] for f in frameworks["completed_frameworks"]] == [
+        framework_id]
