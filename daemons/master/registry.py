@@ -35,6 +35,11 @@ class Registry:
         self.znode = f"{path}/registry"
         self._pending: Callable[[], dict[str, object]] | None = None
         self._writer: asyncio.Task[None] | None = None
+        # Set while nothing is waiting to be written. Thousands of agents registering at once
+        # each wait for the write that admits them: an Event wakes them all in O(n), where
+        # asyncio.wait on the writer task cost O(n) per waiter (remove_done_callback scans).
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def load_sync(self) -> dict[str, object]:
         """Read the registry (blocking: call from a thread)."""
@@ -55,10 +60,18 @@ class Registry:
         """Schedule a write of what `content()` returns when the write happens (it is called
         on the event loop, once per write, however many saves came in between)."""
         self._pending = content
+        self._idle.clear()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.get_running_loop().create_task(self._write_soon())
 
     async def _write_soon(self) -> None:
+        try:
+            await self._write_pending()
+        finally:
+            if self._writer in (None, asyncio.current_task()) and self._pending is None:
+                self._idle.set()
+
+    async def _write_pending(self) -> None:
         await asyncio.sleep(COALESCE_SECONDS)
         while self._pending is not None:
             content, self._pending = self._pending, None
@@ -80,11 +93,13 @@ class Registry:
     async def flushed(self, timeout: float | None) -> bool:
         """Wait until everything saved so far is written (at most `timeout` seconds; None:
         as long as it takes, or until leadership ends and the writer is discarded)."""
-        writer = self._writer
-        if writer is None or writer.done():
+        if self._idle.is_set():
             return True
-        done, _ = await asyncio.wait({writer}, timeout=timeout)
-        return bool(done)
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def discard(self) -> None:
         """Leadership ended: drop unwritten content, so no stale write follows a new leader's."""
@@ -92,6 +107,7 @@ class Registry:
         if self._writer is not None:
             self._writer.cancel()
             self._writer = None
+        self._idle.set()  # nothing more will be written in this term: release the waiters
 
     @staticmethod
     def encode(content: dict[str, object]) -> bytes:
