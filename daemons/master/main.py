@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -17,10 +16,11 @@ from collections.abc import Sequence
 import grpc
 
 from daemons.common import flags as F
+from daemons.common.acceptor import SharedPort
 from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
-from daemons.common.acceptor import SharedPort
+from daemons.common.signals import stop_on_signals
 from daemons.master.http import MasterHttp
 from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers
@@ -250,9 +250,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     async def run() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop_on_signals(asyncio.get_running_loop(), stop)
         await serve(config, stop, zk=ns.zk, zk_session_timeout=ns.zk_session_timeout)
 
     asyncio.run(run())

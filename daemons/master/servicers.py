@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
+from daemons.common.acceptor import peer_of
 from daemons.common.rpc import (
     LEADER_KEY,
     STREAM_ID_KEY,
@@ -26,7 +27,6 @@ from daemons.common.rpc import (
 )
 from daemons.common.validation import Invalid, check_message, check_message_async
 from daemons.master import calls
-from daemons.common.acceptor import peer_of
 from daemons.master.calls import Caller, leader_elsewhere, not_leader_message
 from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox
