@@ -56,6 +56,7 @@ from mesos_tui.client.scheduler import (  # noqa: E402
     offer_resources,
     task_info,
 )
+from tests.cluster import ClusterError  # noqa: E402
 from tests.e2e.harness import HACluster, MasterProc, framework_info  # noqa: E402
 from tests.zk import ZooKeeperServer, zookeeper_available  # noqa: E402
 
@@ -112,7 +113,7 @@ class OneTask(Scheduler):
 async def _within(aw: Any, seconds: float, what: str) -> Any:
     try:
         return await asyncio.wait_for(aw, seconds)
-    except TimeoutError:
+    except (TimeoutError, ClusterError):
         raise StepTimeout(f"{what}: not within {seconds:g}s") from None
 
 

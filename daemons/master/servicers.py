@@ -251,7 +251,9 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         await _check_leading(m, context)
         try:
             first = await asyncio.wait_for(anext(request_iterator), REGISTER_TIMEOUT)
-        except (StopAsyncIteration, TimeoutError):
+        except StopAsyncIteration:
+            return  # the agent gave up (closed or cancelled its stream): no one to answer
+        except TimeoutError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the agent sent no register message")
             return
         if isinstance(first, Undecodable):
