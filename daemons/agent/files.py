@@ -400,13 +400,19 @@ async def _internal(context: grpc.aio.ServicerContext, e: Exception) -> None:
 
 
 async def serve_files(files: SandboxFiles, ip: str, port: int) -> tuple[grpc.aio.Server, int]:
-    """Start the Files API on ip:port; the server and the port it got (port 0: any)."""
+    """Start the Files API on ip:port; the server and the port it got (port 0: any). TLS when
+    this process's settings say so (daemons/common/tls.py; no plain-text downgrade here)."""
+    from daemons.common import tls
     from daemons.common.rpc import add_lenient, server_options
 
     server = grpc.aio.server(options=server_options(1024 * 1024))
     add_lenient(agent_pb2_grpc.add_FilesServicer_to_server, FilesServicer(files), server)
     try:
-        bound = server.add_insecure_port(f"{ip}:{port}")
+        settings = tls.current()
+        if settings.enabled:
+            bound = server.add_secure_port(f"{ip}:{port}", tls.server_credentials(settings))
+        else:
+            bound = server.add_insecure_port(f"{ip}:{port}")
     except RuntimeError:
         bound = 0
     if bound == 0:
