@@ -208,9 +208,17 @@ def client_context(config: TlsConfig, alpn: Sequence[str] = ("http/1.1",)) -> ss
     return context
 
 
-@functools.lru_cache(maxsize=8)
 def _pem(config: TlsConfig) -> tuple[bytes | None, bytes | None, bytes | None]:
-    """(CA certificates, private key, certificate chain) as gRPC takes them."""
+    """(CA certificates, private key, certificate chain) as gRPC takes them; TlsError naming
+    the file that cannot be read."""
+    try:
+        return _read_pem(config)
+    except OSError as e:
+        raise TlsError(f"cannot read {e.filename!r} (a LIBPROCESS_SSL_* file): {e.strerror or e}") from None
+
+
+@functools.lru_cache(maxsize=8)
+def _read_pem(config: TlsConfig) -> tuple[bytes | None, bytes | None, bytes | None]:
     roots: bytes | None = None
     if config.ca_file or config.ca_dir:
         parts = []

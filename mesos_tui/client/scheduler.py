@@ -630,7 +630,10 @@ class SchedulerDriver:
         starts or the driver stops, so that a call in flight as the stream ends (a TEARDOWN
         the master answers by closing the stream) still gets its answer."""
         await self._close_retired()
-        channel = tls.channel(address, options=CHANNEL_OPTIONS)
+        try:
+            channel = tls.channel(address, options=CHANNEL_OPTIONS)
+        except tls.TlsError as e:
+            raise _Fatal(str(e)) from None  # LIBPROCESS_SSL_* that cannot work: retrying won't help
         stream = None
         try:
             stub = scheduler_pb2_grpc.SchedulerStub(channel)
