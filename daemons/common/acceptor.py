@@ -202,9 +202,19 @@ class _TlsSession(SSLProtocol):
 
     def _on_handshake_complete(self, handshake_exc: BaseException | None) -> None:
         if handshake_exc is not None:
-            reason = getattr(handshake_exc, "reason", None) or str(handshake_exc)
-            self.port.log_refusal(self.peer, f"the TLS handshake failed ({reason})")
+            self.port.log_refusal(self.peer, _handshake_failure(handshake_exc))
         super()._on_handshake_complete(handshake_exc)
+
+
+def _handshake_failure(error: BaseException | type[BaseException]) -> str:
+    """Why a handshake failed, in words: asyncio passes the class ConnectionResetError when the
+    client hangs up mid-handshake (what a gRPC client that does not trust us does)."""
+    if isinstance(error, type) or isinstance(error, ConnectionError):
+        return ("the client closed the connection during the TLS handshake (does it trust "
+                "the CA of this port's certificate?)")
+    reason = getattr(error, "reason", None)
+    text = reason.replace("_", " ").lower() if reason else (str(error) or type(error).__name__)
+    return f"the TLS handshake failed ({text})"
 
 
 def _feed(protocol: asyncio.BufferedProtocol, data: bytes) -> None:

@@ -116,6 +116,13 @@ async def is_agent(address: str, timeout: float = PROBE_SECONDS) -> bool:
     return True
 
 
+def _tls_enabled() -> bool:
+    try:
+        return tls.current().enabled
+    except tls.TlsError:
+        return False
+
+
 def _short(details: str) -> str:
     """gRPC's details without its boilerplate."""
     text = details.strip()
@@ -129,9 +136,12 @@ def _short(details: str) -> str:
     return text
 
 
-async def diagnose(address: str, error: BaseException, service: str = "master") -> Reach:
+async def diagnose(
+    address: str, error: BaseException, service: str = "master", tls_used: bool | None = None
+) -> Reach:
     """One line on why a call to `address` failed, probing the port when gRPC's answer is
-    not enough to tell a dead port from one that speaks something else."""
+    not enough to tell a dead port from one that speaks something else. `tls_used`: whether
+    the failed call dialed TLS (default: this process's LIBPROCESS_SSL_ENABLED)."""
     if not isinstance(error, grpc.RpcError):
         return Reach(f"{address}: {error or type(error).__name__}")
     code = error.code()  # type: ignore[attr-defined]
@@ -180,6 +190,12 @@ async def diagnose(address: str, error: BaseException, service: str = "master") 
             return not_a_master(address, "it does not speak gRPC: it answered in HTTP/1, "
                                          "a web server?")
         if kind in ("closed", "silent") and await speaks_tls(address):
+            if tls_used if tls_used is not None else _tls_enabled():
+                return Reach(
+                    f"{address} closed the TLS connection: does it require a client "
+                    "certificate (LIBPROCESS_SSL_CERT_FILE and LIBPROCESS_SSL_KEY_FILE)?",
+                    permanent=True,
+                )
             return Reach(
                 f"{address} requires TLS: set LIBPROCESS_SSL_ENABLED=true and "
                 "LIBPROCESS_SSL_CA_FILE to the CA of its certificate",

@@ -154,7 +154,7 @@ async def test_plain_text_clients_are_refused_by_a_tls_only_master(tls_cluster: 
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await health(address, tls.TlsConfig())
     # Our own clients say what to change.
-    reach = await diagnose(address, refused.value)
+    reach = await diagnose(address, refused.value, tls_used=False)
     assert reach.permanent and "requires TLS" in reach.text and "LIBPROCESS_SSL_ENABLED" in reach.text
 
     status, body = await http_get(f"http://{address}/master/state")
@@ -169,7 +169,7 @@ async def test_a_client_without_the_ca_refuses_the_master(
     tls_cluster: Cluster, other_ca: tls.TlsConfig
 ) -> None:
     cluster = tls_cluster
-    await cluster.start_master()
+    master = await cluster.start_master()
     address = cluster.master_address
     for settings in (tls.TlsConfig(enabled=True), client_of(other_ca)):  # system roots; a stranger's CA
         with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -178,6 +178,10 @@ async def test_a_client_without_the_ca_refuses_the_master(
         assert "does not trust" in reach.text and "LIBPROCESS_SSL_CA_FILE" in reach.text, reach
     with pytest.raises(aiohttp.ClientConnectorCertificateError):
         await http_get(f"https://{address}/master/state", tls.client_context(client_of(other_ca)))
+    # The master says why, once (not once per retry).
+    log = master.log_path.read_text()
+    assert log.count("Refused a connection from ipv4:127.0.0.1:") == 1, log
+    assert "the client closed the connection during the TLS handshake" in log, log
 
 
 async def test_downgrade_accepts_both(tmp_path: Path, ca: tls.TlsConfig) -> None:
@@ -205,10 +209,13 @@ async def test_required_client_certificates(tmp_path: Path, ca: tls.TlsConfig) -
     client with the CA but no certificate of its own is refused."""
     env = {**tls.env_of(ca), "LIBPROCESS_SSL_REQUIRE_CERT": "true"}
     async with Cluster(tmp_path / "cluster", env=env, client_tls=ca) as cluster:
-        await cluster.start_master()
+        master = await cluster.start_master()
         await cluster.start_agent()
-        with pytest.raises(grpc.aio.AioRpcError):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
             await health(cluster.master_address, client_of(ca))
+        reach = await diagnose(cluster.master_address, refused.value, tls_used=True)
+        assert "does it require a client certificate" in reach.text, reach
+        assert "the TLS handshake failed (peer did not return a certificate)" in master.log_path.read_text()
 
 
 # ------------------------------------------------------------------ start-up errors
