@@ -305,3 +305,17 @@ async def test_the_edges_know_whether_a_caller_came_over_tls(ca: tls.TlsConfig) 
         await port.stop()
         await runner.cleanup()
         await server.stop(None)
+
+
+async def test_flags_alone_turn_tls_on(tmp_path: Path, ca: tls.TlsConfig) -> None:
+    """--ssl_* flags on the command line, no LIBPROCESS_SSL_* in the daemons' environment."""
+    flags = {"ssl_enabled": "true", "ssl_cert_file": ca.cert_file, "ssl_key_file": ca.key_file,
+             "ssl_ca_file": ca.ca_file}
+    async with Cluster(tmp_path / "cluster", client_tls=client_of(ca)) as cluster:
+        await cluster.start_master(**flags)  # answered GET_HEALTH over TLS
+        await cluster.start_agent(**flags)  # registered over TLS
+        with pytest.raises(grpc.aio.AioRpcError):
+            await health(cluster.master_address, tls.TlsConfig())
+        flag_values = (await cluster.operator.call(master_pb2.Call.GET_FLAGS)).get_flags.flags
+        shown = {f.name: f.value for f in flag_values}
+        assert shown["ssl_enabled"] == "True" and shown["ssl_cert_file"] == ca.cert_file
