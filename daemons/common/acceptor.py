@@ -188,7 +188,13 @@ class _FirstBytes(asyncio.Protocol):
 
 class _TlsSession(SSLProtocol):
     """asyncio's server-side TLS over an accepted connection, which says (one line) why a
-    handshake failed: a client without the CA, or without the certificate we require."""
+    handshake failed: a client without the CA, or without the certificate we require.
+
+    asyncio.sslproto is not public API, but `loop.start_tls` cannot be used here: it would
+    start the handshake without the ClientHello bytes this acceptor has already read. Its
+    SSLProtocol (rewritten in 3.11, the oldest Python this project runs on) is a buffered
+    protocol, so those bytes are handed to it with get_buffer/buffer_updated (`_feed`);
+    tests/integration/test_tls.py covers both edges through it."""
 
     def __init__(self, port: SharedPort, peer: str, app: asyncio.Protocol) -> None:
         loop = asyncio.get_running_loop()

@@ -113,3 +113,18 @@ def test_local_ca_is_made_once_with_private_keys_private(tmp_path: Path) -> None
 
 def _fields(config: tls.TlsConfig) -> dict[str, object]:
     return {name: getattr(config, name) for name in tls.NAMES}
+
+
+def test_refusals_are_logged_once_a_minute_per_client_host(caplog: pytest.LogCaptureFixture) -> None:
+    from daemons.common.acceptor import SharedPort
+
+    port = SharedPort(lambda: None, "127.0.0.1", 1)  # type: ignore[arg-type,return-value]
+    with caplog.at_level("WARNING", logger="mesos.acceptor"):
+        for source in range(40000, 40010):  # one client retrying from new source ports
+            port.log_refusal(f"ipv4:10.0.0.7:{source}", "it speaks plain text")
+        port.log_refusal("ipv4:10.0.0.8:40000", "it speaks plain text")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "Refused a connection from ipv4:10.0.0.7:40000: it speaks plain text",
+        "Refused a connection from ipv4:10.0.0.8:40000: it speaks plain text",
+    ]
