@@ -167,6 +167,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except tls.TlsError as e:
         fs.parser.error(str(e))
     tls.configure(settings)  # the Files API serves with it; the link to the master dials with it
+    if warning := tls.key_warning(settings):
+        log.warning("%s", warning)
     # Imported only now: gRPC reads GRPC_VERBOSITY when it is first loaded.
     from daemons.agent.agent import AgentConfig
 

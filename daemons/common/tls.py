@@ -156,6 +156,21 @@ def check(config: TlsConfig, server: bool) -> None:
         client_context(config)
 
 
+def key_warning(config: TlsConfig) -> str | None:
+    """A line to log when the private key can be read by others than its owner (it works, but
+    anyone who can read it can impersonate this daemon)."""
+    if not (config.enabled and config.key_file):
+        return None
+    try:
+        mode = os.stat(config.key_file).st_mode & 0o777
+    except OSError:
+        return None
+    if mode & 0o077:
+        return (f"LIBPROCESS_SSL_KEY_FILE {config.key_file!r} is readable by others "
+                f"(mode {mode:04o}): chmod 600 it")
+    return None
+
+
 def _load(context: ssl.SSLContext, config: TlsConfig, default_ca: bool) -> None:
     if config.cert_file:
         try:

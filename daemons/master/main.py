@@ -259,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.stderr.write(f"mesos-master: {e}\n")
         sys.exit(2)
     TLS.configure(tls)
+    if warning := TLS.key_warning(tls):
+        log.warning("%s", warning)
     values = fs.values(ns)
     if values.get("zk"):
         values["zk"] = redact_zk(values["zk"])  # GET_FLAGS never shows the password

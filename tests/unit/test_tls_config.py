@@ -128,3 +128,13 @@ def test_refusals_are_logged_once_a_minute_per_client_host(caplog: pytest.LogCap
         "Refused a connection from ipv4:10.0.0.7:40000: it speaks plain text",
         "Refused a connection from ipv4:10.0.0.8:40000: it speaks plain text",
     ]
+
+
+def test_a_key_others_can_read_is_warned_about(tmp_path: Path, ca: tls.TlsConfig) -> None:
+    assert tls.key_warning(ca) is None  # written 0600
+    loose = tmp_path / "loose.key"
+    loose.write_bytes(Path(ca.key_file).read_bytes())
+    loose.chmod(0o644)
+    settings = tls.TlsConfig(enabled=True, cert_file=ca.cert_file, key_file=str(loose))
+    warning = tls.key_warning(settings)
+    assert warning is not None and "mode 0644" in warning and "chmod 600" in warning
