@@ -319,3 +319,18 @@ async def test_flags_alone_turn_tls_on(tmp_path: Path, ca: tls.TlsConfig) -> Non
         flag_values = (await cluster.operator.call(master_pb2.Call.GET_FLAGS)).get_flags.flags
         shown = {f.name: f.value for f in flag_values}
         assert shown["ssl_enabled"] == "True" and shown["ssl_cert_file"] == ca.cert_file
+
+
+@pytest.mark.parametrize("argv", [
+    ["mesos_tui.cli", "shell", "--master", "127.0.0.1:1", "-c", "agents"],
+    ["mesos_tui.execute", "--master", "127.0.0.1:1", "--name", "x", "--command", "true"],
+])
+def test_clients_with_settings_that_cannot_work_say_so(tmp_path: Path, argv: list[str]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESOS_", tls.ENV_PREFIX))}
+    env.update(LIBPROCESS_SSL_ENABLED="true", LIBPROCESS_SSL_CA_FILE=str(tmp_path / "no-ca.pem"),
+               XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"))
+    done = subprocess.run([sys.executable, "-m", *argv], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "LIBPROCESS_SSL_CA_FILE" in lines[0] and "does not exist" in lines[0], done.stderr
