@@ -99,7 +99,8 @@ def add_flags(fs: Any) -> None:
         "key_file": "private key (PEM) of --ssl_cert_file (default: $LIBPROCESS_SSL_KEY_FILE)",
         "ca_file": "CA certificate(s) (PEM) peers' certificates are verified with "
                    "(default: $LIBPROCESS_SSL_CA_FILE, else the system's)",
-        "ca_dir": "directory of CA certificates (PEM) (default: $LIBPROCESS_SSL_CA_DIR)",
+        "ca_dir": "directory of CA certificates (PEM, indexed by `openssl rehash`) "
+                  "(default: $LIBPROCESS_SSL_CA_DIR)",
         "verify_cert": "verify a client's certificate when it presents one "
                        "(default: $LIBPROCESS_SSL_VERIFY_CERT, else false)",
         "require_cert": "require every client to present a certificate the CA signed "
