@@ -263,7 +263,7 @@ def test_local_up_makes_a_working_tls_cluster(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ what the edges learn
 
 
-async def test_the_edges_know_whether_a_caller_came_over_tls(ca: tls.TlsConfig) -> None:
+async def test_the_edges_know_whether_a_caller_came_over_tls(tmp_path: Path, ca: tls.TlsConfig) -> None:
     """The shared port with downgrade, in this process: a gRPC servicer's `is_tls(peer)` and an
     HTTP handler's transport say which of two clients came over TLS (Caller.tls is made of
     these)."""
@@ -301,6 +301,15 @@ async def test_the_edges_know_whether_a_caller_came_over_tls(ca: tls.TlsConfig) 
         context = tls.client_context(client_of(ca))
         assert await http_get(f"https://{address}/tls", context) == (200, "tls")
         assert await http_get(f"http://{address}/tls") == (200, "plain")
+        # The CA from a directory (LIBPROCESS_SSL_CA_DIR, indexed as OpenSSL's CApath).
+        ca_dir = tmp_path / "cas"
+        ca_dir.mkdir()
+        (ca_dir / "cluster-ca.pem").write_bytes(Path(ca.ca_file).read_bytes())
+        subprocess.run(["openssl", "rehash", str(ca_dir)], check=True, capture_output=True)
+        from_dir = tls.TlsConfig(enabled=True, ca_dir=str(ca_dir))
+        async with tls.channel(address, (), from_dir) as channel:
+            assert await channel.unary_unary("/probe.Probe/Tls")(b"", timeout=5) == b"tls"
+        assert await http_get(f"https://{address}/tls", tls.client_context(from_dir)) == (200, "tls")
     finally:
         await port.stop()
         await runner.cleanup()
