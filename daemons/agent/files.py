@@ -183,10 +183,19 @@ class SandboxFiles:
     # ------------------------------------------------------------------------- requests
 
     def list(self, path: str) -> list[agent_pb2.FileInfo]:
+        return [
+            _file_info(_join(path, name) if name else path, st)
+            for name, st in self.entries(path)
+        ]
+
+    def entries(self, path: str) -> list[tuple[str, os.stat_result]]:
+        """What `path` holds, sorted by name: each entry's name and its own `lstat` (a
+        symlink is shown as a link, never followed); a path that is not a directory is one
+        entry named "" (itself)."""
         opened = self._open(path)
         try:
             if not stat.S_ISDIR(opened.st.st_mode):
-                return [_file_info(path, opened.st)]
+                return [("", opened.st)]
             try:
                 dir_fd = os.open(
                     f"/proc/self/fd/{opened.fd}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -195,16 +204,15 @@ class SandboxFiles:
                 raise FilesError(
                     grpc.StatusCode.PERMISSION_DENIED, f"cannot list {path!r}: {e.strerror}"
                 ) from None
-            out: list[agent_pb2.FileInfo] = []
+            out: list[tuple[str, os.stat_result]] = []
             try:
-                with os.scandir(dir_fd) as entries:
-                    for entry in sorted(entries, key=lambda e: e.name):
+                with os.scandir(dir_fd) as found:
+                    for entry in sorted(found, key=lambda e: e.name):
                         try:
-                            # The entry itself: a symlink is shown as a link, never followed.
                             info = os.stat(entry.name, dir_fd=dir_fd, follow_symlinks=False)
                         except OSError:
                             continue  # gone meanwhile
-                        out.append(_file_info(_join(path, entry.name), info))
+                        out.append((entry.name, info))
             finally:
                 os.close(dir_fd)
             return out
@@ -400,19 +408,13 @@ async def _internal(context: grpc.aio.ServicerContext, e: Exception) -> None:
 
 
 async def serve_files(files: SandboxFiles, ip: str, port: int) -> tuple[grpc.aio.Server, int]:
-    """Start the Files API on ip:port; the server and the port it got (port 0: any). TLS when
-    this process's settings say so (daemons/common/tls.py; no plain-text downgrade here)."""
-    from daemons.common import tls
+    """Start the Files API on ip:port; the server and the port it got (port 0: any)."""
     from daemons.common.rpc import add_lenient, server_options
 
     server = grpc.aio.server(options=server_options(1024 * 1024))
     add_lenient(agent_pb2_grpc.add_FilesServicer_to_server, FilesServicer(files), server)
     try:
-        settings = tls.current()
-        if settings.enabled:
-            bound = server.add_secure_port(f"{ip}:{port}", tls.server_credentials(settings))
-        else:
-            bound = server.add_insecure_port(f"{ip}:{port}")
+        bound = server.add_insecure_port(f"{ip}:{port}")
     except RuntimeError:
         bound = 0
     if bound == 0:

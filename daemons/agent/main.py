@@ -38,8 +38,11 @@ def flag_set() -> f.FlagSet:
         required=True,
         help="The master: host:port, or zk://host:port[,host:port]/path",
     )
-    fs.add("ip", f.STR, "127.0.0.1", "Address to serve the Files API on")
-    fs.add("port", f.PORT, 5051, "Port to serve the Files API on (0: any free port)")
+    fs.add("ip", f.STR, "127.0.0.1", "Address to serve the agent's port on (HTTP and gRPC)")
+    fs.add(
+        "port", f.PORT, 5051,
+        "Port for Mesos's agent HTTP endpoints and the gRPC Files API, both (0: any free port)",
+    )
     fs.add("hostname", f.STR, None, "Hostname to report to the master (default: this host's)")
     fs.add("work_dir", f.STR, required=True, help="Directory for sandboxes and agent state")
     fs.add(
@@ -154,6 +157,15 @@ async def _serve(config: AgentConfig, master: str) -> int:
     return 0
 
 
+def _shown_flags(values: dict[str, str]) -> dict[str, str]:
+    """Flag values as /flags and GET_FLAGS show them: never a ZooKeeper password."""
+    from daemons.common.detector import redact_zk
+
+    if values.get("master"):
+        values["master"] = redact_zk(values["master"])
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     fs = flag_set()
     ns = fs.parse(argv)
@@ -208,6 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         disk_watch_interval=max(ns.disk_watch_interval, 0.05),
         switch_user=ns.switch_user,
         allow_root_tasks=ns.allow_root_tasks,
+        flags=_shown_flags(fs.values(ns)),
     )
     if os.geteuid() == 0 and ns.allow_root_tasks:
         log.warning("--allow_root_tasks: tasks that ask for root run as root on this agent")

@@ -276,6 +276,14 @@ def server_credentials(config: TlsConfig) -> Any:
     )
 
 
+def acceptor_options(config: TlsConfig) -> dict[str, Any]:
+    """What a SharedPort (daemons/common/acceptor.py) takes to serve with `config`: TLS
+    terminated there, plain text accepted too only with SUPPORT_DOWNGRADE."""
+    if not config.enabled:
+        return {"ssl_context": None, "downgrade": False}
+    return {"ssl_context": server_context(config), "downgrade": config.support_downgrade}
+
+
 # ------------------------------------------------------------------ this process's settings
 
 _configured: TlsConfig | None = None

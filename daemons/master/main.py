@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from daemons.common.acceptor import SharedPort
 from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
+from daemons.common.signals import stop_on_signals
 from daemons.master.http import MasterHttp
 from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers
@@ -140,11 +140,7 @@ async def serve(
         raise SystemExit("mesos-master: cannot listen on a loopback port for gRPC")
     http = MasterHttp(master)
     tls = tls or TLS.TlsConfig()
-    context = TLS.server_context(tls) if tls.enabled else None
-    shared = SharedPort(
-        await http.start(), "127.0.0.1", grpc_port, ssl_context=context,
-        downgrade=tls.support_downgrade,
-    )
+    shared = SharedPort(await http.start(), "127.0.0.1", grpc_port, **TLS.acceptor_options(tls))
     try:
         bound = await shared.start(config.ip, config.port)
     except OSError as e:
@@ -156,7 +152,7 @@ async def serve(
     if zk:
         contender = _contend(master, read_zk_file(zk), zk_session_timeout)
     log.info("Master %s listening on %s:%d%s", master.master_info.id, config.ip, bound,
-             "" if context is None else " (TLS" + (", plain text too)" if tls.support_downgrade else ")"))
+             "" if not tls.enabled else " (TLS" + (", plain text too)" if tls.support_downgrade else ")"))
     stop = stop or asyncio.Event()
     try:
         await stop.wait()
@@ -268,9 +264,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     async def run() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+        stop_on_signals(asyncio.get_running_loop(), stop)
         await serve(config, stop, zk=ns.zk, zk_session_timeout=ns.zk_session_timeout, tls=tls)
 
     asyncio.run(run())

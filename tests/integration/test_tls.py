@@ -124,6 +124,11 @@ async def test_driver_agent_link_operator_and_files_over_tls(
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await agent_pb2_grpc.FilesStub(plain).List(agent_pb2.ListFilesRequest(path="/"), timeout=5)
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    # The agent's HTTP endpoints share its port, and its TLS.
+    status, body = await http_get(f"https://127.0.0.1:{agent.port}/state", tls.client_context(client_settings))
+    assert status == 200 and agent.agent_id in body
+    status, body = await http_get(f"http://127.0.0.1:{agent.port}/state")
+    assert status == 400 and "requires TLS" in body
 
 
 async def test_https_clients_aiohttp_and_avmesos(tls_cluster: Cluster, ca: tls.TlsConfig) -> None:
