@@ -45,7 +45,10 @@ def _commands_text() -> str:
     lines = [f"  {name:<{width}}  {what}" for name, (_m, what) in SUBCOMMANDS.items()]
     return "commands:\n" + "\n".join(lines) + (
         "\n\nWith no command, mesos-tui opens the TUI on the master. "
-        "`mesos-tui COMMAND --help` tells more."
+        "`mesos-tui COMMAND --help` tells more.\n\n"
+        "TLS, as for Mesos's own clients: LIBPROCESS_SSL_ENABLED=true and "
+        "LIBPROCESS_SSL_CA_FILE=ca.pem\n(and LIBPROCESS_SSL_CERT_FILE, _KEY_FILE where the "
+        "master requires a client certificate)."
     )
 
 
