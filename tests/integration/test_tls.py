@@ -348,3 +348,18 @@ def test_clients_with_settings_that_cannot_work_say_so(tmp_path: Path, argv: lis
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "LIBPROCESS_SSL_CA_FILE" in lines[0] and "does not exist" in lines[0], done.stderr
+
+
+async def test_many_tls_clients_at_once(tls_cluster: Cluster, ca: tls.TlsConfig) -> None:
+    """Handshakes interleaved on the master's one loop: 20 gRPC channels and 20 HTTPS
+    requests at the same moment all answered (bounded: 40 connections)."""
+    await tls_cluster.start_master()
+    address = tls_cluster.master_address
+    settings = client_of(ca)
+    context = tls.client_context(settings)
+    answers = await asyncio.gather(
+        *(health(address, settings) for _ in range(20)),
+        *(http_get(f"https://{address}/master/health", context) for _ in range(20)),
+    )
+    assert all(a.get_health.healthy for a in answers[:20])
+    assert all(a[0] == 200 for a in answers[20:])
