@@ -56,6 +56,7 @@ from daemons.agent.link import MasterLink
 from daemons.agent.monitor import HostSampler, RunningTask, build_usage_report
 from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManager
 from daemons.agent.users import UserError, resolve_task_user
+from daemons.common import tls
 from daemons.common.acceptor import SharedPort
 from daemons.common.detector import MasterDetector
 from daemons.common.ids import new_uuid_bytes
@@ -194,7 +195,9 @@ class Agent:
         self.recover()
         self._server, grpc_port = await serve_files(self.files, "127.0.0.1", 0)
         self._http = AgentHttp(self)
-        self._shared = SharedPort(await self._http.start(), "127.0.0.1", grpc_port)
+        self._shared = SharedPort(  # TLS as this process's LIBPROCESS_SSL_*/--ssl_* say
+            await self._http.start(), "127.0.0.1", grpc_port, **tls.acceptor_options(tls.current())
+        )
         try:
             self.files_port = await self._shared.start(self.config.ip, self.config.port)
         except OSError as e:

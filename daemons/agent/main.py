@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from daemons.agent.host import agent_resources
 from daemons.common import flags as f
+from daemons.common import tls
 from daemons.common.detector import DetectorError, detector_for
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ def flag_set() -> f.FlagSet:
         "Let tasks run as root (a framework asking for root, or any task of an agent run as "
         "root with --switch_user=false); without it such tasks fail",
     )
+    tls.add_flags(fs)
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
 
@@ -171,6 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.log_level != "debug":
         # gRPC's C core writes its own lines to stderr; ours already say what went wrong.
         os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    try:
+        settings = tls.from_flags(ns)
+        tls.check(settings, server=True)
+    except tls.TlsError as e:
+        fs.parser.error(str(e))
+    tls.configure(settings)  # the Files API serves with it; the link to the master dials with it
+    if warning := tls.key_warning(settings):
+        log.warning("%s", warning)
     # Imported only now: gRPC reads GRPC_VERBOSITY when it is first loaded.
     from daemons.agent.agent import AgentConfig
 

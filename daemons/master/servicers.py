@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
-from daemons.common.acceptor import peer_of
+from daemons.common.acceptor import is_tls, peer_of
 from daemons.common.rpc import (
     LEADER_KEY,
     STREAM_ID_KEY,
@@ -106,7 +106,8 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
 
 
 def _caller(context: grpc.aio.ServicerContext) -> Caller:
-    return Caller(edge="grpc", peer=peer_of(context.peer()))
+    grpc_peer = context.peer()
+    return Caller(edge="grpc", peer=peer_of(grpc_peer), tls=is_tls(grpc_peer))
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
