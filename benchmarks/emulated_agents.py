@@ -150,7 +150,9 @@ class EmulatedAgent:
     def registration(self) -> agent_pb2.RegisterAgent:
         info = mesos_pb2.AgentInfo(hostname=f"emulated-{self.index}", port=5051)
         info.resources.extend(self.resources.to_proto())
-        message = agent_pb2.RegisterAgent(agent_info=info, version="emulated")
+        message = agent_pb2.RegisterAgent(
+            agent_info=info, version="emulated", files_address=f"emulated-{self.index}:5051"
+        )
         if self.agent_id:
             message.agent_info.id.value = self.agent_id
             message.tasks.extend(self.tasks.values())

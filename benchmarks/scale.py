@@ -169,7 +169,7 @@ async def one_size(root: Path, n: int, ns: argparse.Namespace) -> dict[str, Any]
             allocation_interval="1secs",
             agent_ping_timeout="15secs",
             heartbeat_interval="15secs",
-            log_level="WARNING",
+            log_level=ns.log_level,
         )
         processes = max(1, math.ceil(n / ns.per_process))
         shares = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
@@ -297,6 +297,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="limit of each step (s)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--keep", metavar="DIR", help="keep the daemons' logs under DIR/N")
+    parser.add_argument("--log-level", default="WARNING", help="the masters' --log_level")
     ns = parser.parse_args(argv)
     # The harness's own ZooKeeper client would say so each time a size's ZooKeeper stops.
     logging.basicConfig(level=logging.ERROR)

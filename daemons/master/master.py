@@ -266,6 +266,9 @@ class Master:
         # What the registry lists as admitted (live agents and those expected back), kept
         # entry by entry so that saving the registry never rebuilds it from every agent.
         self.registered: dict[str, dict[str, object]] = {}
+        # Registered agents by the address they serve on (Mesos's agent pid), to recognise
+        # an agent that registers again because our answer was late (see `agent_id_for`).
+        self.agent_by_address: dict[str, str] = {}
         self.pings = PingWheel(config.agent_ping_timeout)
         # While the master's own loop is behind (it woke late for a ping tick), a missing pong
         # may be sitting unread in its own queue: misses are not counted until then.
@@ -1420,11 +1423,28 @@ class Master:
 
     # ------------------------------------------------------------------------ agents
 
+    def agent_id_for(self, reg: agent_pb2.RegisterAgent) -> str:
+        """The id a registration is for: its own, or (Mesos's `registerSlave`: "already
+        registered, resending acknowledgement") that of the agent registered from the same
+        address with no tasks, when an agent that gave up waiting for our answer registers
+        again. Without this, a burst of registrations slower than the agents' timeout would
+        admit each agent several times. An agent at that address with tasks is a different
+        life of it (restarted without its checkpoint): it registers anew."""
+        if reg.agent_info.id.value:
+            return reg.agent_info.id.value
+        known = self.agent_by_address.get(reg.files_address) if reg.files_address else None
+        old = self.agents.get(known) if known else None
+        if old is not None and not old.tasks and old.info.hostname == reg.agent_info.hostname:
+            return old.agent_id
+        return ""
+
     def register_agent(
         self, reg: agent_pb2.RegisterAgent, link: Outbox
     ) -> Agent:
         info = mesos_pb2.AgentInfo()
         info.CopyFrom(reg.agent_info)
+        if not info.id.value:
+            info.id.value = self.agent_id_for(reg)
         if not info.hostname:
             raise CallError("INVALID_ARGUMENT", "agent_info.hostname is empty")
         try:
@@ -1447,7 +1467,7 @@ class Master:
             )
         now = _now()
         agent_id = info.id.value
-        reregistering = bool(agent_id)
+        reregistering = bool(reg.agent_info.id.value)
         if agent_id in self.removing_agents:
             raise CallError(
                 "UNAVAILABLE",
@@ -1478,6 +1498,8 @@ class Master:
         was_lost = self.lost_agents.pop(agent_id, None) is not None
         was_expected = self.expected_agents.pop(agent_id, None) is not None
         self.registered[agent_id] = {"hostname": info.hostname, "port": info.port}
+        if reg.files_address:
+            self.agent_by_address[reg.files_address] = agent_id
         agent.link = link
         agent.files_address = reg.files_address
         agent.version = reg.version
@@ -1666,6 +1688,8 @@ class Master:
         self.allocator.remove_agent(agent_id)
         del self.agents[agent_id]
         self.pings.discard(agent_id)
+        if self.agent_by_address.get(agent.files_address) == agent_id:
+            del self.agent_by_address[agent.files_address]
         self.registered.pop(agent_id, None)
         now = _now()
         self.unreachable_agents[agent_id] = now

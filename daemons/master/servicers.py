@@ -265,7 +265,7 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
             )
             return
         check_message(first, "register")
-        await self._probe_old_link(first.register.agent_info.id.value, context)
+        await self._probe_old_link(m.agent_id_for(first.register), context)
         if not m.leading:
             await _check_leading(m, context)
         link = Outbox(peer=peer_of(context.peer()), limit=m.config.max_client_queue_bytes)

@@ -150,3 +150,21 @@ def test_an_agent_added_mid_period_is_first_visited_a_whole_period_later() -> No
     wheel.add("late")
     visits = [i for i in range(wheel.slots) if "late" in wheel.advance()]
     assert visits == [wheel.slots - 1]
+
+
+async def test_an_agent_registering_again_from_its_address_keeps_its_id() -> None:
+    """Mesos's "already registered, resending acknowledgement": an agent that gave up waiting
+    for our answer (a burst slower than its timeout) and registers again is the same agent,
+    not a second one; its first link is closed."""
+    m, _ = await cluster(0)
+    try:
+        first_link = Outbox("a")
+        first = m.register_agent(registration("host-a"), first_link)
+        again = m.register_agent(registration("host-a"), Outbox("a"))
+        assert again.agent_id == first.agent_id
+        assert list(m.agents) == [first.agent_id]
+        assert first_link.closed
+        other = m.register_agent(registration("host-b"), Outbox("b"))
+        assert other.agent_id != first.agent_id
+    finally:
+        await m.stop()
