@@ -292,7 +292,8 @@ def main(argv: list[str] | None = None) -> None:
                         type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--per-process", type=int, default=12500,
                         help="emulated agents per emulator process")
-    parser.add_argument("--session", type=float, default=3.0, help="ZooKeeper session (s)")
+    parser.add_argument("--session", type=float, default=10.0,
+                        help="the masters' ZooKeeper session (s); Mesos's default is 10")
     parser.add_argument("--rest", type=float, default=5.0, help="seconds measured at rest")
     parser.add_argument("--timeout", type=float, default=300.0, help="limit of each step (s)")
     parser.add_argument("--json", action="store_true")
