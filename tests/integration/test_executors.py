@@ -1,0 +1,335 @@
+"""Custom executors with real processes: a framework (our driver) launches tasks on an executor
+written with mesos_tui.client.executor (tests/executor_program.py), which talks to the agent
+over the v1 executor HTTP API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import psutil
+
+from daemons.common.resources import Resources
+from daemons.proto import master_pb2, mesos_pb2
+from mesos_tui.client.scheduler import SchedulerDriver, launch_operation
+from tests.cluster import REPO, Cluster, Daemon, RecordingScheduler, poll_until
+from tests.http_clients import JSON, get, post
+
+PROGRAM = str(REPO / "tests" / "executor_program.py")
+EXECUTOR_RESOURCES = "cpus:0.1;mem:32"
+TASK_RESOURCES = "cpus:0.2;mem:16"
+Reason = mesos_pb2.TaskStatus
+
+
+def executor_info(executor_id: str, framework_id: str = "") -> mesos_pb2.ExecutorInfo:
+    info = mesos_pb2.ExecutorInfo(name=f"test executor {executor_id}")
+    info.executor_id.value = executor_id
+    if framework_id:
+        info.framework_id.value = framework_id
+    info.command.value = f"{sys.executable} {PROGRAM}"
+    info.command.environment.variables.add(name="PYTHONPATH", value=str(REPO))
+    info.resources.extend(Resources.parse(EXECUTOR_RESOURCES).to_proto())
+    return info
+
+
+def executor_task(
+    task_id: str, agent_id: str, data: bytes, executor: mesos_pb2.ExecutorInfo
+) -> mesos_pb2.TaskInfo:
+    task = mesos_pb2.TaskInfo(name=task_id, data=data)
+    task.task_id.value = task_id
+    task.agent_id.value = agent_id
+    task.resources.extend(Resources.parse(TASK_RESOURCES).to_proto())
+    task.executor.CopyFrom(executor)
+    return task
+
+
+async def launch(
+    driver: SchedulerDriver, rec: RecordingScheduler, tasks: list[mesos_pb2.TaskInfo]
+) -> None:
+    """Launch `tasks` on the next offer of the agent they name."""
+    agent_id = tasks[0].agent_id.value
+    offers = await rec.next("offers", lambda o: any(x.agent_id.value == agent_id for x in o))
+    offer = next(o for o in offers if o.agent_id.value == agent_id)
+    await driver.accept([offer.id], [launch_operation(tasks)])
+
+
+async def state_of(rec: RecordingScheduler, task_id: str, state: int) -> mesos_pb2.TaskStatus:
+    return await rec.next(
+        "update", lambda s: s.task_id.value == task_id and s.state == state, timeout=30
+    )
+
+
+def sandbox_events(agent: Daemon, executor_id: str) -> list[str]:
+    found = list(agent.work_dir.glob(f"slaves/*/frameworks/*/executors/{executor_id}/runs/latest/events.log"))
+    return found[0].read_text().splitlines() if found else []
+
+
+def executor_processes(executor_id: str) -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter(["cmdline", "environ"]):
+        try:
+            if (p.info["cmdline"] or [""])[0] == sys.executable and PROGRAM in p.info["cmdline"] and (
+                (p.info["environ"] or {}).get("MESOS_EXECUTOR_ID") == executor_id
+            ):
+                out.append(p)
+        except (psutil.Error, TypeError):
+            continue
+    return out
+
+
+def ended(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def wait_gone(pids: list[int], what: str) -> None:
+    async def gone() -> bool:
+        return all(ended(p) for p in pids)
+
+    await poll_until(gone, 20, what)
+
+
+def endpoint(agent: Daemon) -> str:
+    port = (agent.work_dir / "meta" / "executor_api_port").read_text().strip()
+    return f"http://127.0.0.1:{port}/api/v1/executor"
+
+
+async def test_executor_runs_tasks_and_exchanges_messages(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    driver, rec = await cluster.framework("executors")
+    fid = driver.framework_id
+    assert fid is not None
+    info = executor_info("E1")  # framework_id left out: the master fills it in, as Mesos does
+
+    await launch(driver, rec, [executor_task("t1", agent.agent_id, b"wait", info)])
+    running1 = await state_of(rec, "t1", mesos_pb2.TASK_RUNNING)
+    assert running1.source == Reason.SOURCE_EXECUTOR
+    assert running1.executor_id.value == "E1"
+    pid = int(running1.data)
+
+    # The executor's environment is Mesos's.
+    env = psutil.Process(pid).environ()
+    sandbox = Path(env["MESOS_SANDBOX"])
+    assert env["MESOS_FRAMEWORK_ID"] == fid and env["MESOS_EXECUTOR_ID"] == "E1"
+    assert env["MESOS_AGENT_ID"] == env["MESOS_SLAVE_ID"] == agent.agent_id
+    assert env["MESOS_DIRECTORY"] == str(sandbox) and env["MESOS_CHECKPOINT"] == "0"
+    assert env["MESOS_HTTP_COMMAND_EXECUTOR"] == "0"
+    assert env["MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"] == "5secs"
+    assert f"http://{env['MESOS_AGENT_ENDPOINT']}/api/v1/executor" == endpoint(agent)
+    assert "MESOS_TASK_ID" not in env
+    assert sandbox.parts[-6:-1] == ("frameworks", fid, "executors", "E1", "runs")
+    # In a session of its own (its shell leads it), apart from the agent's.
+    assert os.getsid(pid) not in (os.getsid(agent.proc.pid), os.getsid(0))
+    assert os.getsid(pid) in (pid, psutil.Process(pid).ppid())
+
+    # Framework messages both ways.
+    await driver.message(agent.agent_id, "E1", b"hello")
+    assert await rec.next("message", lambda d: d == b"echo:hello") == b"echo:hello"
+
+    # Executor resources are held once, beside the task's, and shown in state.
+    state = await cluster.operator.state()
+    [ex] = state.get_executors.executors
+    assert ex.executor_info.executor_id.value == "E1" and ex.agent_id.value == agent.agent_id
+    [a] = state.get_agents.agents
+    assert Resources.from_proto(a.allocated_resources) == Resources.parse(
+        EXECUTOR_RESOURCES) + Resources.parse(TASK_RESOURCES)
+    status, body, _ = await get(f"http://{cluster.master_address}/master/state")
+    assert status == 200
+    doc = json.loads(body)
+    [fw] = doc["frameworks"]
+    [ex_json] = fw["executors"]
+    assert ex_json["executor_id"] == "E1" and ex_json["slave_id"] == agent.agent_id
+    assert ex_json["resources"]["mem"] == 32
+    assert [t["executor_id"] for t in fw["tasks"]] == ["E1"]
+
+    # A second task goes to the same executor process.
+    await launch(driver, rec, [executor_task("t2", agent.agent_id, b"wait", info)])
+    running2 = await state_of(rec, "t2", mesos_pb2.TASK_RUNNING)
+    assert int(running2.data) == pid
+    state = await cluster.operator.state()
+    assert len(state.get_executors.executors) == 1
+    [a] = state.get_agents.agents
+    assert Resources.from_proto(a.allocated_resources) == Resources.parse(
+        EXECUTOR_RESOURCES) + Resources.parse(TASK_RESOURCES) + Resources.parse(TASK_RESOURCES)
+
+    # A task finished on request (a framework message), another killed (the executor's KILL).
+    await driver.message(agent.agent_id, "E1", b"finish:t1")
+    finished = await state_of(rec, "t1", mesos_pb2.TASK_FINISHED)
+    assert finished.source == Reason.SOURCE_EXECUTOR
+    await driver.kill("t2", agent.agent_id)
+    killed = await state_of(rec, "t2", mesos_pb2.TASK_KILLED)
+    assert killed.message == "killed by the executor"
+    assert "KILL t2" in sandbox_events(agent, "E1")
+
+    # Teardown: the executor gets SHUTDOWN, its process ends, its resources are free.
+    await driver.teardown()
+    await wait_gone([pid], "the executor to end after teardown")
+    assert "SHUTDOWN" in sandbox_events(agent, "E1")
+
+    async def freed() -> bool:
+        agents = (await cluster.operator.agents()).agents
+        return not agents[0].allocated_resources
+
+    await poll_until(freed, 20, "the executor's resources to be freed")
+
+
+async def test_executor_crash_fails_its_tasks_and_tells_the_scheduler(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    driver, rec = await cluster.framework("crash")
+    info = executor_info("E2", driver.framework_id or "")
+    await launch(driver, rec, [
+        executor_task("quiet", agent.agent_id, b"wait", info),
+    ])
+    await state_of(rec, "quiet", mesos_pb2.TASK_RUNNING)
+    await launch(driver, rec, [executor_task("boom", agent.agent_id, b"crash", info)])
+    await state_of(rec, "boom", mesos_pb2.TASK_RUNNING)
+    failed = await state_of(rec, "quiet", mesos_pb2.TASK_FAILED)
+    assert failed.reason == Reason.REASON_EXECUTOR_TERMINATED
+    assert failed.source == Reason.SOURCE_AGENT
+    [boom] = [s for s in rec.updates("boom") if s.state == mesos_pb2.TASK_FAILED]
+    assert boom.reason == Reason.REASON_EXECUTOR_TERMINATED
+    agent_id, executor_id, status = await rec.next("failure", timeout=30)
+    assert agent_id.value == agent.agent_id and executor_id.value == "E2"
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 3
+
+    async def freed() -> bool:
+        state = await cluster.operator.state()
+        return not state.get_executors.executors and not state.get_agents.agents[0].allocated_resources
+
+    await poll_until(freed, 20, "the crashed executor's resources to be freed")
+
+
+async def test_executor_validation_in_the_master(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    driver, rec = await cluster.framework("invalid")
+    fid = driver.framework_id or ""
+    good = executor_info("E3", fid)
+    other = executor_info("E3", fid)
+    other.command.value = "sleep 100"
+    wrong_fw = executor_info("E4", "another-framework")
+    no_command = executor_info("E5", fid)
+    no_command.ClearField("command")
+    both = executor_task("both", agent.agent_id, b"wait", executor_info("E6", fid))
+    both.command.value = "true"
+    await launch(driver, rec, [
+        executor_task("ok", agent.agent_id, b"wait", good),
+        executor_task("clash", agent.agent_id, b"wait", other),
+        executor_task("wrongfw", agent.agent_id, b"wait", wrong_fw),
+        executor_task("nocmd", agent.agent_id, b"wait", no_command),
+        both,
+    ])
+    errors = {}
+    for task_id in ("clash", "wrongfw", "nocmd", "both"):
+        s = await state_of(rec, task_id, mesos_pb2.TASK_ERROR)
+        assert s.reason == Reason.REASON_TASK_INVALID
+        errors[task_id] = s.message
+    assert "not compatible with existing ExecutorInfo" in errors["clash"]
+    assert "invalid FrameworkID" in errors["wrongfw"]
+    assert errors["nocmd"] == "'ExecutorInfo.command' must be set"
+    assert "not both" in errors["both"]
+    await state_of(rec, "ok", mesos_pb2.TASK_RUNNING)
+
+
+async def test_executor_api_errors(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    url = endpoint(agent)
+    body = b'{"type":"SUBSCRIBE","framework_id":{"value":"f"},"executor_id":{"value":"e"},"subscribe":{}}'
+    assert (await post(url, body, content_type="text/plain"))[0] == 415
+    assert (await post(url, b"{not json"))[0] == 400
+    status, text, _ = await post(url, b'{"type":"SUBSCRIBE","framework_id":{"value":"f"}}')
+    assert status == 400 and b"Expecting 'executor_id' to be present" in text
+    status, text, _ = await post(url, body)
+    assert status == 400 and text == b"Framework cannot be found"
+    assert (await post(url, body, accept="text/html"))[0] == 406
+    status, _, _ = await get(url)
+    assert status == 405
+    update = (b'{"type":"UPDATE","framework_id":{"value":"f"},"executor_id":{"value":"e"},'
+              b'"update":{"status":{"task_id":{"value":"t"},"state":"TASK_RUNNING",'
+              b'"source":"SOURCE_AGENT","uuid":"AAAAAAAAAAAAAAAAAAAAAA=="}}}')
+    status, text, _ = await post(url, update)
+    assert status == 400 and b"expecting 'SOURCE_EXECUTOR'" in text
+
+
+async def test_executor_that_never_subscribes_is_killed(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512", executor_registration_timeout="1secs")
+    driver, rec = await cluster.framework("silent")
+    info = executor_info("mute", driver.framework_id or "")
+    info.command.value = "sleep 60"
+    await launch(driver, rec, [executor_task("t", agent.agent_id, b"wait", info)])
+    failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
+    assert failed.reason == Reason.REASON_EXECUTOR_REGISTRATION_TIMEOUT
+    _, executor_id, status = await rec.next("failure", timeout=30)
+    assert executor_id.value == "mute"
+    assert os.WIFSIGNALED(status)
+
+
+async def test_executor_resubscribes_after_an_agent_restart(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512", registration_backoff_factor="50ms")
+    driver, rec = await cluster.framework("durable", checkpoint=True, failover_timeout=60)
+    info = executor_info("E7", driver.framework_id or "")
+    await launch(driver, rec, [executor_task("long", agent.agent_id, b"wait", info)])
+    pid = int((await state_of(rec, "long", mesos_pb2.TASK_RUNNING)).data)
+    assert psutil.Process(pid).environ()["MESOS_CHECKPOINT"] == "1"
+
+    agent.kill(signal.SIGKILL)
+    agent.proc.wait(10)
+    assert psutil.pid_exists(pid)  # the executor outlives its agent
+    args = agent.argv[3:]
+    again = cluster._spawn(f"{agent.name}-again", "daemons.agent.main", agent.port, agent.work_dir, args)
+    again.agent_id = agent.agent_id
+
+    async def resubscribed() -> bool:
+        return sandbox_events(agent, "E7").count("SUBSCRIBED") >= 2
+
+    await poll_until(resubscribed, 30, "the executor to subscribe to the restarted agent")
+
+    async def reregistered() -> bool:
+        for a in (await cluster.operator.agents()).agents:
+            if a.agent_info.id.value == agent.agent_id and a.active:
+                return True
+        return False
+
+    await poll_until(reregistered, 30, "the agent to re-register")
+    state = await cluster.operator.state()
+    assert [e.executor_info.executor_id.value for e in state.get_executors.executors] == ["E7"]
+    [task] = [t for t in state.get_tasks.tasks if t.task_id.value == "long"]
+    assert task.state == mesos_pb2.TASK_RUNNING
+
+    # Still the same process, still taking orders: finished through a framework message.
+    await driver.message(agent.agent_id, "E7", b"finish:long")
+    finished = await state_of(rec, "long", mesos_pb2.TASK_FINISHED)
+    assert finished.source == Reason.SOURCE_EXECUTOR
+    assert psutil.pid_exists(pid)
+    assert len(executor_processes("E7")) == 1
+    await driver.teardown()
+    await wait_gone([pid], "the executor to end")
+
+
+async def test_get_executors_over_the_operator_api(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    driver, rec = await cluster.framework("listed")
+    info = executor_info("E8", driver.framework_id or "")
+    await launch(driver, rec, [executor_task("t", agent.agent_id, b"wait", info)])
+    await state_of(rec, "t", mesos_pb2.TASK_RUNNING)
+    status, body, _ = await post(
+        f"http://{cluster.master_address}/api/v1", b'{"type":"GET_EXECUTORS"}', accept=JSON
+    )
+    assert status == 200
+    doc = json.loads(body)
+    [ex] = doc["get_executors"]["executors"]
+    assert ex["executor_info"]["executor_id"]["value"] == "E8"
+    assert ex["agent_id"]["value"] == agent.agent_id
+    response = await cluster.operator.call(master_pb2.Call.GET_EXECUTORS)
+    assert [e.executor_info.executor_id.value for e in response.get_executors.executors] == ["E8"]
