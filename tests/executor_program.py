@@ -5,7 +5,9 @@ What each task does is its `data`:
 - b"finish": TASK_RUNNING, then TASK_FINISHED at once;
 - b"wait": TASK_RUNNING, then waits for a KILL (TASK_KILLED) or a framework message
   b"finish:<task id>" (TASK_FINISHED);
-- b"crash": TASK_RUNNING, then the executor exits with status 3.
+- b"crash": TASK_RUNNING, then the executor exits with status 3;
+- b"stubborn": like b"wait", and the executor then ignores SHUTDOWN (and SIGTERM), so the
+  agent must kill it when its shutdown grace period is over.
 TASK_RUNNING's data is the executor's pid, so tests can tell one executor process from two.
 
 Framework messages are answered b"echo:" + data. Every event is appended to `events.log` in
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 
 from daemons.proto import mesos_pb2
@@ -31,6 +34,7 @@ def note(line: str) -> None:
 class TestExecutor(Executor):
     def __init__(self) -> None:
         self.waiting: set[str] = set()
+        self.stubborn = False
 
     async def subscribed(self, driver, subscribed) -> None:  # type: ignore[override]
         note("SUBSCRIBED")
@@ -43,6 +47,10 @@ class TestExecutor(Executor):
             await driver.update(task_id, mesos_pb2.TASK_FINISHED, message="done")
         elif task.data == b"crash":
             os._exit(3)
+        elif task.data == b"stubborn":
+            self.stubborn = True
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self.waiting.add(task_id)
         else:
             self.waiting.add(task_id)
 
@@ -63,6 +71,8 @@ class TestExecutor(Executor):
 
     async def shutdown(self, driver) -> None:  # type: ignore[override]
         note("SHUTDOWN")
+        if self.stubborn:
+            return
         for task_id in sorted(self.waiting):
             await driver.update(task_id, mesos_pb2.TASK_KILLED, message="executor shut down")
         self.waiting.clear()

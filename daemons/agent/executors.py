@@ -17,7 +17,9 @@ executor, a process of the framework's that talks to the agent over the v1 execu
   to the scheduler); the scheduler's messages come back as MESSAGE events.
 - A kill of one of its tasks is a KILL event (a task still queued is simply TASK_KILLED).
   SHUTDOWN (the scheduler's, or its framework's teardown) is a SHUTDOWN event, and after the
-  executor's shutdown grace period the container is killed (SIGTERM, then SIGKILL).
+  executor's shutdown grace period (ExecutorInfo.shutdown_grace_period, else
+  `--executor_shutdown_grace_period`) the container is destroyed (SIGKILL to its process
+  group), as Mesos does.
 - An executor that does not SUBSCRIBE within `--executor_registration_timeout` is killed.
 - When the executor's process ends, every task of it not yet terminal ends TASK_FAILED
   (REASON_EXECUTOR_TERMINATED, SOURCE_AGENT; REASON_EXECUTOR_REGISTRATION_TIMEOUT when it never
@@ -416,9 +418,8 @@ class AgentExecutors:
     ) -> None:
         executor = record.executor
         assert executor is not None
-        if record.task_id in executor.queued or executor.stream is None and not executor.alive:
-            if record.task_id in executor.queued:
-                executor.queued.remove(record.task_id)
+        if record.task_id in executor.queued:
+            executor.queued.remove(record.task_id)
             self._update(
                 record, mesos_pb2.TASK_KILLED, message="Killed before it reached its executor",
                 source=TaskStatus.SOURCE_AGENT,
@@ -453,15 +454,17 @@ class AgentExecutors:
                  executor.executor_id, executor.framework_id, grace)
         if executor.send(Event(type=Event.SHUTDOWN)):
             executor.timer = asyncio.get_running_loop().call_later(
-                grace, self._kill_executor, executor, 1.0
+                grace, self._kill_executor, executor
             )
         else:
-            self._kill_executor(executor, grace)
+            self._kill_executor(executor)  # Nobody to tell: as Mesos, destroy it at once.
 
-    def _kill_executor(self: Agent, executor: ExecutorRecord, grace: float) -> None:
+    def _kill_executor(self: Agent, executor: ExecutorRecord) -> None:
+        """Destroy the container (SIGKILL to its process group), as Mesos does when the
+        executor's time is up: it had its grace period to end its tasks."""
         executor.timer = None
         if executor.container is not None and executor.container.exit_status is None:
-            self.containerizer.kill(executor.container, grace)
+            self.containerizer.destroy(executor.container)
 
     def _executor_timed_out(self: Agent, executor: ExecutorRecord, reason: int) -> None:
         executor.timer = None
@@ -472,7 +475,7 @@ class AgentExecutors:
                     executor.executor_id, executor.framework_id, what)
         executor.timeout_reason = reason
         executor.state = TERMINATING
-        self._kill_executor(executor, 0.0)
+        self._kill_executor(executor)
 
     # ------------------------------------------------------------------ its end
 

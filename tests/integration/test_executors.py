@@ -4,6 +4,8 @@ over the v1 executor HTTP API."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import os
 import signal
@@ -16,7 +18,7 @@ from daemons.common.resources import Resources
 from daemons.proto import master_pb2, mesos_pb2
 from mesos_tui.client.scheduler import SchedulerDriver, launch_operation
 from tests.cluster import REPO, Cluster, Daemon, RecordingScheduler, poll_until
-from tests.http_clients import JSON, get, post
+from tests.http_clients import JSON, AvmesosFramework, get, post
 
 PROGRAM = str(REPO / "tests" / "executor_program.py")
 EXECUTOR_RESOURCES = "cpus:0.1;mem:32"
@@ -261,11 +263,18 @@ async def test_executor_api_errors(cluster: Cluster) -> None:
 
 async def test_executor_that_never_subscribes_is_killed(cluster: Cluster) -> None:
     await cluster.start_master()
-    agent = await cluster.start_agent("cpus:2;mem:512", executor_registration_timeout="1secs")
+    agent = await cluster.start_agent("cpus:2;mem:512", executor_registration_timeout="3secs")
     driver, rec = await cluster.framework("silent")
     info = executor_info("mute", driver.framework_id or "")
     info.command.value = "sleep 60"
-    await launch(driver, rec, [executor_task("t", agent.agent_id, b"wait", info)])
+    await launch(driver, rec, [
+        executor_task("t", agent.agent_id, b"wait", info),
+        executor_task("early", agent.agent_id, b"wait", info),
+    ])
+    # A task still queued for its executor is killed without it.
+    await driver.kill("early", agent.agent_id)
+    killed = await state_of(rec, "early", mesos_pb2.TASK_KILLED)
+    assert killed.message == "Killed before it reached its executor"
     failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
     assert failed.reason == Reason.REASON_EXECUTOR_REGISTRATION_TIMEOUT
     _, executor_id, status = await rec.next("failure", timeout=30)
@@ -333,3 +342,78 @@ async def test_get_executors_over_the_operator_api(cluster: Cluster) -> None:
     assert ex["agent_id"]["value"] == agent.agent_id
     response = await cluster.operator.call(master_pb2.Call.GET_EXECUTORS)
     assert [e.executor_info.executor_id.value for e in response.get_executors.executors] == ["E8"]
+
+
+async def test_avmesos_scheduler_runs_an_executor_task(cluster: Cluster) -> None:
+    """A third-party Mesos scheduler library (avmesos, over the v1 HTTP scheduler API) launches
+    tasks on a custom executor, exchanges framework messages with it, sees TASK_FINISHED, then
+    shuts the executor down and gets its FAILURE event. avmesos has no executor driver, so the
+    executor is ours (tests/executor_program.py, over the v1 HTTP executor API)."""
+    await cluster.start_master(heartbeat_interval="0.5secs")
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    executor = {
+        "executor_id": {"value": "AV"},
+        "name": "avmesos's executor",
+        "command": {
+            "value": f"{sys.executable} {PROGRAM}",
+            "environment": {"variables": [{"name": "PYTHONPATH", "value": str(REPO)}]},
+        },
+        "resources": [
+            {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
+            {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}},
+        ],
+    }
+    fw = AvmesosFramework(f"http://{cluster.master_address}", {
+        "quick": {"executor": executor, "data": base64.b64encode(b"finish").decode()},
+        "slow": {"executor": executor, "data": base64.b64encode(b"wait").decode()},
+    }).start()
+    try:
+        await fw.wait(lambda: "TASK_FINISHED" in fw.states("quick"), 30, "quick's TASK_FINISHED")
+        await fw.wait(lambda: "TASK_RUNNING" in fw.states("slow"), 30, "slow's TASK_RUNNING")
+        pids = {
+            base64.b64decode(s["data"]) for s in fw.updates if s["state"] == "TASK_RUNNING"
+        }
+        assert len(pids) == 1  # one executor for both tasks
+        [quick] = [s for s in fw.updates if s["task_id"]["value"] == "quick"
+                   and s["state"] == "TASK_FINISHED"]
+        assert quick["executor_id"]["value"] == "AV" and quick["source"] == "SOURCE_EXECUTOR"
+
+        payload = base64.b64encode(b"finish:slow").decode()
+        await asyncio.to_thread(fw.driver.message, agent.agent_id, "AV", payload)
+        await fw.wait(lambda: fw.messages, 30, "the executor's MESSAGE")
+        [message] = fw.messages
+        assert base64.b64decode(message["data"]) == b"echo:finish:slow"
+        assert message["executor_id"]["value"] == "AV"
+        assert message["agent_id"]["value"] == agent.agent_id
+        await fw.wait(lambda: "TASK_FINISHED" in fw.states("slow"), 30, "slow's TASK_FINISHED")
+
+        await asyncio.to_thread(fw.driver.shutdown, agent.agent_id, "AV")
+        await fw.wait(lambda: fw.failures, 30, "the FAILURE event of the executor's end")
+        [failure] = fw.failures
+        assert failure["executor_id"]["value"] == "AV"
+        assert failure["agent_id"]["value"] == agent.agent_id
+        assert failure["status"] == 0  # it exited by itself after SHUTDOWN
+        assert "SHUTDOWN" in sandbox_events(agent, "AV")
+        assert fw.errors == []
+    finally:
+        fw.stop()
+
+
+async def test_shutdown_kills_an_executor_after_its_grace_period(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    driver, rec = await cluster.framework("stubborn")
+    info = executor_info("E9", driver.framework_id or "")
+    info.shutdown_grace_period.nanoseconds = 1_000_000_000
+    await launch(driver, rec, [executor_task("t", agent.agent_id, b"stubborn", info)])
+    pid = int((await state_of(rec, "t", mesos_pb2.TASK_RUNNING)).data)
+    env = psutil.Process(pid).environ()
+    assert env["MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"] == "1secs"
+    await driver.shutdown("E9", agent.agent_id)
+    _, executor_id, status = await rec.next("failure", timeout=30)
+    assert executor_id.value == "E9"
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert "SHUTDOWN" in sandbox_events(agent, "E9")
+    failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
+    assert failed.reason == Reason.REASON_EXECUTOR_TERMINATED
+    assert ended(pid)
