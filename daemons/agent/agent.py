@@ -874,7 +874,9 @@ class Agent(AgentExecutors):
             for r in self.tasks.values()
             if r.running and r.container is not None
         ]
-        return build_usage_report(running, stats, self.config.resources, host)
+        report = build_usage_report(running, stats, self.config.resources, host)
+        self.add_executor_usage(report, stats)
+        return report
 
 
 def _mtime(path: Path) -> float | None:

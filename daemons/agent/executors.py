@@ -40,6 +40,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,7 @@ from typing import TYPE_CHECKING
 from daemons.agent.checkpoint import RecoveredRun
 from daemons.agent.containerizer import Container, ExitStatus, LaunchError, LaunchSpec, sandbox_path
 from daemons.agent.isolation import MB, Limits
+from daemons.agent.monitor import ProcessStats
 from daemons.agent.status_updates import TERMINAL_STATES
 from daemons.agent.users import UserError, resolve_task_user
 from daemons.common.durations import format_duration
@@ -542,6 +544,46 @@ class AgentExecutors:
             return
         if not any((executor.framework_id, t) in self.tasks for t in executor.tasks):
             self._schedule_executor_gc(executor)
+
+    # ------------------------------------------------------------------ usage
+
+    def add_executor_usage(
+        self: Agent, report: agent_pb2.UsageReport, stats: Mapping[str, ProcessStats]
+    ) -> None:
+        """Each live executor's container in the usage report, as Mesos's /monitor/statistics
+        shows it: its ExecutorInfo, its running tasks, executor plus tasks allocated."""
+        for executor in self.executors.values():
+            sample = stats.get(executor.container_id)
+            if sample is None or not executor.alive:
+                continue
+            entry = report.usage.executors.add()
+            entry.executor_info.CopyFrom(executor.info)
+            entry.container_id.value = executor.container_id
+            try:
+                allocated = Resources.from_proto(executor.info.resources)
+            except ResourceError:
+                allocated = Resources()
+            for task_id in sorted(executor.tasks):
+                record = self.tasks.get((executor.framework_id, task_id))
+                if record is None or not record.running:
+                    continue
+                allocated = allocated + record.resources
+                task = entry.tasks.add(name=record.info.name)
+                task.id.value = task_id
+                task.resources.extend(record.resources.to_proto())
+            entry.allocated.extend(allocated.to_proto())
+            s = entry.statistics
+            s.timestamp = sample.timestamp
+            s.processes = sample.processes
+            s.threads = sample.threads
+            s.cpus_user_time_secs = sample.cpus_user_time_secs
+            s.cpus_system_time_secs = sample.cpus_system_time_secs
+            s.mem_rss_bytes = sample.mem_rss_bytes
+            s.cpus_usage = sample.cpus_usage
+            if allocated.cpus:
+                s.cpus_limit = allocated.cpus
+            if allocated.mem:
+                s.mem_limit_bytes = int(allocated.mem * MB)
 
     # ------------------------------------------------------------------ recovery
 

@@ -150,6 +150,13 @@ async def test_executor_runs_tasks_and_exchanges_messages(cluster: Cluster) -> N
     assert ex_json["resources"]["mem"] == 32
     assert [t["executor_id"] for t in fw["tasks"]] == ["E1"]
 
+    # The executor's container is measured and reported (the master sums it into `used`).
+    async def measured() -> bool:
+        [a] = (await cluster.operator.agents()).agents
+        return a.used.mem_rss_bytes > 0 and a.used.processes >= 1
+
+    await poll_until(measured, 20, "the executor's container in the agent's usage report")
+
     # A second task goes to the same executor process.
     await launch(driver, rec, [executor_task("t2", agent.agent_id, b"wait", info)])
     running2 = await state_of(rec, "t2", mesos_pb2.TASK_RUNNING)
