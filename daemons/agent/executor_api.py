@@ -147,6 +147,7 @@ class ExecutorStream:
                         self.limit)
             self.overflowed = True
             self.chunks.clear()
+            self.size = 0
             self.close()
             return
         self.chunks.append(framed)
