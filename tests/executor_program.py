@@ -7,7 +7,9 @@ What each task does is its `data`:
   b"finish:<task id>" (TASK_FINISHED);
 - b"crash": TASK_RUNNING, then the executor exits with status 3;
 - b"stubborn": like b"wait", and the executor then ignores SHUTDOWN (and SIGTERM), so the
-  agent must kill it when its shutdown grace period is over.
+  agent must kill it when its shutdown grace period is over;
+- b"deaf": like b"wait", and once disconnected from the agent the executor never subscribes
+  again (it stays alive), so a restarted agent must give up on it.
 TASK_RUNNING's data is the executor's pid, so tests can tell one executor process from two.
 
 Framework messages are answered b"echo:" + data. Every event is appended to `events.log` in
@@ -35,6 +37,7 @@ class TestExecutor(Executor):
     def __init__(self) -> None:
         self.waiting: set[str] = set()
         self.stubborn = False
+        self.deaf = False
 
     async def subscribed(self, driver, subscribed) -> None:  # type: ignore[override]
         note("SUBSCRIBED")
@@ -47,6 +50,9 @@ class TestExecutor(Executor):
             await driver.update(task_id, mesos_pb2.TASK_FINISHED, message="done")
         elif task.data == b"crash":
             os._exit(3)
+        elif task.data == b"deaf":
+            self.deaf = True
+            self.waiting.add(task_id)
         elif task.data == b"stubborn":
             self.stubborn = True
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -68,6 +74,11 @@ class TestExecutor(Executor):
                 self.waiting.discard(task_id)
                 await driver.update(task_id, mesos_pb2.TASK_FINISHED, message="finished on request")
         await driver.send_message(b"echo:" + data)
+
+    async def disconnected(self, driver) -> None:  # type: ignore[override]
+        note("DISCONNECTED")
+        if self.deaf:
+            await asyncio.sleep(3600)  # Callbacks run in line: this blocks re-subscription.
 
     async def shutdown(self, driver) -> None:  # type: ignore[override]
         note("SHUTDOWN")

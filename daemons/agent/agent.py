@@ -163,6 +163,7 @@ class Agent(AgentExecutors):
         self.tasks: dict[TaskKey, TaskRecord] = {}
         self.executors: dict[tuple[str, str], ExecutorRecord] = {}
         self.executor_endpoint = ""
+        self.unsent_exits = []
         self._executor_api: ExecutorApiServer | None = None
         self.frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.shutting_down_frameworks: set[str] = set()
@@ -293,6 +294,7 @@ class Agent(AgentExecutors):
         )
         self.registered.set()
         self.status_updates.resend_all()
+        self.send_unsent_exits()
 
     def on_disconnected(self) -> None:
         self.registered.clear()

@@ -72,6 +72,7 @@ TERMINATED = "TERMINATED"
 
 RECOVERY_TIMEOUT = 15 * 60.0  # Mesos's --recovery_timeout, for MESOS_RECOVERY_TIMEOUT.
 MAX_MESSAGE_BYTES = 1024 * 1024  # A framework message; bulk data goes elsewhere.
+MAX_UNSENT_EXITS = 1000  # Executor ends kept for a master while none is connected.
 
 
 class ExecutorCallError(Exception):
@@ -98,6 +99,8 @@ class ExecutorRecord:
     stream: object | None = None
     queued: list[str] = field(default_factory=list)  # Task ids waiting for SUBSCRIBE.
     tasks: set[str] = field(default_factory=set)  # Every task id it was given.
+    # Kills asked for while it was not connected: sent when it subscribes again.
+    pending_kills: dict[str, mesos_pb2.KillPolicy | None] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None  # Registration or shutdown deadline.
     timeout_reason: int | None = None  # Why it was killed, if the agent killed it.
     recovered: bool = False
@@ -135,6 +138,7 @@ class AgentExecutors:
 
     executors: dict[ExecutorKey, ExecutorRecord]
     executor_endpoint: str  # host:port of the executor API, for MESOS_AGENT_ENDPOINT.
+    unsent_exits: list[agent_pb2.ExitedExecutorMessage]  # For the next master.
 
     # ------------------------------------------------------------------ launching
 
@@ -279,6 +283,14 @@ class AgentExecutors:
             return max(0.0, info.shutdown_grace_period.nanoseconds / 1e9)
         return self.config.executor_shutdown_grace_period
 
+    def send_unsent_exits(self: Agent) -> None:
+        """Registered: tell the master of executors that ended while it was not there."""
+        exits, self.unsent_exits = self.unsent_exits, []
+        for exited in exits:
+            if self.agent_id:
+                exited.slave_id.value = self.agent_id
+            self.link.send(agent_pb2.AgentMessage(exited_executor=exited))
+
     def executor_infos(self: Agent) -> list[mesos_pb2.ExecutorInfo]:
         """The executors still running, for re-registration."""
         return [e.info for e in self.executors.values() if e.alive]
@@ -338,6 +350,11 @@ class AgentExecutors:
             record = self.tasks.get((executor.framework_id, task_id))
             if record is not None and record.state not in TERMINAL_STATES:
                 executor.send(Event(type=Event.LAUNCH, launch=Event.Launch(task=record.info)))
+        kills, executor.pending_kills = executor.pending_kills, {}
+        for task_id, policy in kills.items():
+            record = self.tasks.get((executor.framework_id, task_id))
+            if record is not None and record.running:
+                self.kill_executor_task(record, policy)
 
     def executor_disconnected(self: Agent, executor: ExecutorRecord, stream: object) -> None:
         """Its subscription ended (it may come back: the process is what counts)."""
@@ -434,6 +451,7 @@ class AgentExecutors:
         if not executor.send(Event(type=Event.KILL, kill=kill)):
             log.info("kill of task %s waits: executor %s is not connected",
                      record.task_id, executor.executor_id)
+            executor.pending_kills[record.task_id] = policy
 
     def shutdown_executor(self: Agent, framework_id: str, executor_id: str) -> None:
         executor = self.executors.get((framework_id, executor_id))
@@ -522,7 +540,9 @@ class AgentExecutors:
             exited.slave_id.value = self.agent_id
         exited.framework_id.value = executor.framework_id
         exited.executor_id.value = executor.executor_id
-        self.link.send(agent_pb2.AgentMessage(exited_executor=exited))
+        if not self.link.send(agent_pb2.AgentMessage(exited_executor=exited)):
+            # No master now (a restart's recovery): it hears of the end once registered.
+            self.unsent_exits = [*self.unsent_exits, exited][-MAX_UNSENT_EXITS:]
         del self.executors[executor.key]
         # Its sandbox and checkpoint go once its tasks' ends are acknowledged (or now).
         if not any(

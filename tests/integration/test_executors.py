@@ -199,10 +199,16 @@ async def test_executor_crash_fails_its_tasks_and_tells_the_scheduler(cluster: C
     await state_of(rec, "quiet", mesos_pb2.TASK_RUNNING)
     await launch(driver, rec, [executor_task("boom", agent.agent_id, b"crash", info)])
     await state_of(rec, "boom", mesos_pb2.TASK_RUNNING)
-    failed = await state_of(rec, "quiet", mesos_pb2.TASK_FAILED)
+
+    # Each task's updates are in order, but the two tasks' FAILED may come in either order.
+    async def both_failed() -> list[mesos_pb2.TaskStatus] | None:
+        out = [s for t in ("quiet", "boom") for s in rec.updates(t)
+               if s.state == mesos_pb2.TASK_FAILED]
+        return out if len(out) == 2 else None
+
+    failed, boom = await poll_until(both_failed, 30, "both tasks to fail")
     assert failed.reason == Reason.REASON_EXECUTOR_TERMINATED
     assert failed.source == Reason.SOURCE_AGENT
-    [boom] = [s for s in rec.updates("boom") if s.state == mesos_pb2.TASK_FAILED]
     assert boom.reason == Reason.REASON_EXECUTOR_TERMINATED
     agent_id, executor_id, status = await rec.next("failure", timeout=30)
     assert agent_id.value == agent.agent_id and executor_id.value == "E2"
@@ -424,3 +430,49 @@ async def test_shutdown_kills_an_executor_after_its_grace_period(cluster: Cluste
     failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
     assert failed.reason == Reason.REASON_EXECUTOR_TERMINATED
     assert ended(pid)
+
+
+async def restart_agent(cluster: Cluster, agent: Daemon, **flags: str) -> Daemon:
+    """kill -9 the agent and start it again on the same --work_dir and --port."""
+    agent.kill(signal.SIGKILL)
+    agent.proc.wait(10)
+    args = agent.argv[3:] + [f"--{k}={v}" for k, v in flags.items()]
+    again = cluster._spawn(f"{agent.name}-again", "daemons.agent.main", agent.port, agent.work_dir, args)
+    again.agent_id = agent.agent_id
+    return again
+
+
+async def test_executor_that_does_not_come_back_is_killed(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512", registration_backoff_factor="50ms")
+    driver, rec = await cluster.framework("deaf", checkpoint=True, failover_timeout=60)
+    info = executor_info("E10", driver.framework_id or "")
+    await launch(driver, rec, [executor_task("t", agent.agent_id, b"deaf", info)])
+    pid = int((await state_of(rec, "t", mesos_pb2.TASK_RUNNING)).data)
+    await restart_agent(cluster, agent, executor_reregistration_timeout="1secs")
+    failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
+    assert failed.reason == Reason.REASON_EXECUTOR_REREGISTRATION_TIMEOUT
+    assert failed.source == Reason.SOURCE_AGENT
+    _, executor_id, status = await rec.next("failure", timeout=30)
+    assert executor_id.value == "E10" and os.WIFSIGNALED(status)
+    await wait_gone([pid], "the deaf executor to be killed")
+
+
+async def test_executor_that_ended_while_the_agent_was_down(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512", registration_backoff_factor="50ms")
+    driver, rec = await cluster.framework("gone", checkpoint=True, failover_timeout=60)
+    info = executor_info("E11", driver.framework_id or "")
+    await launch(driver, rec, [executor_task("t", agent.agent_id, b"deaf", info)])
+    pid = int((await state_of(rec, "t", mesos_pb2.TASK_RUNNING)).data)
+    agent.kill(signal.SIGKILL)
+    agent.proc.wait(10)
+    os.killpg(os.getpgid(pid), signal.SIGKILL)  # the executor dies while no agent watches
+    await wait_gone([pid], "the executor to die")
+    await restart_agent(cluster, agent)
+    failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
+    assert failed.reason == Reason.REASON_EXECUTOR_TERMINATED
+    assert "SIGKILL" in failed.message
+    _, executor_id, status = await rec.next("failure", timeout=30)
+    assert executor_id.value == "E11"
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
