@@ -26,7 +26,8 @@ The protocol, in plain words (executor-http-api.md):
    answers ACKNOWLEDGED; `send_message()` sends the framework a message (MESSAGE). Both are
    answered 202.
 3. When the connection drops (the agent restarted), a checkpointing executor (MESOS_CHECKPOINT=1)
-   subscribes again, backing off up to MESOS_SUBSCRIPTION_BACKOFF_MAX, for at most
+   subscribes again, backing off up to half of MESOS_SUBSCRIPTION_BACKOFF_MAX (the agent's
+   re-registration timeout), for at most
    MESOS_RECOVERY_TIMEOUT, re-sending its unacknowledged updates and tasks in SUBSCRIBE; one
    that does not checkpoint stops, as Mesos's executors do.
 4. SHUTDOWN: the default `shutdown` callback stops the driver; `run()` returns and the program
@@ -244,7 +245,9 @@ class ExecutorDriver:
             limit = self.recovery_timeout if self.subscribed_info is not None else 60.0
             if time.monotonic() - lost_since > limit:
                 raise ExecutorDriverError(f"no agent to subscribe to within {limit:g}s: {problem}")
-            delay = min(self.backoff_max, max(0.05, delay * 2 or 0.1))
+            # Capped at half the agent's re-registration timeout, so that at least one try
+            # falls inside the window a restarted agent waits for its executors.
+            delay = min(self.backoff_max / 2, max(0.05, delay * 2 or 0.1))
             log.info("subscription lost (%s); subscribing again in %.2fs", problem, delay)
             await asyncio.sleep(delay)
 

@@ -276,7 +276,7 @@ async def test_executor_api_errors(cluster: Cluster) -> None:
 
 async def test_executor_that_never_subscribes_is_killed(cluster: Cluster) -> None:
     await cluster.start_master()
-    agent = await cluster.start_agent("cpus:2;mem:512", executor_registration_timeout="3secs")
+    agent = await cluster.start_agent("cpus:2;mem:512", executor_registration_timeout="5secs")
     driver, rec = await cluster.framework("silent")
     info = executor_info("mute", driver.framework_id or "")
     info.command.value = "sleep 60"
@@ -304,12 +304,8 @@ async def test_executor_resubscribes_after_an_agent_restart(cluster: Cluster) ->
     pid = int((await state_of(rec, "long", mesos_pb2.TASK_RUNNING)).data)
     assert psutil.Process(pid).environ()["MESOS_CHECKPOINT"] == "1"
 
-    agent.kill(signal.SIGKILL)
-    agent.proc.wait(10)
-    assert psutil.pid_exists(pid)  # the executor outlives its agent
-    args = agent.argv[3:]
-    again = cluster._spawn(f"{agent.name}-again", "daemons.agent.main", agent.port, agent.work_dir, args)
-    again.agent_id = agent.agent_id
+    await restart_agent(cluster, agent)
+    assert psutil.pid_exists(pid)  # the executor outlived its agent
 
     async def resubscribed() -> bool:
         return sandbox_events(agent, "E7").count("SUBSCRIBED") >= 2
