@@ -124,13 +124,16 @@ class ExecutorRecord:
         return True
 
 
+UNKNOWN_STATUS = -1  # Mesos's `status` when there is no wait status (a launch that failed).
+
+
 def wait_status(exit_status: ExitStatus) -> int:
     """The executor's end as a wait status (what Mesos puts in FAILURE's `status`)."""
     if exit_status.signal is not None:
         return exit_status.signal & 0x7F
     if exit_status.exit_code is not None:
         return (exit_status.exit_code & 0xFF) << 8
-    return 0x7F  # Unknown (its supervisor was gone): reported as a stop, not a success.
+    return UNKNOWN_STATUS  # Its supervisor was gone: nobody knows how it ended.
 
 
 class AgentExecutors:
@@ -161,6 +164,8 @@ class AgentExecutors:
                 executor = self._launch_executor(framework, info, record)
             except LaunchError as e:
                 self._launch_failed(record, str(e))
+                # The master holds the executor's resources since the launch: free them.
+                self._send_exited(record.framework_id, info.executor_id.value, UNKNOWN_STATUS)
                 return
         record.executor = executor
         executor.tasks.add(record.task_id)
@@ -282,6 +287,16 @@ class AgentExecutors:
         if info.HasField("shutdown_grace_period"):
             return max(0.0, info.shutdown_grace_period.nanoseconds / 1e9)
         return self.config.executor_shutdown_grace_period
+
+    def _send_exited(self: Agent, framework_id: str, executor_id: str, status: int) -> None:
+        exited = agent_pb2.ExitedExecutorMessage(status=status)
+        if self.agent_id:
+            exited.slave_id.value = self.agent_id
+        exited.framework_id.value = framework_id
+        exited.executor_id.value = executor_id
+        if not self.link.send(agent_pb2.AgentMessage(exited_executor=exited)):
+            # No master now (a restart's recovery): it hears of the end once registered.
+            self.unsent_exits = [*self.unsent_exits, exited][-MAX_UNSENT_EXITS:]
 
     def send_unsent_exits(self: Agent) -> None:
         """Registered: tell the master of executors that ended while it was not there."""
@@ -535,14 +550,7 @@ class AgentExecutors:
                     source=TaskStatus.SOURCE_AGENT,
                 )
         executor.queued.clear()
-        exited = agent_pb2.ExitedExecutorMessage(status=wait_status(exit_status))
-        if self.agent_id:
-            exited.slave_id.value = self.agent_id
-        exited.framework_id.value = executor.framework_id
-        exited.executor_id.value = executor.executor_id
-        if not self.link.send(agent_pb2.AgentMessage(exited_executor=exited)):
-            # No master now (a restart's recovery): it hears of the end once registered.
-            self.unsent_exits = [*self.unsent_exits, exited][-MAX_UNSENT_EXITS:]
+        self._send_exited(executor.framework_id, executor.executor_id, wait_status(exit_status))
         del self.executors[executor.key]
         # Its sandbox and checkpoint go once its tasks' ends are acknowledged (or now).
         if not any(

@@ -472,3 +472,23 @@ async def test_executor_that_ended_while_the_agent_was_down(cluster: Cluster) ->
     _, executor_id, status = await rec.next("failure", timeout=30)
     assert executor_id.value == "E11"
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+
+
+async def test_executor_that_cannot_launch(cluster: Cluster) -> None:
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    driver, rec = await cluster.framework("nobody")
+    info = executor_info("E12", driver.framework_id or "")
+    info.command.user = "no-such-user-here"
+    await launch(driver, rec, [executor_task("t", agent.agent_id, b"wait", info)])
+    failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
+    assert failed.reason == Reason.REASON_CONTAINER_LAUNCH_FAILED
+    assert "no-such-user-here" in failed.message
+    _, executor_id, status = await rec.next("failure", timeout=30)
+    assert executor_id.value == "E12" and status == -1
+
+    async def freed() -> bool:
+        state = await cluster.operator.state()
+        return not state.get_executors.executors and not state.get_agents.agents[0].allocated_resources
+
+    await poll_until(freed, 20, "the executor's resources to be freed")
