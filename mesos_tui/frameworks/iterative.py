@@ -254,7 +254,10 @@ async def run_iterative(
     await driver.start()
     runner = asyncio.create_task(driver.run())
     try:
-        await driver.wait_subscribed(30)
+        try:
+            await driver.wait_subscribed(30)
+        except TimeoutError:
+            raise JobFailed(f"could not subscribe to a master at {master} within 30s") from None
         return await job.run(driver, dims, timeout)
     finally:
         await driver.stop()
