@@ -183,10 +183,7 @@ class Agent(AgentExecutors):
         self._server, self.files_port = await serve_files(
             self.files, self.config.ip, self.config.port
         )
-        self._executor_api = await serve_executor_api(
-            self, self.config.executor_api_port, self.checkpoint.meta / "executor_api_port"
-        )
-        self.executor_endpoint = self._executor_api.endpoint
+        await self._serve_executor_api()
         self.start_reregistration_timers()
         log.info(
             "agent serving sandboxes of %s on %s:%d; resources %s",
@@ -201,6 +198,15 @@ class Agent(AgentExecutors):
             asyncio.create_task(self._report_usage(), name="usage"),
             asyncio.create_task(self._collect_garbage(), name="sandbox-gc"),
         ]
+
+    async def _serve_executor_api(self) -> None:
+        """The executor HTTP API (executor_api.py), on a loopback port of its own until the
+        agent's port serves HTTP too; then `executor_api.add_routes(app, agent)` mounts it
+        there and MESOS_AGENT_ENDPOINT becomes the agent's own address."""
+        self._executor_api = await serve_executor_api(
+            self, self.config.executor_api_port, self.checkpoint.meta / "executor_api_port"
+        )
+        self.executor_endpoint = self._executor_api.endpoint
 
     async def stop(self) -> None:
         """Close the link and the Files API; tasks keep running."""

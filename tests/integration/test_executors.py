@@ -10,15 +10,17 @@ import json
 import os
 import signal
 import sys
+import uuid
 from pathlib import Path
 
 import psutil
 
 from daemons.common.resources import Resources
-from daemons.proto import master_pb2, mesos_pb2
+from daemons.proto import executor_pb2, master_pb2, mesos_pb2
 from mesos_tui.client.scheduler import SchedulerDriver, launch_operation
 from tests.cluster import REPO, Cluster, Daemon, RecordingScheduler, poll_until
-from tests.http_clients import JSON, AvmesosFramework, get, post
+from tests.http_clients import JSON, PROTOBUF, AvmesosFramework, EventStream, get, post
+from tests.http_clients import subscribe as subscribe_stream
 
 PROGRAM = str(REPO / "tests" / "executor_program.py")
 EXECUTOR_RESOURCES = "cpus:0.1;mem:32"
@@ -492,3 +494,79 @@ async def test_executor_that_cannot_launch(cluster: Cluster) -> None:
         return not state.get_executors.executors and not state.get_agents.agents[0].allocated_resources
 
     await poll_until(freed, 20, "the executor's resources to be freed")
+
+
+async def test_executor_api_in_protobuf_by_hand(cluster: Cluster) -> None:
+    """The executor API driven with raw HTTP and protobuf bodies (no executor library): the
+    executor launched runs `sleep`, so this test speaks for it."""
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512")
+    driver, rec = await cluster.framework("by-hand")
+    fid = driver.framework_id or ""
+    info = executor_info("H", fid)
+    info.command.value = "sleep 60"
+    await launch(driver, rec, [executor_task("t", agent.agent_id, b"payload", info)])
+    url = endpoint(agent)
+
+    def call(kind: int) -> executor_pb2.Call:
+        c = executor_pb2.Call(type=kind)
+        c.framework_id.value = fid
+        c.executor_id.value = "H"
+        return c
+
+    update = call(executor_pb2.Call.UPDATE)
+    status = update.update.status
+    status.task_id.value = "t"
+    status.state = mesos_pb2.TASK_RUNNING
+    status.source = Reason.SOURCE_EXECUTOR
+    status.uuid = uuid.uuid4().bytes
+
+    async def posted(message: executor_pb2.Call) -> tuple[int, bytes]:
+        code, body, _ = await post(url, message.SerializeToString(), content_type=PROTOBUF,
+                                   accept=PROTOBUF)
+        return code, body
+
+    # Before its SUBSCRIBE, the executor may not UPDATE.
+    assert await posted(update) == (403, b"Executor is not subscribed")
+
+    subscribe = call(executor_pb2.Call.SUBSCRIBE)
+    subscribe.subscribe.SetInParent()
+    stream = await subscribe_stream(url, subscribe.SerializeToString(), content_type=PROTOBUF,
+                                    accept=PROTOBUF)
+    assert isinstance(stream, EventStream), stream
+    try:
+        assert stream.response.headers["Content-Type"] == PROTOBUF
+        first = executor_pb2.Event.FromString(await stream.next())
+        assert first.type == executor_pb2.Event.SUBSCRIBED
+        assert first.subscribed.executor_info.executor_id.value == "H"
+        assert first.subscribed.framework_info.id.value == fid
+        assert first.subscribed.agent_info.id.value == agent.agent_id
+        assert first.subscribed.container_id.value
+        launched = executor_pb2.Event.FromString(await stream.next())
+        assert launched.type == executor_pb2.Event.LAUNCH
+        assert launched.launch.task.task_id.value == "t" and launched.launch.task.data == b"payload"
+
+        assert await posted(update) == (202, b"")
+        acked = executor_pb2.Event.FromString(await stream.next())
+        assert acked.type == executor_pb2.Event.ACKNOWLEDGED
+        assert acked.acknowledged.uuid == status.uuid
+        running = await state_of(rec, "t", mesos_pb2.TASK_RUNNING)
+        assert running.uuid == status.uuid and running.executor_id.value == "H"
+        assert await posted(update) == (202, b"")  # a retry: acknowledged again, sent once
+        assert executor_pb2.Event.FromString(await stream.next()).type == executor_pb2.Event.ACKNOWLEDGED
+
+        message = call(executor_pb2.Call.MESSAGE)
+        message.message.data = b"\x00binary\xff"
+        assert await posted(message) == (202, b"")
+        assert await rec.next("message") == b"\x00binary\xff"
+
+        await driver.message(agent.agent_id, "H", b"to you")
+        event = executor_pb2.Event.FromString(await stream.next())
+        assert event.type == executor_pb2.Event.MESSAGE and event.message.data == b"to you"
+
+        await driver.kill("t", agent.agent_id)
+        event = executor_pb2.Event.FromString(await stream.next())
+        assert event.type == executor_pb2.Event.KILL and event.kill.task_id.value == "t"
+    finally:
+        await stream.close()
+    assert [s.state for s in rec.updates("t")].count(mesos_pb2.TASK_RUNNING) == 1
