@@ -98,7 +98,7 @@ class ExecutorRecord:
     # The subscription: anything with `send(Event)` and `close()` (executor_api.py).
     stream: object | None = None
     queued: list[str] = field(default_factory=list)  # Task ids waiting for SUBSCRIBE.
-    tasks: set[str] = field(default_factory=set)  # Every task id it was given.
+    tasks: set[str] = field(default_factory=set)  # Its task ids not yet forgotten.
     # Kills asked for while it was not connected: sent when it subscribes again.
     pending_kills: dict[str, mesos_pb2.KillPolicy | None] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None  # Registration or shutdown deadline.
@@ -568,9 +568,12 @@ class AgentExecutors:
         """A task's terminal update was acknowledged: the last one of an ended executor lets
         its sandbox be collected."""
         executor = record.executor
-        if executor is None or executor.alive:
+        if executor is None:
             return
-        if not any((executor.framework_id, t) in self.tasks for t in executor.tasks):
+        executor.tasks.discard(record.task_id)  # A long-lived executor forgets its old tasks.
+        if not executor.alive and not any(
+            (executor.framework_id, t) in self.tasks for t in executor.tasks
+        ):
             self._schedule_executor_gc(executor)
 
     # ------------------------------------------------------------------ usage
