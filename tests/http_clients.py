@@ -108,14 +108,17 @@ class AvmesosFramework:
     (avmesos acknowledges them itself), framework message and FAILURE."""
 
     def __init__(
-        self, master_url: str, commands: dict[str, str | dict[str, Any]], name: str = "avmesos"
+        self, master_url: str, commands: dict[str, str | dict[str, Any]], name: str = "avmesos",
+        verify: str | bool = False,
     ) -> None:
+        """`verify`: for an https:// master, the CA file the subscription checks it with."""
         from avmesos.client import MesosClient
 
         self.client = MesosClient(
             mesos_urls=[master_url], frameworkName=name,
             frameworkUser=os.environ.get("USER") or "root", max_reconnect=1,
         )
+        self.client.verify = verify
         self.pending = dict(commands)
         self.updates: list[dict[str, Any]] = []
         self.subscribed = threading.Event()

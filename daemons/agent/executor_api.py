@@ -16,9 +16,11 @@ A custom executor (executors.py) finds this endpoint in MESOS_AGENT_ENDPOINT and
 Each stream's buffer is bounded (STREAM_BUFFER_BYTES): an executor that stops reading is cut
 off (it may subscribe again) rather than buffered for without bound.
 
-`add_routes(app, agent)` puts the handlers on any aiohttp application; `serve_executor_api`
-serves them on a loopback port of their own (until the agent's port is shared by gRPC and
-HTTP), keeping the port across restarts so that executors find a restarted agent again.
+`routes(agent)` gives the handlers for any aiohttp application: the agent mounts them on its
+own port (http.py's make_app), as Mesos does. `serve_executor_api` also serves them on a
+loopback port of their own, plain HTTP whatever the agent's TLS settings, which
+MESOS_AGENT_ENDPOINT names; that port is kept across restarts so that executors find a
+restarted agent again.
 """
 
 from __future__ import annotations
@@ -174,11 +176,15 @@ class ExecutorStream:
         return data
 
 
-def add_routes(app: web.Application, agent: Agent) -> None:
-    """Serve the executor API of `agent` on `app` (any aiohttp application)."""
+def routes(agent: Agent) -> list[web.RouteDef]:
+    """The executor API of `agent`, as routes for any aiohttp application."""
     handler = _Handler(agent)
-    for path in PATHS:
-        app.router.add_route("*", path, handler.handle)
+    return [web.route("*", path, handler.handle) for path in PATHS]
+
+
+def add_routes(app: web.Application, agent: Agent) -> None:
+    """Serve the executor API of `agent` on `app`."""
+    app.router.add_routes(routes(agent))
 
 
 class _Handler:

@@ -50,11 +50,13 @@ LOCAL_OPERATOR_CALLS = frozenset(
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who is calling, as far as the edge knows: `edge` is "grpc" or "http", `peer` the remote
-    address (`ipv4:1.2.3.4:5678`). Authentication will add the principal."""
+    address (`ipv4:1.2.3.4:5678`), `tls` whether it came over TLS. Authentication will add
+    the principal."""
 
     edge: str
     peer: str = ""
     principal: str | None = None
+    tls: bool = False
 
 
 # ------------------------------------------------------------------------------ validation

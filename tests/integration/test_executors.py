@@ -266,6 +266,10 @@ async def test_executor_api_errors(cluster: Cluster) -> None:
     assert status == 400 and b"Expecting 'executor_id' to be present" in text
     status, text, _ = await post(url, body)
     assert status == 400 and text == b"Framework cannot be found"
+    # The agent's own port answers it too (as Mesos's), beside its other endpoints.
+    for path in ("api/v1/executor", "slave(1)/api/v1/executor"):
+        status, text, _ = await post(f"http://{agent.address}/{path}", body)
+        assert status == 400 and text == b"Framework cannot be found"
     assert (await post(url, body, accept="text/html"))[0] == 406
     status, _, _ = await get(url)
     assert status == 405
@@ -427,7 +431,7 @@ async def test_shutdown_kills_an_executor_after_its_grace_period(cluster: Cluste
     assert "SHUTDOWN" in sandbox_events(agent, "E9")
     failed = await state_of(rec, "t", mesos_pb2.TASK_FAILED)
     assert failed.reason == Reason.REASON_EXECUTOR_TERMINATED
-    assert ended(pid)
+    await wait_gone([pid], "the executor's own process to die with its container")
 
 
 async def restart_agent(cluster: Cluster, agent: Daemon, **flags: str) -> Daemon:
