@@ -165,6 +165,13 @@ async def test_executor_runs_tasks_and_exchanges_messages(cluster: Cluster) -> N
     assert int(running2.data) == pid
     state = await cluster.operator.state()
     assert len(state.get_executors.executors) == 1
+    # The agent's own /state shows one executor with both tasks, in its sandbox.
+    status, body, _ = await get(f"http://{agent.address}/state")
+    assert status == 200
+    [fw_state] = json.loads(body)["frameworks"]
+    [ex_state] = fw_state["executors"]
+    assert ex_state["id"] == "E1" and ex_state["directory"] == str(sandbox)
+    assert sorted(t["id"] for t in ex_state["tasks"]) == ["t1", "t2"]
     [a] = state.get_agents.agents
     assert Resources.from_proto(a.allocated_resources) == Resources.parse(
         EXECUTOR_RESOURCES) + Resources.parse(TASK_RESOURCES) + Resources.parse(TASK_RESOURCES)
