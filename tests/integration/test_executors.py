@@ -537,8 +537,16 @@ async def test_executor_api_in_protobuf_by_hand(cluster: Cluster) -> None:
                                    accept=PROTOBUF)
         return code, body
 
-    # Before its SUBSCRIBE, the executor may not UPDATE.
-    assert await posted(update) == (403, b"Executor is not subscribed")
+    # Before its SUBSCRIBE, the executor may not UPDATE. (The ACCEPT returned before the
+    # agent got the task: until it has, it does not know the framework, or is still
+    # registering, and says so.)
+    async def known() -> tuple[int, bytes] | None:
+        answer = await posted(update)
+        return None if answer in ((400, b"Framework cannot be found"), (
+            503, b"Agent has not registered with a master yet")) else answer
+
+    assert await poll_until(known, 20, "the agent to launch the executor") == (
+        403, b"Executor is not subscribed")
 
     subscribe = call(executor_pb2.Call.SUBSCRIBE)
     subscribe.subscribe.SetInParent()
