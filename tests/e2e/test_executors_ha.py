@@ -1,18 +1,23 @@
-"""Custom executors across a master failover (real ZooKeeper, `kill -9` of the leader): the
-new leader learns the executor from the agent's re-registration, holds its resources, and
-routes framework messages to it; the executor process never notices."""
+"""Custom executors with masters elected in ZooKeeper: across a master failover (`kill -9` of
+the leader) the new leader learns the executor from the agent's re-registration, holds its
+resources, and routes framework messages to it, while the executor process never notices; and
+a third-party Mesos client (avmesos) given `zk://` runs an executor task."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import signal
+import sys
 
 import psutil
 
 from daemons.common.resources import Resources
 from daemons.proto import mesos_pb2
-from tests.cluster import poll_until
+from tests.cluster import REPO, poll_until
 from tests.e2e.harness import FAILOVER_TIMEOUT, HACluster, TaskLauncher
-from tests.integration.test_executors import executor_info, executor_task
+from tests.http_clients import AvmesosFramework
+from tests.integration.test_executors import PROGRAM, executor_info, executor_task
 
 
 class OfferKeeper(TaskLauncher):
@@ -65,3 +70,34 @@ async def test_executor_survives_a_master_failover(ha: HACluster) -> None:
         timeout=FAILOVER_TIMEOUT,
     )
     assert psutil.Process(pid).is_running()  # the same executor process throughout
+
+
+async def test_avmesos_executor_task_through_zookeeper(ha: HACluster) -> None:
+    """avmesos given `zk://` finds the leader and runs a task on a custom executor, with a
+    framework message each way (the executor is ours; avmesos has no executor driver)."""
+    await ha.start_masters(2)
+    agent = await ha.start_agent("cpus:2;mem:1024")
+    executor = {
+        "executor_id": {"value": "ZK"},
+        "command": {
+            "value": f"{sys.executable} {PROGRAM}",
+            "environment": {"variables": [{"name": "PYTHONPATH", "value": str(REPO)}]},
+        },
+        "resources": [
+            {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
+            {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}},
+        ],
+    }
+    fw = AvmesosFramework(ha.zk_url, {
+        "zk-exec": {"executor": executor, "data": base64.b64encode(b"wait").decode()},
+    }).start()
+    try:
+        await fw.wait(lambda: "TASK_RUNNING" in fw.states("zk-exec"), 60, "TASK_RUNNING")
+        await asyncio.to_thread(
+            fw.driver.message, agent.agent_id, "ZK", base64.b64encode(b"finish:zk-exec").decode()
+        )
+        await fw.wait(lambda: "TASK_FINISHED" in fw.states("zk-exec"), 60, "TASK_FINISHED")
+        await fw.wait(lambda: fw.messages, 30, "the executor's MESSAGE")
+        assert base64.b64decode(fw.messages[0]["data"]) == b"echo:finish:zk-exec"
+    finally:
+        fw.stop()
