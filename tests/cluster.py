@@ -284,13 +284,14 @@ class Cluster:
         failover_timeout: float = 0.0,
         implicit_acknowledgements: bool = True,
         user: str | None = None,
+        checkpoint: bool = False,
     ) -> tuple[SchedulerDriver, RecordingScheduler]:
         """Subscribe a framework and wait until it is subscribed (its tasks run as `user`,
         by default the user running the tests)."""
         rec = scheduler or RecordingScheduler()
         info = mesos_pb2.FrameworkInfo(
             name=name, user=user or current_user(), role=role,
-            failover_timeout=failover_timeout,
+            failover_timeout=failover_timeout, checkpoint=checkpoint,
         )
         for cap in capabilities:
             info.capabilities.add(type=cap)  # type: ignore[arg-type]
