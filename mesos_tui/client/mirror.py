@@ -459,6 +459,9 @@ class ClusterMirror:
         self.cpu_alloc_history: deque[float] = deque(maxlen=history)
         self.mem_alloc_history: deque[float] = deque(maxlen=history)
         self.subscribed = False
+        # Whether the source streams this project's events (offers, usage, allocation): an
+        # Apache Mesos master does not, and the views say so instead of showing nothing.
+        self.streams_extensions = True
         self.heartbeat_interval = 0.0
         self.last_event_at = 0.0
         self._completed: deque[TaskKey] = deque()
@@ -722,6 +725,8 @@ class ClusterMirror:
         gf = state.get_frameworks
         for f in gf.frameworks:
             self._put_framework(f)
+            if not self.streams_extensions:
+                continue  # nothing would say how they end: they would go stale on screen
             for offer in f.offers:
                 self._offer_sent(offer, now, log=False)
         for f in gf.completed_frameworks:
