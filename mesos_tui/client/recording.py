@@ -243,7 +243,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                 raise RecordingError(f"{where}: expected {{\"t\": seconds, \"event\": {{...}}}}")
             event = Event()
             try:
-                json_format.ParseDict(body, event, ignore_unknown_fields=True)
+                json_format.ParseDict(body, event)
             except (json_format.ParseError, ValueError, TypeError, RecursionError) as e:
                 first = str(e).splitlines()[0] if str(e) else type(e).__name__
                 raise RecordingError(f"{where}: not an operator event: {first}") from None

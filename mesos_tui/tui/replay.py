@@ -123,7 +123,7 @@ class ReplayApp(MesosApp):
         if r.finished and not r.paused:
             text.append(" ■ END ", style="bold reverse")
         elif r.paused:
-            text.append(" ⏸ PAUSED ", style="bold reverse yellow")
+            text.append(" ‖ PAUSED ", style="bold reverse yellow")
         else:
             text.append(" ▶ REPLAY ", style="bold reverse green")
         now = r.clock()
