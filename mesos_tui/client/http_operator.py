@@ -204,8 +204,10 @@ class HttpOperatorClient(OperatorClient):
             return _HttpProblem(f"{where} did not answer in {self.call_timeout:g}s")
         return _HttpProblem(f"{where}: {error or type(error).__name__}")
 
-    async def _refused(self, response: aiohttp.ClientResponse, url: URL) -> Exception:
-        """The exception for an answer other than 200 (a 307 is a LeaderElsewhere)."""
+    async def _refused(self, response: aiohttp.ClientResponse, url: URL,
+                       subscribing: bool = False) -> Exception:
+        """The exception for an answer other than 200 (a 307 is a LeaderElsewhere). To a
+        SUBSCRIBE, a 501 too means "not a master" (a plain web server refusing POST)."""
         if response.status == 307:
             location = response.headers.get("Location", "")
             try:
@@ -219,7 +221,7 @@ class HttpOperatorClient(OperatorClient):
         line = " ".join(text.split())[:200]
         if response.status == 503:
             return _HttpProblem(f"{url.host}:{url.port}: {line or 'no leader elected'}")
-        if response.status in (404, 405, 406, 415):
+        if response.status in (404, 405, 406, 415) or (subscribing and response.status == 501):
             return NotAMaster(
                 f"{url} answered {response.status} {response.reason}: not a Mesos master's "
                 "operator API (is this the master's address?)"
@@ -238,7 +240,7 @@ class HttpOperatorClient(OperatorClient):
                                          allow_redirects=False) as response:
                 self.requests += 1
                 if response.status != 200:
-                    raise await self._refused(response, url)
+                    raise await self._refused(response, url, subscribing=True)
                 media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
                 if media != JSON:
                     raise NotAMaster(f"{url} answered {media or 'no content type'}, not a "
