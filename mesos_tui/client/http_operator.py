@@ -71,7 +71,7 @@ MISSED_HEARTBEATS = 3
 
 NO_KILL = (
     "this master does not kill single tasks: Mesos's operator API has no task kill (a task is "
-    "killed by its framework); TEARDOWN of the whole framework is the operator's way"
+    "killed by its framework); `teardown FRAMEWORK` removes a whole framework with its tasks"
 )
 NO_ALLOCATOR = (
     "this master has no allocator controls: pause, resume and step are mesos-tui's own "

@@ -131,3 +131,45 @@ async def test_replay_steps_through_a_recorded_offer_cycle(cluster: Cluster,
         await pilot.press("p")
         await until(pilot, "the end of the recording", lambda: replay.finished)
         assert "END" in str(app.bar_text())
+
+
+def synthetic_recording(path: Path, extensions: bool) -> Path:
+    """A small recording written by the recorder itself: a snapshot, then heartbeats."""
+    from mesos_tui.tui import synthetic
+
+    times = iter([100.0, 100.0, 101.0, 102.0, 103.0])
+    recorder = Recorder(path, "mesos.example:5050", clock=lambda: next(times))
+    recorder.open()
+    recorder.record(synthetic.snapshot(agents=3, frameworks=2, tasks=6, offers=0, now=100.0),
+                    extensions)
+    recorder.record(Event(type=Event.HEARTBEAT), extensions)
+    recorder.record(Event(type=Event.HEARTBEAT), extensions)
+    recorder.close("quit")
+    return path
+
+
+async def test_a_recording_without_the_offer_cycle_replays_saying_so(tmp_path: Path) -> None:
+    recording = read_recording(synthetic_recording(tmp_path / "mesos.jsonl", False))
+    app = ReplayApp(recording, paused=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, "the snapshot", lambda: app.mirror.subscribed)
+        await pilot.press("4")
+        await pilot.pause()
+        assert not app.mirror.streams_extensions
+        assert "NOT STREAMED" in str(app.query_one("#allocator-panel").render())
+        assert "recorded without the offer cycle" in str(app.bar_text())
+
+
+def test_replay_of_a_bad_file_is_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"mesos_tui_recording": 1, "started": 1}\n{"t": 2, "event": {"ty')
+    result = subprocess.run([sys.executable, "-m", "mesos_tui.cli", "replay", str(bad)],
+                            capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is truncated: line 2" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
