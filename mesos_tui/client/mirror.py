@@ -750,9 +750,9 @@ class ClusterMirror:
             if fw is not None:
                 fw.tasks += 1
                 fw.allocated.add(res)
-        if state.HasField("allocator"):
+        if state.HasField("allocator") and self.streams_extensions:
             self._put_allocator(state.allocator)
-        if state.HasField("sorter"):
+        if state.HasField("sorter") and self.streams_extensions:
             self._put_sorter(state.sorter, now)
         self._changes.reset = True
         self._changes.totals = True
@@ -791,7 +791,7 @@ class ClusterMirror:
         agent.pid = a.pid
         if a.registered_time.nanoseconds:
             agent.registered = a.registered_time.nanoseconds / 1e9
-        if a.HasField("used"):
+        if a.HasField("used") and self.streams_extensions:
             # Our master's extension: the sum of the agent's containers at its last report.
             agent.used_cpus = round(a.used.cpus_usage, 3)
             agent.used_mem = a.used.mem_rss_bytes / (1024 * 1024)

@@ -5,8 +5,9 @@ The format is JSON lines (UTF-8, one object per line, `\\n` after each):
 
     {"mesos_tui_recording": 1, "master": "127.0.0.1:5050", "started": 1700000000.0,
      "extensions": true}
-    {"t": 1700000000.25, "event": {"type": "SUBSCRIBED", "subscribed": {...}}}
-    {"t": 1700000001.02, "event": {"type": "OFFER_SENT", "offer_sent": {...}}}
+    {"t": 1700000000.25, "type": "SUBSCRIBED", "pb": "CAEShg..."}
+    {"t": 1700000001.02, "type": "OFFER_SENT", "pb": "CGUS..."}
+    {"t": 1700000001.40, "event": {"type": "OFFER_ACCEPTED", "offer_accepted": {...}}}
     ...
     {"t": 1700000090.00, "end": "stopped"}
 
@@ -15,9 +16,12 @@ The format is JSON lines (UTF-8, one object per line, `\\n` after each):
   events (the offer cycle, usage, allocation), so a replay says what an Apache Mesos master
   did not stream, as the live view did.
 - Then one line per operator event as it was received, `t` its arrival time (seconds since the
-  epoch), `event` the operator `Event` in protobuf's JSON mapping (field names as in
-  master.proto, which are Mesos's). The first event is the master's snapshot (SUBSCRIBED);
-  after a reconnection, a new SUBSCRIBED starts afresh, as it did live.
+  epoch), and the operator `Event` (master.proto, Mesos's field numbers and names) either as
+  `pb`, its protobuf encoding in base64 (what the recorder writes, with `type` beside it for
+  people and grep: protobuf decodes about a hundred times faster than protobuf's JSON in
+  Python, so an hour's lesson loads in seconds), or as `event`, protobuf's JSON mapping (what
+  a person writes or edits by hand; read too). The first event is the master's snapshot
+  (SUBSCRIBED); after a reconnection, a new SUBSCRIBED starts afresh, as it did live.
 - An optional last line `{"t": ..., "end": "<why>"}` says the recording ended on purpose
   (quit, or the size bound was reached). Without it the recorder was stopped short (killed):
   a file that ends on a whole line still plays to its last event; one whose last line stops
@@ -32,6 +36,8 @@ file and line.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import math
 import os
@@ -42,6 +48,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 
 from daemons.proto import master_pb2
 
@@ -150,7 +157,8 @@ class Recorder:
             if not self._write({FORMAT_KEY: FORMAT_VERSION, "master": self.master,
                                 "started": now, "extensions": extensions}):
                 return
-        if self._write({"t": now, "event": event_json(event)}):
+        if self._write({"t": now, "type": _type_name(event.type),
+                        "pb": base64.b64encode(event.SerializeToString()).decode("ascii")}):
             self.events += 1
 
     def close(self, why: str = "stopped") -> None:
@@ -238,15 +246,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                 if extra.strip():
                     raise RecordingError(f"{name} line {number + 1}: lines after the end line")
                 break
-            body = obj.get("event")
-            if not isinstance(body, dict):
-                raise RecordingError(f"{where}: expected {{\"t\": seconds, \"event\": {{...}}}}")
-            event = Event()
-            try:
-                json_format.ParseDict(body, event)
-            except (json_format.ParseError, ValueError, TypeError, RecursionError) as e:
-                first = str(e).splitlines()[0] if str(e) else type(e).__name__
-                raise RecordingError(f"{where}: not an operator event: {first}") from None
+            event = _event(obj, where)
             if not recording.events and event.type != Event.SUBSCRIBED:
                 raise RecordingError(
                     f"{where}: a recording starts with the master's snapshot (SUBSCRIBED), "
@@ -258,6 +258,29 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
         raise RecordingError(f"{name} holds no events (the recording ended before the master "
                              "answered)")
     return recording
+
+
+def _event(obj: dict[str, Any], where: str) -> Event:
+    """The Event of one line: `pb` (base64 protobuf) or `event` (JSON mapping)."""
+    event = Event()
+    packed = obj.get("pb")
+    if isinstance(packed, str):
+        try:
+            event.ParseFromString(base64.b64decode(packed, validate=True))
+        except (binascii.Error, ValueError, DecodeError, RecursionError) as e:
+            raise RecordingError(f"{where}: `pb` is not a base64 operator event: {e}") from None
+        return event
+    body = obj.get("event")
+    if not isinstance(body, dict):
+        raise RecordingError(
+            f"{where}: expected {{\"t\": seconds, \"pb\": base64}} or {{\"t\": seconds, "
+            "\"event\": {...}}")
+    try:
+        json_format.ParseDict(body, event)
+    except (json_format.ParseError, ValueError, TypeError, RecursionError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise RecordingError(f"{where}: not an operator event: {first}") from None
+    return event
 
 
 def _type_name(value: int) -> str:

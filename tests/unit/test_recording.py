@@ -51,6 +51,8 @@ def test_what_the_recorder_writes_reads_back(tmp_path: Path) -> None:
     rec.record(heartbeat(), True)
     rec.record(heartbeat(), True)
     rec.close("quit")
+    lines = (tmp_path / "r.jsonl").read_text().splitlines()
+    assert json.loads(lines[1])["type"] == "SUBSCRIBED"  # for people and grep
     r = read_recording(tmp_path / "r.jsonl")
     assert (r.master, r.started, r.extensions, r.end) == ("127.0.0.1:5050", 100.0, True, "quit")
     assert [t for t, _ in r.events] == [100.0, 101.5, 102.0]
@@ -90,7 +92,10 @@ BAD = {
     "not an object": ((HEADER, [1, 2]), "", "line 2: expected an object"),
     "no time": ((HEADER, {"event": {"type": "HEARTBEAT"}}), "", "`t` (the time, in seconds)"),
     "time is text": ((HEADER, {"t": "1", "event": {}}), "", "`t` (the time"),
-    "no event": ((HEADER, {"t": 1}), "", "expected {\"t\": seconds, \"event\""),
+    "no event": ((HEADER, {"t": 1}), "", "expected {\"t\": seconds, \"pb\": base64}"),
+    "pb not base64": ((HEADER, {"t": 1, "pb": "%%%"}), "", "`pb` is not a base64 operator event"),
+    "pb not an event": ((HEADER, {"t": 1, "pb": "/////w=="}), "",
+                        "`pb` is not a base64 operator event"),
     "not an event": ((HEADER, {"t": 1, "event": {"type": "NO_SUCH_TYPE"}}), "",
                      "line 2: not an operator event"),
     "bad field": ((HEADER, {"t": 1, "event": {"type": "SUBSCRIBED", "subscribed": 5}}), "",
