@@ -51,3 +51,17 @@ async def test_the_master_string_picks_the_transport() -> None:
     assert isinstance(zk, HttpOperatorClient) and zk.scheme == "http"
     for client in (grpc, http, zk):
         await client.close()
+
+
+def test_records_decode_as_protobuf_or_json_and_garbage_is_one_line() -> None:
+    from daemons.common import protojson
+    from daemons.proto import master_pb2
+    from mesos_tui.client.http_operator import JSON, PROTOBUF, _decode
+
+    event = master_pb2.Event(type=master_pb2.Event.HEARTBEAT)
+    assert _decode(event.SerializeToString(), PROTOBUF, master_pb2.Event) == event
+    assert _decode(protojson.dumps(event), JSON, master_pb2.Event) == event
+    for media, junk in ((PROTOBUF, b"\xff\xff\xff"), (JSON, b"{not json")):
+        with pytest.raises(ValueError) as e:
+            _decode(junk, media, master_pb2.Event)
+        assert "\n" not in str(e.value)
