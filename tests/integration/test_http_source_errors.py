@@ -52,3 +52,16 @@ def test_nothing_listening_over_http(tmp_path: Path) -> None:
     assert result.returncode == 1
     line = one_line(result)
     assert f"cannot connect to 127.0.0.1:{port}" in line and "gave up after 2s" in line, line
+
+
+def test_record_never_overwrites_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a teacher's notes\n")
+    result = subprocess.run(
+        [PY, "-m", "mesos_tui.cli", "--master", "127.0.0.1:5050", "--record", str(notes)],
+        capture_output=True, text=True, timeout=BOUND, cwd=REPO, env=environ(tmp_path),
+    )
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "is not a mesos-tui recording" in line and "nothing was overwritten" in line, line
+    assert notes.read_text() == "a teacher's notes\n"
