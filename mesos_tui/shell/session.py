@@ -274,10 +274,10 @@ class ShellSession:
     def scheduler_master(self) -> str:
         """Where the shell's framework subscribes: the master's own address. Our scheduler
         driver speaks gRPC, which only a mesos-tui master serves (on its HTTP port): over
-        http:// it is used only when the master showed it is one; an Apache Mesos master
-        is watched, not launched on."""
+        http:// or zk:// it is used only when the master showed it is one (an Apache Mesos
+        master is watched, not launched on)."""
         master = self.master
-        if not master.lower().startswith(("http://", "https://")):
+        if not master.lower().startswith(("http://", "https://", "zk://")):
             return master
         operator = self.operator
         if operator is not None and self.mirror.subscribed and not getattr(
@@ -286,6 +286,8 @@ class ShellSession:
                 "not launched: this shell reaches this master over its operator HTTP API, "
                 "which cannot launch tasks (a framework does, through the scheduler API); "
                 "launch with a Mesos framework, or run the shell on a mesos-tui master")
+        if master.lower().startswith("zk://"):
+            return master  # the driver finds the leader in ZooKeeper itself
         return master.split("://", 1)[1].split("/", 1)[0]
 
     def reusable_framework_id(self) -> str | None:

@@ -65,3 +65,30 @@ def test_records_decode_as_protobuf_or_json_and_garbage_is_one_line() -> None:
         with pytest.raises(ValueError) as e:
             _decode(junk, media, master_pb2.Event)
         assert "\n" not in str(e.value)
+
+
+async def test_the_shell_launches_only_where_the_master_is_ours() -> None:
+    """Over HTTP, an Apache Mesos master (no extensions streamed) is watched, not launched on;
+    a mesos-tui master is launched on at its own host:port."""
+    from types import SimpleNamespace
+
+    from mesos_tui.client.mirror import ClusterMirror
+    from mesos_tui.shell.errors import CommandError
+    from mesos_tui.shell.session import ShellSession
+
+    mirror = ClusterMirror()
+    mirror.subscribed = True
+    for master, ours, expected in (
+        ("http://mesos.example:5050", False, None),
+        ("zk://zk:2181/mesos", False, None),
+        ("http://ours.example:5050/prefix", True, "ours.example:5050"),
+        ("zk://zk:2181/mesos", True, "zk://zk:2181/mesos"),
+        ("ours.example:5050", True, "ours.example:5050"),
+    ):
+        session = ShellSession(master, mirror=mirror,
+                               operator=SimpleNamespace(streams_extensions=ours))  # type: ignore[arg-type]
+        if expected is None:
+            with pytest.raises(CommandError, match="not launched: .* operator HTTP API"):
+                await session.framework()
+        else:
+            assert session.scheduler_master() == expected
