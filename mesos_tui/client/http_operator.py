@@ -59,6 +59,7 @@ from mesos_tui.client.operator import (
     LeaderElsewhere,
     NotAMaster,
     OperatorClient,
+    StreamProblem,
 )
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def _decode(data: bytes, media: str, cls: type[M]) -> M:
     return protojson.parse(data, cls, cls.__name__)
 
 
-class _HttpProblem(Exception):
+class _HttpProblem(StreamProblem):
     """A failed request, in one line (the run loop shows it and retries)."""
 
 

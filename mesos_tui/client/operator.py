@@ -93,6 +93,10 @@ class LeaderElsewhere(Exception):
         self.leader = leader
 
 
+class StreamProblem(Exception):
+    """A connection or stream that failed in a way said in one line (no traceback to log)."""
+
+
 class NotAMaster(Exception):
     """What answered is not a Mesos master (a web server, an agent): retrying will not help."""
 
@@ -234,7 +238,7 @@ class OperatorClient:
                 hint = None
                 detail = str(e)
                 permanent = isinstance(self._detector, StandaloneDetector)
-            except DetectorError as e:
+            except (DetectorError, StreamProblem) as e:
                 hint = None
                 detail = str(e)
             except Exception as e:  # never let anything reach the UI
