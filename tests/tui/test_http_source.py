@@ -15,6 +15,7 @@ operator client reaches gRPC) is made to fail the test if anything takes it.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 import time
@@ -173,7 +174,7 @@ async def test_shell_over_http_lists_the_cluster(cluster: Cluster, no_grpc: list
         # leaves first, failing over with its task running: a driver told its framework was
         # removed keeps retrying, which is not what this test is about.)
         driver = cluster.drivers.pop()
-        await driver.stop(failover=True)
+        await asyncio.wait_for(driver.stop(failover=True), 15)
         await session.wait_for(lambda: not session.mirror.frameworks[fid].connected, 20)
         asked = await REGISTRY.run("teardown http-fw", session)
         assert not asked.ok and asked.confirm is not None, asked.text
@@ -182,5 +183,5 @@ async def test_shell_over_http_lists_the_cluster(cluster: Cluster, no_grpc: list
         await session.wait_for(lambda: session.mirror.frameworks[fid].completed, 20)
         assert session.mirror.tasks[f"{fid}\t{tid}"].state_name == "killed"
     finally:
-        await session.close()
+        await asyncio.wait_for(session.close(), 15)
     assert no_grpc == []
