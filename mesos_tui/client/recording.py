@@ -28,7 +28,8 @@ The format is JSON lines (UTF-8, one object per line, `\\n` after each):
   in the middle of an event is refused as truncated.
 
 Bounds: a recording stops at `max_bytes` (default 256 MB, `--record_max_bytes`) with an `end`
-line saying so; one event line may be at most 64 MB; a reader refuses files over 1 GB.
+line saying so; one event line may be at most 64 MB; a reader refuses files over 1 GB, and
+holds what it read encoded (about three quarters of the file's size in memory).
 Anything else (not JSON, a line that is not an event, time running backwards, a line cut off
 in the middle) is refused by `read_recording` with one `RecordingError` line that names the
 file and line.
@@ -77,8 +78,16 @@ class Recording:
     master: str
     started: float
     extensions: bool
-    events: list[tuple[float, Event]] = field(default_factory=list)
+    # (time, the event's protobuf encoding): held encoded (checked when read, decoded again
+    # when played), so a recording costs about its size in memory, not Python objects' many.
+    events: list[tuple[float, bytes]] = field(default_factory=list)
     end: str = ""  # why it ended ("" if it was cut off)
+
+    def event(self, index: int) -> Event:
+        return Event.FromString(self.events[index][1])
+
+    def __len__(self) -> int:
+        return len(self.events)
 
     @property
     def duration(self) -> float:
@@ -251,7 +260,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
                 raise RecordingError(
                     f"{where}: a recording starts with the master's snapshot (SUBSCRIBED), "
                     f"not {_type_name(event.type)}")
-            recording.events.append((float(t), event))
+            recording.events.append((float(t), event.SerializeToString()))
     if recording is None:
         raise RecordingError(f"{name} is empty: not a mesos-tui recording")
     if not recording.events:

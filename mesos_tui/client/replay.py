@@ -130,7 +130,8 @@ class ReplaySource:
     def _play_next(self) -> Event | None:
         if self.finished:
             return None
-        t, event = self.recording.events[self.position]
+        t = self.recording.events[self.position][0]
+        event = self.recording.event(self.position)
         self.position += 1
         self._anchor_t = max(self._anchor_t, t)
         self._anchor_real = self._monotonic()

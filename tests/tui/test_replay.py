@@ -76,11 +76,11 @@ async def test_replay_steps_through_a_recorded_offer_cycle(cluster: Cluster,
 
     recording = read_recording(path)
     assert recording.end == "quit" and recording.extensions
-    kinds = [Event.Type.Name(e.type) for _, e in recording.events]
-    assert kinds[0] == "SUBSCRIBED"
-    sent_at = next(i for i, (_, e) in enumerate(recording.events)
+    events = [recording.event(i) for i in range(len(recording))]
+    assert events[0].type == Event.SUBSCRIBED
+    sent_at = next(i for i, e in enumerate(events)
                    if e.type == Event.OFFER_SENT and e.offer_sent.offer.id.value == oid)
-    accepted_at = next(i for i, (_, e) in enumerate(recording.events)
+    accepted_at = next(i for i, e in enumerate(events)
                        if e.type == Event.OFFER_ACCEPTED and e.offer_accepted.offer_id.value == oid)
     assert sent_at < accepted_at
 

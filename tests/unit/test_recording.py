@@ -56,7 +56,7 @@ def test_what_the_recorder_writes_reads_back(tmp_path: Path) -> None:
     r = read_recording(tmp_path / "r.jsonl")
     assert (r.master, r.started, r.extensions, r.end) == ("127.0.0.1:5050", 100.0, True, "quit")
     assert [t for t, _ in r.events] == [100.0, 101.5, 102.0]
-    assert r.events[0][1] == snap
+    assert r.event(0) == snap
     assert r.duration == 2.0
 
 
