@@ -25,7 +25,6 @@ import sys
 from collections.abc import Sequence
 
 from daemons.common.flags import BOOL, BYTES, STR, FlagSet
-from mesos_tui.client.recording import DEFAULT_MAX_BYTES
 from mesos_tui.client.sources import OPERATOR_MASTER
 
 SUBCOMMANDS = {
@@ -71,8 +70,8 @@ def flags() -> FlagSet:
     fs.add("record", STR, default="",
            help="write the operator stream to FILE as it comes (JSON lines; play it back "
            "with `mesos-tui replay FILE`)")
-    fs.add("record_max_bytes", BYTES, default=DEFAULT_MAX_BYTES,
-           help="the recording stops (saying so) at this size")
+    fs.add("record_max_bytes", BYTES, default=0,
+           help="the recording stops (saying so) at this size (default: 256MB)")
     fs.add("extensions", BOOL, default=True,
            help="over HTTP, ask the master for mesos-tui's own events (offers, usage, "
            "allocation); --no-extensions shows what an Apache Mesos master streams")
@@ -105,9 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     recorder = None
     if ns.record:
-        from mesos_tui.client.recording import Recorder, RecordingError
+        from mesos_tui.client.recording import DEFAULT_MAX_BYTES, Recorder, RecordingError
 
-        recorder = Recorder(ns.record, master, max_bytes=ns.record_max_bytes)
+        recorder = Recorder(ns.record, master,
+                            max_bytes=ns.record_max_bytes or DEFAULT_MAX_BYTES)
         try:
             recorder.open()
         except RecordingError as e:

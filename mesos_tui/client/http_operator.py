@@ -61,6 +61,7 @@ from mesos_tui.client.operator import (
     OperatorClient,
     StreamProblem,
 )
+from mesos_tui.client.sources import check_url, redact_url  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -87,48 +88,6 @@ NO_ALLOCATOR = (
     "this master has no allocator controls: pause, resume and step are mesos-tui's own "
     "calls, which Apache Mesos does not have"
 )
-
-
-def check_url(text: str) -> str:
-    """An `http://` or `https://` master URL, checked and normalised (no trailing slash, no
-    `/api/v1`); a DetectorError saying what is wrong otherwise."""
-    raw = text.strip()
-    try:
-        url = URL(raw)
-    except (ValueError, TypeError) as e:
-        raise DetectorError(f"bad master URL {text!r}: {e}") from None
-    scheme = url.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise DetectorError(f"bad master URL {text!r}: expected http:// or https://")
-    if not url.host:
-        raise DetectorError(f"bad master URL {text!r}: it names no host")
-    if url.user or url.password:
-        raise DetectorError(
-            f"bad master URL {redact_url(raw)!r}: credentials do not go in the URL")
-    if url.query_string or url.fragment:
-        raise DetectorError(f"bad master URL {text!r}: it has a query or fragment")
-    try:
-        port = url.port
-    except ValueError as e:
-        raise DetectorError(f"bad master URL {text!r}: {e}") from None
-    if port is None:
-        raise DetectorError(f"bad master URL {text!r}: it has no port")
-    host = url.host
-    hostport = check_master(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
-    path = url.path.rstrip("/")
-    path = path.removesuffix("/api/v1").removesuffix("/master").rstrip("/")
-    return f"{scheme}://{hostport}{path}"
-
-
-def redact_url(text: str) -> str:
-    """A URL fit to print: any password replaced by `***`."""
-    try:
-        url = URL(text)
-    except (ValueError, TypeError):
-        return "(unparseable URL)"
-    if url.password:
-        url = url.with_password("***")
-    return str(url)
 
 
 def _leader_from(location: str, current: URL) -> str:
