@@ -43,7 +43,7 @@ import aiohttp
 from google.protobuf.message import DecodeError, Message
 from yarl import URL
 
-from daemons.common import protojson, recordio
+from daemons.common import protojson, recordio, tls
 from daemons.common.detector import (
     DetectorError,
     MasterDetector,
@@ -134,7 +134,9 @@ class HttpOperatorClient(OperatorClient):
     ) -> None:
         if master.strip()[:5].lower() == "zk://":
             master = check_master(master)
-            self.scheme, self.prefix = "http", ""
+            # ZooKeeper names the leader's host:port only; the scheme is this client's own TLS
+            # setting (LIBPROCESS_SSL_ENABLED), as for Mesos's clients.
+            self.scheme, self.prefix = tls.current().scheme, ""
             detector = detector or detector_for(master)
         else:
             master = check_url(master)
@@ -158,7 +160,13 @@ class HttpOperatorClient(OperatorClient):
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            connector = None
+            if self.scheme == "https":
+                # Our cluster's CA (LIBPROCESS_SSL_CA_FILE, as `mesos-tui up` prints) or the
+                # system's; a client certificate when one is configured.
+                connector = aiohttp.TCPConnector(ssl=tls.client_context(tls.current()))
             self._session = aiohttp.ClientSession(
+                connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.call_timeout,
                                               connect=self.call_timeout),
                 # The stream is ours to frame; never let aiohttp guess at compression.
