@@ -87,7 +87,7 @@ async def test_an_admission_costs_the_same_with_10_and_10000_agents(sizes) -> No
         n: count_lines(lambda m=m: m.register_agent(registration("new-host"), Outbox("new")))
         for n, (m, _) in sizes.items()
     }
-    assert cost[LARGE] <= cost[SMALL] + 5, cost
+    assert cost[LARGE] <= cost[SMALL] + 100, cost  # an O(agents) step costs >= 10,000
 
 
 async def test_a_removal_costs_the_same_with_10_and_10000_agents(sizes) -> None:  # noqa: ANN001
@@ -96,7 +96,7 @@ async def test_a_removal_costs_the_same_with_10_and_10000_agents(sizes) -> None:
         victim = next(iter(m.agents))
         cost[n] = count_lines(lambda m=m, v=victim: m.remove_agent(v, "test"))
         assert victim not in m.agents and victim in m.unreachable_agents
-    assert cost[LARGE] <= cost[SMALL] + 5, cost
+    assert cost[LARGE] <= cost[SMALL] + 100, cost  # an O(agents) step costs >= 10,000
 
 
 async def test_a_ping_costs_the_same_with_10_and_10000_agents(sizes) -> None:  # noqa: ANN001
