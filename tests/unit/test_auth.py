@@ -1,0 +1,201 @@
+"""daemons/common/auth.py: credentials files, HTTP Basic, and Mesos's ACL semantics."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from daemons.common import auth
+from daemons.common.auth import Acls, AuthConfigError, BadAuthorization, Credential
+
+
+def write(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+def test_credentials_json_file(tmp_path) -> None:
+    path = write(tmp_path, "creds", json.dumps({"credentials": [
+        {"principal": "alice", "secret": "s1"}, {"principal": "bob", "secret": "s2"}]}))
+    a = auth.load_credentials(path)
+    assert a.check("alice", "s1") and a.check("bob", "s2")
+    assert not a.check("alice", "s2")
+    assert not a.check("alice", "s1x") and not a.check("alice", "")
+    assert not a.check("carol", "s1")
+    assert auth.load_credentials("file://" + path).check("alice", "s1")
+
+
+def test_credentials_text_file(tmp_path) -> None:
+    path = write(tmp_path, "creds", "# comment\nalice s1\n\nbob  two words\n")
+    a = auth.load_credentials(path)
+    assert a.check("alice", "s1")
+    assert a.check("bob", "two words")
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ('{"credentials": [{"principal": "a"}]}', "'secret' must be"),
+        ('{"credentials": [{"principal": "", "secret": "x"}]}', "'principal' must be"),
+        ('{"credentials": [{"principal": "a", "secret": "x", "extra": 1}]}', "unknown field 'extra'"),
+        ('{"creds": []}', '{"credentials"'),
+        ('{"credentials": [', "invalid JSON"),
+        ("alice\n", "line 1: expected 'principal secret'"),
+        ("alice x\nalice y\n", "listed twice"),
+        ("", "holds no credentials"),
+    ],
+)
+def test_bad_credentials_file_is_one_clear_error(tmp_path, text: str, says: str) -> None:
+    path = write(tmp_path, "creds", text)
+    with pytest.raises(AuthConfigError) as e:
+        auth.load_credentials(path)
+    assert says in str(e.value)
+    assert path in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_missing_credentials_file(tmp_path) -> None:
+    with pytest.raises(AuthConfigError, match="cannot read it"):
+        auth.load_credentials(str(tmp_path / "nope"))
+
+
+def test_error_never_shows_a_secret(tmp_path) -> None:
+    path = write(tmp_path, "creds", '{"credentials": [{"principal": "a b", "secret": "hunter2"}]}')
+    with pytest.raises(AuthConfigError) as e:
+        auth.load_credentials(path)
+    assert "hunter2" not in str(e.value)
+    assert "hunter2" not in repr(Credential("a", "hunter2"))
+
+
+def test_single_credential_forms(tmp_path) -> None:
+    assert auth.load_credential('{"principal": "agent", "secret": "s"}') == Credential("agent", "s")
+    path = write(tmp_path, "cred", '{"principal": "agent", "secret": "s"}')
+    assert auth.load_credential(path) == Credential("agent", "s")
+    path = write(tmp_path, "cred2", "agent s\n")
+    assert auth.load_credential("file://" + path) == Credential("agent", "s")
+    path = write(tmp_path, "cred3", "a s\nb t\n")
+    with pytest.raises(AuthConfigError, match="exactly one credential"):
+        auth.load_credential(path)
+
+
+# ---------------------------------------------------------------------------- HTTP Basic
+
+
+def test_basic_round_trip() -> None:
+    header = auth.basic_header("alice", "p:a:ss word")
+    assert header.startswith("Basic ")
+    assert auth.parse_basic(header) == ("alice", "p:a:ss word")
+    assert auth.parse_basic("basic " + header.split()[1]) == ("alice", "p:a:ss word")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Bearer abc", "Basic !!!", "Basic " + "bm9jb2xvbg==", "Basic " + "OnNlY3JldA==", "Basic //79"],
+)
+def test_bad_basic_header(value: str) -> None:
+    # no colon ("nocolon"), empty principal (":secret"), not UTF-8
+    with pytest.raises(BadAuthorization):
+        auth.parse_basic(value)
+
+
+def test_loopback() -> None:
+    assert auth.is_loopback("ipv4:127.0.0.1:5050")
+    assert auth.is_loopback("ipv6:[::1]:5050")
+    assert not auth.is_loopback("ipv4:10.0.0.1:5050")
+    assert not auth.is_loopback("")
+
+
+# ---------------------------------------------------------------------------------- ACLs
+
+
+def test_permissive_default_and_empty() -> None:
+    assert Acls().allows("run_tasks", "anyone", "root")
+    assert not Acls(permissive=False).allows("run_tasks", "anyone", "root")
+
+
+def test_mesos_example_register_frameworks() -> None:
+    # authorization.md: only foo may register with role analytics; anyone else with others.
+    acls = Acls.parse({"register_frameworks": [
+        {"principals": {"values": ["foo"]}, "roles": {"values": ["analytics"]}},
+        {"principals": {"type": "NONE"}, "roles": {"values": ["analytics"]}},
+    ]})
+    assert acls.allows("register_frameworks", "foo", "analytics")
+    assert not acls.allows("register_frameworks", "bar", "analytics")
+    assert not acls.allows("register_frameworks", None, "analytics")
+    assert acls.allows("register_frameworks", "bar", "other")
+
+
+def test_first_matching_rule_decides() -> None:
+    allow_then_deny = Acls.parse({"run_tasks": [
+        {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+        {"principals": {"type": "ANY"}, "users": {"type": "NONE"}},
+    ], "permissive": True})
+    assert allow_then_deny.allows("run_tasks", "ops", "root")
+    assert not allow_then_deny.allows("run_tasks", "dev", "root")
+    # An unauthenticated caller (subject ANY) matches only ANY/NONE principals.
+    assert not allow_then_deny.allows("run_tasks", None, "nobody")
+
+
+def test_non_permissive_needs_a_rule() -> None:
+    acls = Acls.parse({"permissive": False, "run_tasks": [
+        {"principals": {"values": ["a", "b"]}, "users": {"values": ["nobody"]}},
+    ]})
+    assert acls.allows("run_tasks", "a", "nobody")
+    assert not acls.allows("run_tasks", "a", "root")
+    assert not acls.allows("run_tasks", "c", "nobody")
+    assert not acls.allows("teardown_frameworks", "a", "a")
+
+
+def test_any_object_request() -> None:
+    # Asking about "any object" (None) is allowed only by a rule for ANY objects.
+    acls = Acls.parse({"permissive": False, "view_frameworks": [
+        {"principals": {"values": ["ops"]}, "users": {"type": "ANY"}},
+        {"principals": {"values": ["dev"]}, "users": {"values": ["dev"]}},
+    ]})
+    assert acls.allows("view_frameworks", "ops", None)
+    assert not acls.allows("view_frameworks", "dev", None)
+    assert acls.allows("view_frameworks", "dev", "dev")
+
+
+def test_mesos_only_actions_accepted_and_unknown_refused() -> None:
+    acls = Acls.parse({"reserve_resources": [{"principals": {"type": "ANY"}, "roles": {"type": "ANY"}}]})
+    assert acls.allows("run_tasks", "x", "y")
+    with pytest.raises(AuthConfigError, match="unknown ACL 'run_task'"):
+        Acls.parse({"run_task": []})
+
+
+@pytest.mark.parametrize(
+    "obj, says",
+    [
+        ({"run_tasks": {}}, "must be a list"),
+        ({"run_tasks": [{"principals": {"type": "ANY"}}]}, "missing 'users'"),
+        ({"run_tasks": [{"principals": {"type": "ALL"}, "users": {"type": "ANY"}}]}, "type must be ANY or NONE"),
+        ({"run_tasks": [{"principals": {"values": "a"}, "users": {"type": "ANY"}}]}, "list of strings"),
+        ({"run_tasks": [{"principals": {"type": "ANY"}, "roles": {"type": "ANY"}}]}, "unknown field 'roles'"),
+        ({"permissive": "no"}, "true or false"),
+        ([], "JSON object"),
+    ],
+)
+def test_bad_acls(obj: object, says: str) -> None:
+    with pytest.raises(AuthConfigError, match=says):
+        Acls.parse(obj)
+
+
+def test_acls_flag_forms(tmp_path) -> None:
+    text = '{"permissive": false, "kill_tasks": [{"principals": {"type": "ANY"}, "framework_principals": {"type": "ANY"}}]}'
+    for value in (text, write(tmp_path, "acls", text), "file://" + str(tmp_path / "acls")):
+        acls = Acls.load(value)
+        assert not acls.permissive and acls.allows("kill_tasks", "x", "y")
+    with pytest.raises(AuthConfigError, match="invalid JSON"):
+        Acls.load(write(tmp_path, "bad", "{not json"))
+
+
+def test_denial_names_principal_and_action() -> None:
+    text = auth.denial("run_tasks", "alice", "root")
+    assert "'alice'" in text and "run tasks" in text and "'root'" in text
+    assert "unauthenticated" in auth.denial("view_tasks", None)
