@@ -46,7 +46,7 @@ from daemons.agent.containerizer import (
     LaunchSpec,
     sandbox_path,
 )
-from daemons.agent.files import SandboxFiles, serve_files
+from daemons.agent.files import SandboxFiles, sandbox_authorizer, serve_files
 from daemons.agent.gc import WEEK, SandboxCollector, disk_usage_fraction, remove_paths
 from daemons.agent.host import attributes_to_proto
 from daemons.agent.isolation import MB, Isolation, Limits
@@ -54,6 +54,7 @@ from daemons.agent.link import MasterLink
 from daemons.agent.monitor import HostSampler, RunningTask, build_usage_report
 from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManager
 from daemons.agent.users import UserError, resolve_task_user
+from daemons.common.auth import AuthSettings, Credential, grpc_metadata
 from daemons.common.detector import MasterDetector
 from daemons.common.ids import new_uuid_bytes
 from daemons.common.resources import ResourceError, Resources
@@ -90,6 +91,10 @@ class AgentConfig:
     disk_watch_interval: float = 60.0
     switch_user: bool = True  # Run each task as its user (users.py), as Mesos does.
     allow_root_tasks: bool = False  # Tasks may run as root (never without this flag).
+    # What the agent authenticates to the master as (--credential), and who may read its
+    # sandboxes (--authenticate_http_readonly, --http_credentials, --acls).
+    credential: Credential | None = None
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
 
 @dataclass(slots=True, eq=False)
@@ -145,7 +150,10 @@ class Agent:
             max_interval=config.status_update_max_retry_interval,
             on_deadline_change=self._status_deadline_changed,
         )
-        self.link = MasterLink(detector, self, backoff_factor=config.registration_backoff_factor)
+        self.link = MasterLink(
+            detector, self, backoff_factor=config.registration_backoff_factor,
+            metadata=grpc_metadata(config.credential),
+        )
         self.agent_id: str | None = None
         self.tasks: dict[TaskKey, TaskRecord] = {}
         self.frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
@@ -158,13 +166,28 @@ class Agent:
         self._server: grpc.aio.Server | None = None
         self._background: list[asyncio.Task[None]] = []
 
+    def _framework_user(self, agent_id: str, framework_id: str) -> str | None:
+        """The OS user of a framework whose sandboxes this agent keeps (access_sandboxes'
+        object): from the frameworks it runs tasks for, else from its checkpoint."""
+        info = self.frameworks.get(framework_id)
+        if info is not None:
+            return info.user
+        try:
+            check_id(agent_id, "agent id")
+            check_id(framework_id, "framework id")
+        except Invalid:
+            return None
+        info = self.checkpoint.read_framework(agent_id, framework_id)
+        return info.user if info is not None else None
+
     # ---------------------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
         """Serve the Files API and start following the master."""
         self.recover()
         self._server, self.files_port = await serve_files(
-            self.files, self.config.ip, self.config.port
+            self.files, self.config.ip, self.config.port,
+            sandbox_authorizer(self.config.auth, self.files, self._framework_user),
         )
         log.info(
             "agent serving sandboxes of %s on %s:%d; resources %s",

@@ -224,6 +224,28 @@ class Authenticator:
         return hmac.compare_digest(expected, given)
 
 
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """What a daemon's flags ask of authentication and authorization (Mesos's names). The
+    master uses every field; an agent uses the HTTP ones for its Files API."""
+
+    authenticate_frameworks: bool = False
+    authenticate_agents: bool = False
+    authenticate_http_readwrite: bool = False
+    authenticate_http_readonly: bool = False
+    authenticator: Authenticator | None = None
+    acls: Acls | None = None
+    # Credentials in plain text (no TLS) are refused, except from loopback peers with this.
+    allow_plaintext_credentials_on_loopback: bool = False
+
+    @property
+    def authenticating(self) -> bool:
+        return (
+            self.authenticate_frameworks or self.authenticate_agents
+            or self.authenticate_http_readwrite or self.authenticate_http_readonly
+        )
+
+
 # ------------------------------------------------------------------------------ HTTP Basic
 
 

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from daemons.common.auth import AuthSettings
 from daemons.common.ids import IdMaker, new_uuid
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.states import is_terminal, state_name
@@ -115,6 +116,8 @@ class MasterConfig:
     agent_reregister_timeout: float = 600.0
     max_client_queue_bytes: int = MAX_CLIENT_QUEUE_BYTES
     max_message_size: int = 8 * 1024 * 1024
+    # Authentication and ACLs (--authenticate_*, --credentials, --acls): calls.py asks them.
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
 
 class Outbox:
@@ -235,6 +238,9 @@ class Master:
         self._tasks: list[asyncio.Task[None]] = []
         self._reset_state()
         self._want_leading = leading
+        # The run_tasks ACL, asked for each task of an ACCEPT (calls.task_authorizer):
+        # None, or why the task may not run.
+        self.authorize_task: Callable[[Framework, mesos_pb2.TaskInfo], str | None] | None = None
 
     def _reset_state(self) -> None:
         """Soft state: empty at the start of every leadership term, rebuilt from agents and
@@ -1075,12 +1081,15 @@ class Master:
                 error = (
                     f"Task uses more resources {resources} than available {available}"
                 )
+            reason = Reason.REASON_TASK_INVALID
+            if error is None and self.authorize_task is not None:
+                error = self.authorize_task(fw, info)
+                reason = Reason.REASON_TASK_UNAUTHORIZED
             if info.task_id.value:
                 ids_in_call.add(info.task_id.value)
             if error is not None:
                 self._send_master_status(
-                    fw, info.task_id.value, agent.agent_id, mesos_pb2.TASK_ERROR,
-                    Reason.REASON_TASK_INVALID, error,
+                    fw, info.task_id.value, agent.agent_id, mesos_pb2.TASK_ERROR, reason, error,
                 )
                 continue
             available = available - resources

@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
+from daemons.common import auth
+from daemons.common.acceptor import peer_of
 from daemons.common.rpc import (
     LEADER_KEY,
     STREAM_ID_KEY,
@@ -26,7 +28,6 @@ from daemons.common.rpc import (
 )
 from daemons.common.validation import Invalid, check_message, check_message_async
 from daemons.master import calls
-from daemons.common.acceptor import peer_of
 from daemons.master.calls import Caller, leader_elsewhere, not_leader_message
 from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox
@@ -106,7 +107,9 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
 
 
 def _caller(context: grpc.aio.ServicerContext) -> Caller:
-    return Caller(edge="grpc", peer=peer_of(context.peer()))
+    """Who calls: the peer, and the Basic credential in the `authorization` metadata."""
+    value = metadata_value(context.invocation_metadata(), auth.METADATA_KEY)
+    return Caller.from_authorization("grpc", peer_of(context.peer()), value)
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
@@ -262,6 +265,12 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
             )
             return
         check_message(first, "register")
+        try:
+            principal = calls.agent_register(m, _caller(context), first.register)
+        except CallError as e:
+            log.warning("Refused an agent registering from %s: %s", peer_of(context.peer()), e.message)
+            await _abort(context, e)
+            return
         await self._probe_old_link(first.register.agent_info.id.value, context)
         if not m.leading:
             await _check_leading(m, context)
@@ -271,6 +280,7 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         except CallError as e:
             await _abort(context, e)
             return
+        agent.principal = principal
         if m.registry is not None:
             # Like Mesos's registrar: an agent hears it is admitted only once the registry a
             # future leader reads says so.

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from daemons.common.auth import Credential, grpc_metadata
 from daemons.common.detector import (
     DetectorError,
     MasterDetector,
@@ -107,8 +108,11 @@ class OperatorClient:
         min_backoff: float = 0.25,
         max_backoff: float = 5.0,
         call_timeout: float = 10.0,
+        credential: Credential | None = None,
     ) -> None:
         self.master = master
+        # Sent with every call and subscription (`authorization` metadata, HTTP Basic).
+        self.auth_metadata = grpc_metadata(credential)
         self.on_event = on_event
         self.on_status = on_status or (lambda status: None)
         self._detector = detector
@@ -257,7 +261,7 @@ class OperatorClient:
 
     async def _subscribe(self, address: str) -> bool:
         stub = self._stub(address)
-        stream = stub.Subscribe(Call(type=Call.SUBSCRIBE))
+        stream = stub.Subscribe(Call(type=Call.SUBSCRIBE), metadata=self.auth_metadata)
         got = False
         try:
             async for event in stream:
@@ -304,7 +308,9 @@ class OperatorClient:
                 address = await asyncio.wait_for(self._detect(None), self.call_timeout)
             for _ in range(2):
                 try:
-                    response = await self._stub(address).Call(call, timeout=self.call_timeout)
+                    response = await self._stub(address).Call(
+                        call, timeout=self.call_timeout, metadata=self.auth_metadata
+                    )
                     return CallResult(True, "accepted", response)
                 except grpc.aio.AioRpcError as e:
                     hint = leader_hint(e)

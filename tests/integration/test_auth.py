@@ -1,0 +1,391 @@
+"""Authentication and ACLs over real processes (Mesos's --authenticate_*, --credentials, --acls).
+
+A real master and agent on loopback, started with credentials and ACLs files; frameworks,
+agents and operators over gRPC (our driver, raw stubs) and over HTTP (aiohttp, and avmesos from
+PyPI with HTTP Basic):
+
+- with authentication on, an anonymous framework, agent or operator is refused, a wrong secret
+  is refused, the right one is accepted; an agent id cannot be taken up by another principal;
+- credentials in plain text are refused unless --allow_plaintext_credentials_on_loopback;
+- ACLs refuse register_frameworks by role, run_tasks by user (TASK_ERROR), teardown and the
+  operator kill, naming the principal; view ACLs hide another principal's frameworks and tasks
+  from GET_STATE, GET_TASKS, /master/state and the event stream; access_sandboxes guards the
+  agent's Files API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import grpc
+import pytest
+
+from daemons.common.auth import Credential, basic_header, grpc_metadata
+from daemons.common.rpc import CHANNEL_OPTIONS
+from daemons.proto import agent_pb2, agent_pb2_grpc, master_pb2, mesos_pb2
+from mesos_tui.client.scheduler import task_info
+from tests import http_clients
+from tests.cluster import Cluster, OperatorClient, poll_until
+
+C = master_pb2.Call
+QUICK = mesos_pb2.Filters(refuse_seconds=0)
+E = master_pb2.Event
+# Operator events about one framework, its tasks or its offers.
+OWNED_EVENTS = {
+    E.TASK_ADDED, E.TASK_UPDATED, E.FRAMEWORK_ADDED, E.FRAMEWORK_UPDATED, E.FRAMEWORK_REMOVED,
+    E.OFFER_SENT, E.OFFER_ACCEPTED, E.OFFER_DECLINED, E.OFFER_RESCINDED, E.ALLOCATION,
+    E.SORTER_UPDATED,
+}
+
+SECRETS = {"alice": "alice-s3cret", "bob": "bob-s3cret", "ops": "ops-s3cret", "agent": "agent-s3cret"}
+ALICE = Credential("alice", SECRETS["alice"])
+BOB = Credential("bob", SECRETS["bob"])
+OPS = Credential("ops", SECRETS["ops"])
+AGENT = Credential("agent", SECRETS["agent"])
+
+
+def _some(*values: str) -> dict[str, object]:
+    return {"values": list(values)}
+
+
+NONE = {"type": "NONE"}
+ANY = {"type": "ANY"}
+
+# ops sees and does everything; alice and bob see and touch only what runs as their users
+# (alice's framework runs as nobody, bob's as daemon); only ops registers role "prod"; nobody
+# runs tasks as root.
+ACLS = {
+    "register_frameworks": [
+        {"principals": _some("ops"), "roles": _some("prod")},
+        {"principals": NONE, "roles": _some("prod")},
+    ],
+    "run_tasks": [{"principals": NONE, "users": _some("root")}],
+    "teardown_frameworks": [
+        {"principals": _some("ops"), "framework_principals": ANY},
+        {"principals": _some("alice"), "framework_principals": _some("alice")},
+        {"principals": _some("bob"), "framework_principals": _some("bob")},
+        {"principals": NONE, "framework_principals": ANY},
+    ],
+    "kill_tasks": [
+        {"principals": _some("ops"), "framework_principals": ANY},
+        {"principals": NONE, "framework_principals": ANY},
+    ],
+    **{
+        action: [
+            {"principals": _some("ops"), "users": ANY},
+            {"principals": _some("alice"), "users": _some("nobody")},
+            {"principals": _some("bob"), "users": _some("daemon")},
+            {"principals": NONE, "users": ANY},
+        ]
+        for action in ("view_frameworks", "view_tasks", "access_sandboxes")
+    },
+}
+
+
+def write_files(root: Path) -> tuple[Path, Path, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    creds = root / "credentials"
+    creds.write_text(json.dumps(
+        {"credentials": [{"principal": p, "secret": s} for p, s in SECRETS.items()]}
+    ))
+    os.chmod(creds, 0o600)
+    acls = root / "acls.json"
+    acls.write_text(json.dumps(ACLS))
+    agent_cred = root / "agent_credential"
+    agent_cred.write_text(json.dumps({"principal": "agent", "secret": SECRETS["agent"]}))
+    os.chmod(agent_cred, 0o600)
+    return creds, acls, agent_cred
+
+
+def master_flags(creds: Path, acls: Path | None = None, plaintext: bool = True) -> dict[str, object]:
+    flags: dict[str, object] = {
+        "authenticate_frameworks": "true",
+        "authenticate_agents": "true",
+        "authenticate_http_readwrite": "true",
+        "authenticate_http_readonly": "true",
+        "credentials": str(creds),
+    }
+    if acls is not None:
+        flags["acls"] = str(acls)
+    if plaintext:
+        flags["allow_plaintext_credentials_on_loopback"] = "true"
+    return flags
+
+
+async def refused(driver) -> str:  # noqa: ANN001 (SchedulerDriver)
+    """The driver gave up (the master refused it): its one-line error."""
+    await asyncio.wait_for(driver.run(), 15)
+    assert driver.error_message, "the driver stopped without an error"
+    return driver.error_message
+
+
+async def operator_error(address: str, credential: Credential | None, call: master_pb2.Call) -> grpc.aio.AioRpcError:
+    client = OperatorClient(address, credential)
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as e:
+            await client.stub.Call(call, timeout=5, metadata=client.metadata)
+        return e.value
+    finally:
+        await client.close()
+
+
+async def test_authentication_refuses_anonymous_and_wrong_secrets(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    creds, _acls, agent_cred = write_files(tmp_path / "etc")
+    cluster.operator_credential = OPS
+    await cluster.start_master(**master_flags(creds))
+    address = cluster.master_address
+
+    # An agent without a credential is refused, and says so in its log; with one it registers.
+    anonymous = await cluster.start_agent(wait=False)
+
+    async def agent_says_refused() -> bool:
+        return "requires authentication" in anonymous.log_path.read_text(errors="replace")
+
+    await poll_until(agent_says_refused, 20, "the anonymous agent to log its refusal")
+    assert not (await cluster.operator.agents()).agents
+    anonymous.kill()
+    agent = await cluster.start_agent(credential=str(agent_cred))
+
+    # Frameworks: anonymous, wrong secret and unknown principal refused; the right one subscribes.
+    driver, _ = await cluster.framework("anon", wait=False)
+    text = await refused(driver)
+    assert "SUBSCRIBE requires authentication" in text
+    driver, _ = await cluster.framework("wrong", credential=Credential("alice", "guess"), wait=False)
+    text = await refused(driver)
+    assert "authentication failed for principal 'alice'" in text
+    assert "guess" not in text
+    driver, _ = await cluster.framework("mallory", credential=Credential("mallory", "x"), wait=False)
+    assert "authentication failed for principal 'mallory'" in await refused(driver)
+    driver, rec = await cluster.framework("alice-fw", credential=ALICE)
+    [offer, *_] = await rec.next("offers")
+    assert offer.agent_id.value == agent.agent_id
+
+    # Operators over gRPC: anonymous and wrong secret refused; GET_HEALTH needs nothing.
+    e = await operator_error(address, None, C(type=C.GET_STATE))
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "operator call GET_STATE requires authentication" in e.details()
+    e = await operator_error(address, Credential("ops", "nope"), C(type=C.GET_STATE))
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED and "principal 'ops'" in e.details()
+    anonymous_client = OperatorClient(address)
+    try:
+        health = await anonymous_client.call(C.GET_HEALTH)
+        assert health.get_health.healthy
+    finally:
+        await anonymous_client.close()
+    state = await cluster.operator.state()
+    assert [f.framework_info.name for f in state.get_frameworks.frameworks] == ["alice-fw"]
+
+    # Operators over HTTP: 401 with Mesos's challenge; the right Basic credential reads.
+    url = f"http://{address}"
+    status, body, headers = await http_clients.get(url + "/master/state")
+    assert status == 401 and headers.get("WWW-Authenticate") == 'Basic realm="mesos"'
+    assert b"requires authentication" in body
+    status, body, _ = await http_clients.post(
+        url + "/api/v1", json.dumps({"type": "GET_STATE"}),
+        headers={"Authorization": basic_header("ops", "wrong")},
+    )
+    assert status == 401 and b"authentication failed for principal 'ops'" in body
+    status, body, _ = await http_clients.post(
+        url + "/api/v1", json.dumps({"type": "GET_STATE"}),
+        headers={"Authorization": basic_header("ops", SECRETS["ops"])},
+    )
+    assert status == 200 and b"alice-fw" in body
+
+    # Another principal cannot take up the registered agent's id.
+    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+        link = agent_pb2_grpc.AgentLinkStub(channel).Connect(metadata=grpc_metadata(ALICE))
+        register = agent_pb2.RegisterAgent()
+        register.agent_info.id.value = agent.agent_id
+        register.agent_info.hostname = "impostor"
+        await link.write(agent_pb2.AgentMessage(register=register))
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await link.read()
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert f"agent {agent.agent_id} registered as principal 'agent'" in err.value.details()
+    assert [a.agent_info.hostname for a in (await cluster.operator.agents()).agents] != ["impostor"]
+
+
+async def test_plaintext_credentials_refused_without_the_loopback_flag(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    creds, _acls, _agent = write_files(tmp_path / "etc")
+    flags = master_flags(creds, plaintext=False)
+    flags["authenticate_http_readonly"] = "false"  # so the cluster's anonymous health checks pass
+    flags["authenticate_http_readwrite"] = "false"
+    await cluster.start_master(**flags)
+    driver, _ = await cluster.framework("plain", credential=ALICE, wait=False)
+    text = await refused(driver)
+    assert "credentials are accepted only over TLS" in text
+    assert "--allow_plaintext_credentials_on_loopback" in text
+    e = await operator_error(cluster.master_address, OPS, C(type=C.GET_STATE))
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED and "only over TLS" in e.details()
+
+
+async def test_acls_refuse_and_hide(cluster: Cluster, tmp_path: Path) -> None:
+    creds, acls, agent_cred = write_files(tmp_path / "etc")
+    cluster.operator_credential = OPS
+    await cluster.start_master(**master_flags(creds, acls))
+    address = cluster.master_address
+    agent = await cluster.start_agent(
+        "cpus:2;mem:512", credential=str(agent_cred), acls=str(acls),
+        http_credentials=str(creds), authenticate_http_readonly="true",
+        allow_plaintext_credentials_on_loopback="true",
+    )
+
+    # register_frameworks: role prod is ops's only (ops's framework then leaves at once, so
+    # that it holds no offer).
+    driver, _ = await cluster.framework("alice-prod", role="prod", credential=ALICE, wait=False)
+    text = await refused(driver)
+    assert "principal 'alice' is not authorized to register frameworks for role 'prod'" in text
+    ops_prod, _ = await cluster.framework("ops-prod", role="prod", credential=OPS, user="nobody")
+    await ops_prod.stop()
+
+    # bob's task as daemon runs; bob refuses the rest of the agent for an hour and then
+    # suppresses offers, leaving them to alice.
+    bob, bob_rec = await cluster.framework("bob-fw", credential=BOB, user="daemon")
+    [offer, *_] = await bob_rec.next("offers")
+    await bob.launch([offer], [task_info("bobs", "bobs", agent.agent_id, "sleep 60", "cpus:0.1;mem:16")],
+                      mesos_pb2.Filters(refuse_seconds=3600))
+    await bob_rec.next(
+        "update", lambda s: s.task_id.value == "bobs" and s.state == mesos_pb2.TASK_RUNNING
+    )
+    await bob.suppress()
+    bob_fid = bob.framework_id
+
+    # run_tasks: alice's task as root is TASK_ERROR, naming alice.
+    alice, alice_rec = await cluster.framework("alice-fw", credential=ALICE, user="nobody")
+    [offer, *_] = await alice_rec.next("offers")
+    task = task_info("as-root", "as-root", agent.agent_id, "true", "cpus:0.1;mem:16")
+    task.command.user = "root"
+    await alice.launch([offer], [task], QUICK)
+    status = await alice_rec.next("update", lambda s: s.task_id.value == "as-root")
+    assert status.state == mesos_pb2.TASK_ERROR
+    assert status.reason == mesos_pb2.TaskStatus.REASON_TASK_UNAUTHORIZED
+    assert "principal 'alice' is not authorized to run tasks for user 'root'" in status.message
+
+    # teardown and kill of bob's framework and task: refused to alice, naming her.
+    e = await operator_error(address, ALICE, C(type=C.TEARDOWN, teardown=C.Teardown(
+        framework_id=mesos_pb2.FrameworkID(value=bob_fid))))
+    assert e.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "principal 'alice' is not authorized to teardown frameworks" in e.details()
+    e = await operator_error(address, ALICE, C(type=C.KILL_TASK, kill_task=C.KillTask(
+        task_id=mesos_pb2.TaskID(value="bobs"), framework_id=mesos_pb2.FrameworkID(value=bob_fid))))
+    assert e.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "principal 'alice' is not authorized to kill tasks" in e.details()
+    state = await cluster.operator.state()
+    assert [t.state for t in state.get_tasks.tasks if t.task_id.value == "bobs"] == [mesos_pb2.TASK_RUNNING]
+    assert bob_fid in {f.framework_info.id.value for f in state.get_frameworks.frameworks}
+
+    # view_frameworks / view_tasks: alice sees only what runs as nobody; ops sees everything.
+    as_alice = OperatorClient(address, ALICE)
+    try:
+        seen = await as_alice.state()
+        assert {f.framework_info.name for f in seen.get_frameworks.frameworks} == {"alice-fw"}
+        assert "ops-prod" in {f.framework_info.name for f in seen.get_frameworks.completed_frameworks}
+        assert "bobs" not in {t.task_id.value for t in seen.get_tasks.tasks}
+        assert bob_fid not in {r.framework_id.value for r in seen.sorter.frameworks}
+        assert "bobs" not in {t.task_id.value for t in (await as_alice.tasks()).tasks}
+        frameworks = await as_alice.frameworks()
+        assert "bob-fw" not in {f.framework_info.name for f in frameworks.frameworks}
+    finally:
+        await as_alice.close()
+    everything = await cluster.operator.state()
+    assert {"alice-fw", "bob-fw"} <= {f.framework_info.name for f in everything.get_frameworks.frameworks}
+    assert "bobs" in {t.task_id.value for t in everything.get_tasks.tasks}
+
+    url = f"http://{address}"
+    status_code, body, _ = await _get(url + "/master/state", ALICE)
+    assert status_code == 200
+    assert {f["name"] for f in json.loads(body)["frameworks"]} == {"alice-fw"}
+    status_code, body, _ = await _get(url + "/master/state", BOB)
+    doc = json.loads(body)
+    assert {f["name"] for f in doc["frameworks"]} == {"bob-fw"}
+    assert [t["id"] for f in doc["frameworks"] for t in f["tasks"]] == ["bobs"]
+
+    # The event stream: alice's subscription carries her own task's events, never bob's.
+    as_alice = OperatorClient(address, ALICE)
+    try:
+        async with as_alice.events() as events:
+            first = await events.next()
+            snapshot = first.subscribed.get_state
+            assert {f.framework_info.name for f in snapshot.get_frameworks.frameworks} == {"alice-fw"}
+            await bob.kill("bobs")
+            await bob_rec.next(
+                "update", lambda s: s.task_id.value == "bobs" and s.state == mesos_pb2.TASK_KILLED
+            )
+            [offer, *_] = await alice_rec.next("offers")
+            mine = task_info("mine", "mine", agent.agent_id, "true", "cpus:0.1;mem:16")
+            await alice.launch([offer], [mine], QUICK)
+            await events.next(lambda e: e.type == master_pb2.Event.TASK_UPDATED
+                              and e.task_updated.status.task_id.value == "mine"
+                              and e.task_updated.state == mesos_pb2.TASK_FINISHED)
+            named = [e for e in events.seen if e.type in OWNED_EVENTS]
+            assert any("mine" in str(e) for e in named)
+            for e in named:
+                assert bob_fid not in str(e) and "bobs" not in str(e), e
+    finally:
+        await as_alice.close()
+
+    # access_sandboxes on the agent's Files API: bob reads his sandbox, alice may not, and
+    # without a credential nobody may.
+    sandbox = f"{agent.agent_id}/frameworks/{bob_fid}/executors/bobs/runs/latest"
+    async with grpc.aio.insecure_channel(agent.address, options=CHANNEL_OPTIONS) as channel:
+        files = agent_pb2_grpc.FilesStub(channel)
+        listing = await files.List(agent_pb2.ListFilesRequest(path=sandbox), metadata=grpc_metadata(BOB))
+        assert {"stdout", "stderr"} <= {f.path.rsplit("/", 1)[-1] for f in listing.files}
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await files.Read(agent_pb2.ReadFileRequest(path=sandbox + "/stdout"), metadata=grpc_metadata(ALICE))
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "principal 'alice' is not authorized to access sandboxes for user 'daemon'" in err.value.details()
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await files.List(agent_pb2.ListFilesRequest(path=sandbox))
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def _get(url: str, credential: Credential) -> tuple[int, bytes, dict[str, str]]:
+    import aiohttp
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as session:
+        async with session.get(
+            url, headers={"Authorization": basic_header(credential.principal, credential.secret)}
+        ) as r:
+            return r.status, await r.read(), dict(r.headers)
+
+
+async def test_avmesos_subscribes_with_http_basic(cluster: Cluster, tmp_path: Path) -> None:
+    """A third-party Mesos client: refused without credentials (401), accepted with them."""
+    from requests.auth import HTTPBasicAuth
+
+    creds, _acls, agent_cred = write_files(tmp_path / "etc")
+    cluster.operator_credential = OPS
+    await cluster.start_master(**master_flags(creds))
+    await cluster.start_agent(credential=str(agent_cred))
+    url = f"http://{cluster.master_address}"
+
+    response = await http_clients.subscribe(url + "/api/v1/scheduler", json.dumps({
+        "type": "SUBSCRIBE", "subscribe": {"framework_info": {"user": "root", "name": "raw"}}}).encode())
+    assert not isinstance(response, http_clients.EventStream) and response.status == 401
+    assert response.headers.get("WWW-Authenticate") == 'Basic realm="mesos"'
+
+    anonymous = http_clients.AvmesosFramework(url, {}, name="avmesos-anon").start()
+    await asyncio.get_running_loop().run_in_executor(None, anonymous.thread.join, 15)
+    assert not anonymous.subscribed.is_set()
+
+    framework = http_clients.AvmesosFramework(url, {"av1": "true"}, name="avmesos-alice")
+    framework.client.set_credentials("alice", SECRETS["alice"])  # FrameworkInfo.principal
+    framework.client.requests_auth = HTTPBasicAuth("alice", SECRETS["alice"])  # the header
+    framework.start()
+    try:
+        await framework.wait(framework.subscribed.is_set, 15, "SUBSCRIBED")
+        await framework.wait(lambda: "TASK_FINISHED" in framework.states("av1"), 20, "av1 to finish")
+        frameworks = (await cluster.operator.frameworks()).frameworks
+        assert [f.framework_info.principal for f in frameworks
+                if f.framework_info.name == "avmesos-alice"] == ["alice"]
+        assert "avmesos-anon" not in {f.framework_info.name for f in frameworks}
+    finally:
+        framework.stop()
