@@ -59,7 +59,30 @@ def flags() -> FlagSet:
            help="the master: host:port, or zk://host:port[,host:port]/path")
     fs.add("log_file", STR, default="",
            help="where to write the TUI's own log (tracebacks go here, never on screen)")
+    add_credential_flags(fs)
     return fs
+
+
+def add_credential_flags(fs: FlagSet) -> None:
+    """--principal, --secret, --secret_file (and $MESOS_PRINCIPAL, $MESOS_SECRET,
+    $MESOS_SECRET_FILE): what the TUI and the shell authenticate as."""
+    fs.add("principal", STR, default="", help="the principal to authenticate as, when the "
+           "master asks for credentials")
+    fs.add("secret", STR, default="", help="its secret (visible to `ps`: prefer --secret_file "
+           "or $MESOS_SECRET)")
+    fs.add("secret_file", STR, default="", help="a file whose first line is the secret")
+
+
+def set_credential(fs: FlagSet, ns: argparse.Namespace) -> None:
+    """Make the credential the flags give this process's default (identity.py); a bad one
+    ends the program with one line."""
+    from daemons.common.auth import AuthConfigError, client_credential
+    from mesos_tui.client import identity
+
+    try:
+        identity.set_default(client_credential(ns.principal, ns.secret, ns.secret_file))
+    except AuthConfigError as e:
+        fs.parser.error(str(e))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,7 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "with none, the TUI; see --help)\n"
         )
         return 2
-    ns = flags().parse(args)
+    fs = flags()
+    ns = fs.parse(args)
+    set_credential(fs, ns)
     master = ns.master
     log_file = ns.log_file or os.path.join(
         os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),

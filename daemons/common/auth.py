@@ -465,3 +465,34 @@ def denial(action: str, principal: str | None, obj: str | None = None) -> str:
     kind = ACTIONS.get(action, "objects").rstrip("s").replace("_", " ")
     what = f" for {kind} {obj!r}" if obj is not None else ""
     return f"{who} is not authorized to {action.replace('_', ' ')}{what} (ACL {action})"
+
+
+def client_credential(
+    principal: str | None, secret: str | None = None, secret_file: str | None = None
+) -> Credential | None:
+    """What a client (mesos-execute, the TUI, the shell, a framework) authenticates as, from
+    its --principal and --secret or --secret_file (the file's first line). None without a
+    secret: a principal alone is only the name a framework registers with, as in Mesos."""
+    if secret_file:
+        path = secret_file.removeprefix("file://")
+        try:
+            with open(path, "rb") as f:
+                data = f.read(MAX_SECRET + 2)
+        except OSError as e:
+            raise AuthConfigError(f"--secret_file {path}: cannot read it ({e.strerror or e})") from None
+        try:
+            lines = data.decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise AuthConfigError(f"--secret_file {path}: not UTF-8 text") from None
+        if secret:
+            raise AuthConfigError("give the secret once: --secret or --secret_file, not both")
+        secret = lines[0].strip() if lines else ""
+        if not secret:
+            raise AuthConfigError(f"--secret_file {path}: the file is empty")
+    if not secret:
+        return None
+    if not principal:
+        raise AuthConfigError("a secret needs its principal: add --principal")
+    return Credential(
+        _check_principal(principal, "--principal"), _check_secret(secret, "--secret")
+    )

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from daemons.common.auth import Credential, grpc_metadata
+from daemons.common.auth import Credential
 from daemons.common.detector import (
     DetectorError,
     MasterDetector,
@@ -34,11 +34,15 @@ from daemons.common.detector import (
 from daemons.common.reach import diagnose
 from daemons.common.rpc import CHANNEL_OPTIONS, leader_hint
 from daemons.proto import master_pb2, master_pb2_grpc
+from mesos_tui.client import identity
 
 log = logging.getLogger(__name__)
 
 Call = master_pb2.Call
 Event = master_pb2.Event
+
+# What a master answers a client it will not serve as it is: no use retrying at once.
+REFUSED = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
 
 CONNECTING = "connecting"
 CONNECTED = "connected"
@@ -59,8 +63,8 @@ class ConnectionStatus:
     attempt: int = 0
     since: float = field(default_factory=time.time)
     retry_in: float = 0.0
-    # The address is not a master at all (an agent, a web server, ZooKeeper's port): retrying
-    # keeps going, but a command line gives up at once.
+    # The address is not a master at all (an agent, a web server, ZooKeeper's port), or it
+    # refused our credentials: retrying keeps going, but a command line gives up at once.
     permanent: bool = False
     # This status reports a failure (detail says what failed), not progress.
     failing: bool = False
@@ -111,8 +115,9 @@ class OperatorClient:
         credential: Credential | None = None,
     ) -> None:
         self.master = master
-        # Sent with every call and subscription (`authorization` metadata, HTTP Basic).
-        self.auth_metadata = grpc_metadata(credential)
+        # Sent with every call and subscription (`authorization` metadata, HTTP Basic); the
+        # process's default credential (identity.py) unless given one.
+        self.auth_metadata = identity.metadata(credential)
         self.on_event = on_event
         self.on_status = on_status or (lambda status: None)
         self._detector = detector
@@ -211,7 +216,12 @@ class OperatorClient:
             except grpc.aio.AioRpcError as e:
                 hint = leader_hint(e)
                 detail = _describe(e)
-                if not hint and address:
+                if e.code() in REFUSED:
+                    # The master refused our credentials: retrying keeps going (they may be
+                    # fixed), but a command line gives up at once, saying so.
+                    detail = f"the master at {address} refused us: {e.details()}"
+                    permanent = True
+                elif not hint and address:
                     reach = await diagnose(address, e)
                     detail = reach.text
                     permanent = reach.permanent and isinstance(self._detector, StandaloneDetector)

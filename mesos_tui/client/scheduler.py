@@ -54,6 +54,7 @@ from daemons.common.reach import diagnose
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS, STREAM_ID_KEY, leader_hint, metadata_value
 from daemons.proto import mesos_pb2, scheduler_pb2, scheduler_pb2_grpc
+from mesos_tui.client import identity
 
 
 def current_user() -> str:
@@ -274,6 +275,7 @@ class SchedulerDriver:
         self.framework_info.CopyFrom(framework_info)
         # Sent with every call (`authorization` metadata, HTTP Basic); as Mesos advises, the
         # framework's principal is the credential's unless it names one itself.
+        credential = credential if credential is not None else identity.default()
         self._auth_metadata = grpc_metadata(credential)
         if credential is not None and not self.framework_info.principal:
             self.framework_info.principal = credential.principal

@@ -31,6 +31,7 @@ from typing import IO, Any, TypeVar
 
 import grpc
 
+from daemons.common.auth import AuthConfigError, Credential, client_credential
 from daemons.common.flags import DURATION, MASTER, one_line_errors
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
@@ -648,7 +649,14 @@ async def run_framework(
     `body(driver)`, if given, is awaited alongside (to add work once subscribed). Answers the
     exit code: the scheduler's, 1 if the driver stopped first, 130 on SIGINT/SIGTERM.
     """
-    driver = SchedulerDriver(scheduler, info, master, backoff_base=0.05, backoff_cap=1.0)
+    try:
+        credential = command_line_credential()
+    except AuthConfigError as e:
+        scheduler.finish(2, str(e))
+        return 2
+    driver = SchedulerDriver(
+        scheduler, info, master, backoff_base=0.05, backoff_cap=1.0, credential=credential
+    )
     scheduler.driver = driver
     if connect_timeout is None:
         connect_timeout = _COMMAND_LINE_CONNECT_TIMEOUT
@@ -762,6 +770,25 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 _COMMAND_LINE_CONNECT_TIMEOUT: float | None = None
 
 
+# --principal, --secret, --secret_file (or $MESOS_PRINCIPAL, $MESOS_SECRET, $MESOS_SECRET_FILE)
+# of a framework's command line, for run_framework.
+_COMMAND_LINE_AUTH: dict[str, str | None] = {}
+
+
+class _Remember(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        _COMMAND_LINE_AUTH[self.dest] = values  # type: ignore[assignment]
+        setattr(namespace, self.dest, values)
+
+
+def command_line_credential() -> Credential | None:
+    """What the framework authenticates as, from its command line or environment."""
+    return client_credential(
+        _COMMAND_LINE_AUTH.get("principal"), _COMMAND_LINE_AUTH.get("secret"),
+        _COMMAND_LINE_AUTH.get("secret_file"),
+    )
+
+
 class _ConnectTimeout(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
         global _COMMAND_LINE_CONNECT_TIMEOUT
@@ -797,6 +824,17 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--role", default="*", help="the framework's role")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    for name, help_text in (
+        ("principal", "the principal to authenticate as (default $MESOS_PRINCIPAL)"),
+        ("secret", "its secret (default $MESOS_SECRET; visible to `ps`: prefer --secret_file)"),
+        ("secret_file", "a file whose first line is the secret (default $MESOS_SECRET_FILE)"),
+    ):
+        default = os.environ.get("MESOS_" + name.upper())
+        _COMMAND_LINE_AUTH[name] = default
+        parser.add_argument(
+            f"--{name}", *([f"--{name.replace('_', '-')}"] if "_" in name else []),
+            action=_Remember, default=default, help=help_text,
+        )
 
 
 def positive_float(text: str) -> float:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import sys
 from pathlib import Path
 
 import grpc
@@ -28,7 +30,7 @@ from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import agent_pb2, agent_pb2_grpc, master_pb2, mesos_pb2
 from mesos_tui.client.scheduler import task_info
 from tests import http_clients
-from tests.cluster import Cluster, OperatorClient, poll_until
+from tests.cluster import REPO, Cluster, OperatorClient, poll_until
 
 C = master_pb2.Call
 QUICK = mesos_pb2.Filters(refuse_seconds=0)
@@ -389,3 +391,62 @@ async def test_avmesos_subscribes_with_http_basic(cluster: Cluster, tmp_path: Pa
         assert "avmesos-anon" not in {f.framework_info.name for f in frameworks}
     finally:
         framework.stop()
+
+
+async def run_cli(module: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run `python -m module args` to its end: (exit status, stdout, stderr)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MESOS_")}
+    full_env.update(env or {})
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, cwd=REPO, env=full_env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        raise AssertionError(f"{module} {args} did not exit: {out!r} {err!r}") from None
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_command_lines_take_credentials_and_say_when_refused(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    creds, _acls, agent_cred = write_files(tmp_path / "etc")
+    cluster.operator_credential = OPS
+    await cluster.start_master(**master_flags(creds))
+    await cluster.start_agent(credential=str(agent_cred))
+    master = cluster.master_address
+    secret_file = tmp_path / "etc" / "alice.secret"
+    secret_file.write_text(SECRETS["alice"] + "\n")
+    execute = ("mesos_tui.execute", "--master", master, "--name", "hello",
+               "--command", "echo hello", "--resources", "cpus:0.1;mem:32")
+
+    # mesos-execute, as Mesos's: --principal and --secret; refused in one line, no traceback.
+    code, out, err = await run_cli(*execute)
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"mesos-execute: the master refused the framework: {master} refused the subscription: "
+        "SUBSCRIBE requires authentication: send a principal and secret (HTTP Basic, in the "
+        "Authorization header or gRPC metadata)"
+    ]
+    code, out, err = await run_cli(*execute, "--principal", "alice", "--secret", "Zq9-guess")
+    assert code == 1 and "authentication failed for principal 'alice'" in err and "Zq9-guess" not in err
+    code, out, err = await run_cli(*execute, "--principal", "alice", "--secret_file", str(secret_file))
+    assert code == 0, err
+    assert "TASK_FINISHED" in out
+    code, out, err = await run_cli(*execute, env={"MESOS_PRINCIPAL": "alice", "MESOS_SECRET": SECRETS["alice"]})
+    assert code == 0 and "TASK_FINISHED" in out, err
+
+    # The shell: refused at once in one line; with the credential it reads the cluster.
+    shell = ("mesos_tui.cli", "shell", "--master", master, "-c", "agents")
+    code, out, err = await run_cli(*shell)
+    assert code != 0 and "Traceback" not in err
+    assert f"the master at {master} refused us: operator call SUBSCRIBE requires authentication" in err
+    code, out, err = await run_cli(*shell, env={"MESOS_PRINCIPAL": "alice", "MESOS_SECRET_FILE": str(secret_file)})
+    assert code == 0, err
+    assert socket.gethostname() in out  # the agent's row
+    code, out, err = await run_cli(*shell, "--secret", "x")
+    assert code == 2 and err.strip() == "mesos-tui shell: a secret needs its principal: add --principal (see --help)"
