@@ -199,3 +199,70 @@ def test_denial_names_principal_and_action() -> None:
     text = auth.denial("run_tasks", "alice", "root")
     assert "'alice'" in text and "run tasks" in text and "'root'" in text
     assert "unauthenticated" in auth.denial("view_tasks", None)
+
+
+# ------------------------------------------------------- the master's front door (calls.py)
+
+
+def _master(**settings: object):  # noqa: ANN202
+    """What calls.authenticate reads of a master: its config's AuthSettings."""
+    from types import SimpleNamespace
+
+    authenticator = auth.Authenticator([Credential("alice", "s1")])
+    return SimpleNamespace(config=SimpleNamespace(
+        auth=auth.AuthSettings(authenticator=authenticator, **settings)))  # type: ignore[arg-type]
+
+
+def _caller(peer: str, header: str | None, tls: bool = False):  # noqa: ANN202
+    from daemons.master.calls import Caller
+
+    return Caller.from_authorization("grpc", peer, header, tls)
+
+
+def test_front_door_plaintext_only_from_loopback_with_the_flag() -> None:
+    from daemons.master.calls import authenticate
+    from daemons.master.master import CallError
+
+    good = auth.basic_header("alice", "s1")
+    loose = _master(allow_plaintext_credentials_on_loopback=True)
+    strict = _master()
+    assert authenticate(loose, _caller("ipv4:127.0.0.1:4000", good), True, "x") == "alice"
+    for master, peer in ((loose, "ipv4:10.1.2.3:4000"), (strict, "ipv4:127.0.0.1:4000")):
+        with pytest.raises(CallError) as e:
+            authenticate(master, _caller(peer, good), True, "SUBSCRIBE")
+        assert e.value.code == "UNAUTHENTICATED" and "only over TLS" in e.value.message
+    # Over TLS (set by the TLS edge), from anywhere.
+    assert authenticate(strict, _caller("ipv4:10.1.2.3:4000", good, tls=True), True, "x") == "alice"
+
+
+def test_front_door_refusals() -> None:
+    from daemons.master.calls import authenticate
+    from daemons.master.master import CallError
+
+    m = _master(allow_plaintext_credentials_on_loopback=True)
+    local = "ipv4:127.0.0.1:4000"
+    assert authenticate(m, _caller(local, None), False, "x") is None
+    cases = [
+        (None, "requires authentication"),
+        ("Bearer abc", "Basic scheme"),
+        (auth.basic_header("alice", "s2"), "authentication failed for principal 'alice'"),
+    ]
+    for header, says in cases:
+        with pytest.raises(CallError) as e:
+            authenticate(m, _caller(local, header), True, "SUBSCRIBE")
+        assert e.value.code == "UNAUTHENTICATED" and says in e.value.message
+        assert "s2" not in e.value.message
+    # A wrong secret is refused even where no credential is required.
+    with pytest.raises(CallError):
+        authenticate(m, _caller(local, auth.basic_header("alice", "s2")), False, "GET_STATE")
+    assert "s1" not in repr(_caller(local, auth.basic_header("alice", "s1")))
+
+
+def test_client_credential() -> None:
+    assert auth.client_credential(None) is None
+    assert auth.client_credential("alice") is None  # a principal alone is only a name
+    assert auth.client_credential("alice", "s") == Credential("alice", "s")
+    with pytest.raises(AuthConfigError, match="needs its principal"):
+        auth.client_credential(None, "s")
+    with pytest.raises(AuthConfigError, match="cannot read it"):
+        auth.client_credential("alice", secret_file="/nonexistent/secret")
