@@ -37,6 +37,7 @@ from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.common.states import TERMINAL_STATES
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
+from mesos_tui.client import identity
 from mesos_tui.client.files import AgentFiles, LogSourceError
 from mesos_tui.client.operator import OperatorClient
 from mesos_tui.client.scheduler import (
@@ -221,7 +222,10 @@ async def agent_files_address(master: str, agent_id: str) -> str | None:
     """The `host:port` of an agent's Files API, from GET_AGENTS (`slave(1)@ip:port`)."""
     async with grpc.aio.insecure_channel(master, options=CHANNEL_OPTIONS) as channel:
         stub = master_pb2_grpc.MasterStub(channel)
-        response = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=5)
+        response = await stub.Call(
+            master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=5,
+            metadata=identity.metadata(),
+        )
     for agent in response.get_agents.agents:
         if agent.agent_info.id.value == agent_id and "@" in agent.pid:
             return agent.pid.split("@", 1)[1]
@@ -654,6 +658,9 @@ async def run_framework(
     except AuthConfigError as e:
         scheduler.finish(2, str(e))
         return 2
+    if credential is not None:
+        # Also for the framework's operator calls and sandbox reads (identity.py).
+        identity.set_default(credential)
     driver = SchedulerDriver(
         scheduler, info, master, backoff_base=0.05, backoff_cap=1.0, credential=credential
     )

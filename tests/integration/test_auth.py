@@ -450,3 +450,13 @@ async def test_command_lines_take_credentials_and_say_when_refused(
     assert socket.gethostname() in out  # the agent's row
     code, out, err = await run_cli(*shell, "--secret", "x")
     assert code == 2 and err.strip() == "mesos-tui shell: a secret needs its principal: add --principal (see --help)"
+
+    # A framework's command line (pi): refused in one line; with the credential it runs.
+    pi = ("mesos_tui.frameworks.pi", "1", "200", "--master", master, "--quiet",
+          "--cpus", "0.1", "--mem", "32")
+    code, out, err = await run_cli(*pi)
+    assert code != 0 and "Traceback" not in err
+    assert "SUBSCRIBE requires authentication" in err
+    code, out, err = await run_cli(*pi, "--principal", "alice", "--secret_file", str(secret_file))
+    assert code == 0, err
+    assert "Estimated value of Pi is 3.1" in out
