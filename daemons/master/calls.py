@@ -252,21 +252,32 @@ def event_filter(master: Master, principal: str | None) -> Callable[[master_pb2.
         return None
     E = master_pb2.Event
 
-    def framework_visible(fid: str) -> bool:
+    def framework_user(fid: str) -> str:
         fw = master.frameworks.get(fid)
-        user = fw.info.user if fw is not None else _framework_users(master).get(fid, "")
-        return acls.allows("view_frameworks", principal, user)
+        if fw is not None:
+            return fw.info.user
+        for done in master.completed_frameworks:  # bounded: the master keeps the latest few
+            if done.framework_id == fid:
+                return done.info.user
+        return ""
+
+    def framework_visible(fid: str) -> bool:
+        return acls.allows("view_frameworks", principal, framework_user(fid))
+
+    def task_visible(command_user: str, fid: str) -> bool:
+        return acls.allows("view_tasks", principal, command_user or framework_user(fid))
 
     def keep(event: master_pb2.Event) -> bool:
         t = event.type
         if t == E.TASK_ADDED:
-            return _task_viewable(acls, principal, event.task_added.task, _framework_users(master))
+            task = event.task_added.task
+            return task_visible(task.command.user, task.framework_id.value)
         if t == E.TASK_UPDATED:
             fid = event.task_updated.framework_id.value
-            task = next(iter(master.find_tasks(event.task_updated.status.task_id.value, fid)), None)
-            if task is not None:
-                return _task_viewable(acls, principal, task.to_proto(), _framework_users(master))
-            return framework_visible(fid)
+            tid = event.task_updated.status.task_id.value
+            fw = master.frameworks.get(fid)
+            known = (fw.tasks.get(tid) or fw.unreachable_tasks.get(tid)) if fw is not None else None
+            return task_visible(known.info.command.user if known is not None else "", fid)
         if t in (E.FRAMEWORK_ADDED, E.FRAMEWORK_UPDATED):
             which = event.framework_added if t == E.FRAMEWORK_ADDED else event.framework_updated
             return _fw_viewable(acls, principal, which.framework.framework_info)
