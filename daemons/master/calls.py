@@ -559,10 +559,16 @@ def agent_register(
     authorize(master, "register_agents", principal, None)
     agent_id = register.agent_info.id.value
     old = master.agents.get(agent_id) if agent_id else None
-    if old is not None and old.principal != principal:
+    if old is not None:
+        registered_as = old.principal
+    else:
+        # An agent a previous leader admitted: the registry says as whom.
+        expected = master.expected_agents.get(agent_id) if agent_id else None
+        registered_as = expected.get("principal") if isinstance(expected, dict) else None
+    if (old is not None or registered_as is not None) and registered_as != principal:
         raise CallError(
             "PERMISSION_DENIED",
-            f"agent {agent_id} registered as principal {old.principal!r}; "
+            f"agent {agent_id} registered as principal {registered_as!r}; "
             f"{'principal ' + repr(principal) if principal else 'an unauthenticated agent'} "
             "may not re-register as it",
         )

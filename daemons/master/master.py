@@ -414,10 +414,13 @@ class Master:
     def _save_registry(self) -> None:
         if self.registry is None or not self.leading:
             return
-        admitted = {
+        admitted: dict[str, dict[str, object]] = {
             a.agent_id: {"hostname": a.info.hostname, "port": a.info.port}
             for a in self.agents.values()
         }
+        for a in self.agents.values():
+            if a.principal is not None:
+                admitted[a.agent_id]["principal"] = a.principal
         admitted.update({k: v for k, v in self.expected_agents.items() if k not in admitted})
         self.registry.save(
             {
@@ -1398,8 +1401,10 @@ class Master:
     # ------------------------------------------------------------------------ agents
 
     def register_agent(
-        self, reg: agent_pb2.RegisterAgent, link: Outbox
+        self, reg: agent_pb2.RegisterAgent, link: Outbox, principal: str | None = None
     ) -> Agent:
+        """Admit an agent (`principal`: what it authenticated as, kept in the registry so that
+        only it may take the id up again, across failovers too)."""
         info = mesos_pb2.AgentInfo()
         info.CopyFrom(reg.agent_info)
         if not info.hostname:
@@ -1454,6 +1459,7 @@ class Master:
         was_lost = self.lost_agents.pop(agent_id, None) is not None
         was_expected = self.expected_agents.pop(agent_id, None) is not None
         agent.link = link
+        agent.principal = principal
         agent.files_address = reg.files_address
         agent.version = reg.version
         agent.missed_pings = 0

@@ -276,11 +276,10 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
             await _check_leading(m, context)
         link = Outbox(peer=peer_of(context.peer()), limit=m.config.max_client_queue_bytes)
         try:
-            agent = m.register_agent(first.register, link)
+            agent = m.register_agent(first.register, link, principal)
         except CallError as e:
             await _abort(context, e)
             return
-        agent.principal = principal
         if m.registry is not None:
             # Like Mesos's registrar: an agent hears it is admitted only once the registry a
             # future leader reads says so.

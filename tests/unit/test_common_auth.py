@@ -266,3 +266,24 @@ def test_client_credential() -> None:
         auth.client_credential(None, "s")
     with pytest.raises(AuthConfigError, match="cannot read it"):
         auth.client_credential("alice", secret_file="/nonexistent/secret")
+
+
+def test_an_agent_id_admitted_by_a_previous_leader_needs_its_principal() -> None:
+    """After a failover the registry says as whom an agent registered (Master.expected_agents,
+    from ZooKeeper): only that principal may take the id up again."""
+    from daemons.master.calls import agent_register
+    from daemons.master.master import CallError, Master, MasterConfig
+    from daemons.proto import agent_pb2
+
+    master = Master(MasterConfig())
+    master.expected_agents = {"a1": {"hostname": "h", "port": 1, "principal": "agent"},
+                              "a2": {"hostname": "h", "port": 2}}
+    caller = _caller("ipv4:127.0.0.1:1", None)
+    register = agent_pb2.RegisterAgent()
+    register.agent_info.id.value = "a1"
+    with pytest.raises(CallError) as e:
+        agent_register(master, caller, register)
+    assert e.value.code == "PERMISSION_DENIED"
+    assert "agent a1 registered as principal 'agent'" in e.value.message
+    register.agent_info.id.value = "a2"  # admitted without authentication: anyone may
+    assert agent_register(master, caller, register) is None
