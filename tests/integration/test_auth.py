@@ -301,6 +301,13 @@ async def test_acls_refuse_and_hide(cluster: Cluster, tmp_path: Path) -> None:
     assert "bobs" in {t.task_id.value for t in everything.get_tasks.tasks}
 
     url = f"http://{address}"
+    status_code, body, _ = await http_clients.post(
+        url + "/api/v1",
+        json.dumps({"type": "KILL_TASK", "kill_task": {"task_id": {"value": "bobs"}}}),
+        headers={"Authorization": basic_header("alice", SECRETS["alice"])},
+    )
+    assert status_code == 403
+    assert body.decode().startswith("principal 'alice' is not authorized to kill tasks")
     status_code, body, _ = await _get(url + "/master/state", ALICE)
     assert status_code == 200
     assert {f["name"] for f in json.loads(body)["frameworks"]} == {"alice-fw"}
