@@ -28,9 +28,9 @@ import pytest
 from daemons.common.auth import Credential, basic_header, grpc_metadata
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import agent_pb2, agent_pb2_grpc, master_pb2, mesos_pb2
-from mesos_tui.client.scheduler import task_info
+from mesos_tui.client.scheduler import SchedulerDriver, task_info
 from tests import http_clients
-from tests.cluster import REPO, Cluster, OperatorClient, poll_until
+from tests.cluster import REPO, Cluster, OperatorClient, RecordingScheduler, poll_until
 
 C = master_pb2.Call
 QUICK = mesos_pb2.Filters(refuse_seconds=0)
@@ -166,6 +166,22 @@ async def test_authentication_refuses_anonymous_and_wrong_secrets(
     driver, rec = await cluster.framework("alice-fw", credential=ALICE)
     [offer, *_] = await rec.next("offers")
     assert offer.agent_id.value == agent.agent_id
+
+    # A framework is who it proved to be, and no one else may subscribe as it.
+    claims_bob = mesos_pb2.FrameworkInfo(name="liar", user="nobody", principal="bob")
+    liar = SchedulerDriver(RecordingScheduler(), claims_bob, address, credential=ALICE)
+    cluster.drivers.append(liar)
+    await liar.start()
+    assert ("Authenticated principal 'alice' does not match principal 'bob' set in FrameworkInfo"
+            in await refused(liar))
+    takeover = mesos_pb2.FrameworkInfo(name="takeover", user="nobody")
+    takeover.id.value = driver.framework_id
+    thief = SchedulerDriver(RecordingScheduler(), takeover, address, credential=BOB)
+    cluster.drivers.append(thief)
+    await thief.start()
+    assert (f"framework {driver.framework_id} belongs to principal 'alice'; principal 'bob' may "
+            "not subscribe as it") in await refused(thief)
+    assert driver.connected
 
     # Operators over gRPC: anonymous and wrong secret refused; GET_HEALTH needs nothing.
     e = await operator_error(address, None, C(type=C.GET_STATE))
