@@ -1,7 +1,9 @@
 """`mesos-tui`: the terminal UI, and the entry to its siblings.
 
     mesos-tui [--master host:port | zk://host:port/path]   the TUI (default 127.0.0.1:5050,
-                                                           or $MESOS_MASTER)
+                                                           or $MESOS_MASTER); --principal with
+                                                           --secret_file when the master asks
+                                                           for credentials
     mesos-tui shell [...]                                  the shell (mesos_tui.shell.repl)
     mesos-tui up [...]                                     a local cluster (mesos_tui.local)
 
@@ -52,7 +54,8 @@ def _commands_text() -> str:
 def flags() -> FlagSet:
     fs = FlagSet("mesos-tui", "The Mesos cluster in your terminal: agents, frameworks, tasks,\n"
                  "offers, events and task logs, following the leading master.")
-    fs.parser.usage = "mesos-tui [--master MASTER] [--log_file FILE]\n       mesos-tui {shell,up} ..."
+    fs.parser.usage = ("mesos-tui [--master MASTER] [--log_file FILE] [--principal P "
+                       "--secret_file FILE]\n       mesos-tui {shell,up} ...")
     fs.parser.epilog = _commands_text()
     fs.parser.formatter_class = argparse.RawDescriptionHelpFormatter
     fs.add("master", MASTER, default="127.0.0.1:5050",
