@@ -332,6 +332,7 @@ MESOS_ONLY_ACTIONS = frozenset(
 )
 
 SOME, ANY, NONE = "SOME", "ANY", "NONE"
+ANSWERS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +397,11 @@ class Acls:
 
     permissive: bool = True
     rules: Mapping[str, tuple[Rule, ...]] = field(default_factory=dict)
+    # Answers already worked out: filtering a GET_STATE of 10,000 tasks asks about a handful
+    # of users, 10,000 times. Bounded (cleared when full), since objects come from clients.
+    _answers: dict[tuple[str, str | None, str | None], bool] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def parse(cls, obj: object, where: str = "--acls") -> Acls:
@@ -449,6 +455,16 @@ class Acls:
         return cls.parse(_parse_json(text, where), where)
 
     def allows(self, action: str, principal: str | None, obj: str | None = None) -> bool:
+        key = (action, principal, obj)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._decide(action, principal, obj)
+            if len(self._answers) >= ANSWERS_KEPT:
+                self._answers.clear()
+            self._answers[key] = answer
+        return answer
+
+    def _decide(self, action: str, principal: str | None, obj: str | None) -> bool:
         if action not in ACTIONS:
             raise KeyError(f"unknown ACL action {action!r}")
         subject = _request_entity(principal)
