@@ -358,44 +358,20 @@ def sandbox_authorizer(
     def check(context: grpc.aio.ServicerContext, path: str) -> None:
         if not settings.authenticate_http_readonly and settings.acls is None:
             return
-        value = metadata_value(context.invocation_metadata(), auth.METADATA_KEY)
-        principal: str | None = None
-        if value:
-            try:
-                principal, secret = auth.parse_basic(value)
-            except auth.BadAuthorization as e:
-                raise FilesError(grpc.StatusCode.UNAUTHENTICATED, str(e)) from None
-            peer = peer_of(context.peer())
-            if settings.authenticator is None:
-                principal = None
-            elif not (settings.allow_plaintext_credentials_on_loopback and auth.is_loopback(peer)):
-                raise FilesError(
-                    grpc.StatusCode.UNAUTHENTICATED,
-                    "credentials are accepted only over TLS; the agent's "
-                    "--allow_plaintext_credentials_on_loopback accepts them from this host only",
-                )
-            elif not settings.authenticator.check(principal, secret):
-                raise FilesError(
-                    grpc.StatusCode.UNAUTHENTICATED,
-                    f"authentication failed for principal {principal!r} "
-                    "(unknown principal or wrong secret)",
-                )
-        if principal is None and settings.authenticate_http_readonly:
-            raise FilesError(
-                grpc.StatusCode.UNAUTHENTICATED,
-                "reading sandboxes requires authentication: send a principal and secret "
-                "(HTTP Basic, in the authorization metadata)",
+        try:
+            principal = auth.authenticate(
+                settings, metadata_value(context.invocation_metadata(), auth.METADATA_KEY),
+                # tls: False until the Files API serves TLS (then: from the connection).
+                peer_of(context.peer()), False, settings.authenticate_http_readonly,
+                "reading sandboxes", who="the agent",
             )
-        if settings.acls is None:
-            return
-        owner = files.framework_of(path)
-        user = framework_user(*owner) if owner is not None else None
-        if owner is not None and user is None:
-            user = ""  # a framework this agent does not know: only ANY-user rules allow it
-        if not settings.acls.allows("access_sandboxes", principal, user):
-            raise FilesError(
-                grpc.StatusCode.PERMISSION_DENIED, auth.denial("access_sandboxes", principal, user)
-            )
+            owner = files.framework_of(path)
+            user = framework_user(*owner) if owner is not None else None
+            if owner is not None and user is None:
+                user = ""  # a framework this agent does not know: only ANY-user rules allow it
+            auth.authorize(settings.acls, "access_sandboxes", principal, user)
+        except auth.Refused as e:
+            raise FilesError(getattr(grpc.StatusCode, e.code), e.message) from None
 
     return check
 

@@ -246,6 +246,74 @@ class AuthSettings:
         )
 
 
+class Refused(Exception):
+    """A caller refused: `code` is "UNAUTHENTICATED" (gRPC UNAUTHENTICATED, HTTP 401 with
+    `WWW-Authenticate: Basic realm="mesos"`) or "PERMISSION_DENIED" (403); `message` is one
+    sentence naming the principal."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def authenticate(
+    settings: AuthSettings,
+    authorization: str | None,
+    peer: str,
+    tls: bool,
+    required: bool,
+    what: str,
+    who: str = "the master",
+) -> str | None:
+    """The principal a request's `Authorization` value (HTTP header or gRPC metadata) proves,
+    or None for a request that sent none where none is `required`; Refused otherwise. Every
+    edge asks this one function:
+
+    - a credential is checked whenever `settings.authenticator` exists (a wrong one is refused
+      even where none is required);
+    - only over TLS, or in plain text from a loopback `peer` with
+      `allow_plaintext_credentials_on_loopback`;
+    - `what` names the request in the refusal ("SUBSCRIBE", "reading sandboxes"), `who` the
+      daemon whose flag allows plain text."""
+    principal: str | None = None
+    secret = ""
+    if authorization:
+        try:
+            principal, secret = parse_basic(authorization)
+        except BadAuthorization as e:
+            raise Refused("UNAUTHENTICATED", f"{what}: {e}") from None
+    if principal is None or settings.authenticator is None:
+        if required:
+            raise Refused(
+                "UNAUTHENTICATED",
+                f"{what} requires authentication: send a principal and secret "
+                "(HTTP Basic, in the Authorization header or gRPC metadata)",
+            )
+        return None
+    if not tls and not (settings.allow_plaintext_credentials_on_loopback and is_loopback(peer)):
+        raise Refused(
+            "UNAUTHENTICATED",
+            f"{what}: credentials are accepted only over TLS (principal {principal!r} sent one "
+            f"in plain text); {who}'s --allow_plaintext_credentials_on_loopback accepts them "
+            "in plain text from this host only",
+        )
+    if not settings.authenticator.check(principal, secret):
+        raise Refused(
+            "UNAUTHENTICATED",
+            f"{what}: authentication failed for principal {principal!r} "
+            "(unknown principal or wrong secret)",
+        )
+    return principal
+
+
+def authorize(acls: Acls | None, action: str, principal: str | None, obj: str | None) -> None:
+    """Refused (PERMISSION_DENIED, naming the principal and the action) unless `acls` allow
+    it; no ACLs allow everything."""
+    if acls is not None and not acls.allows(action, principal, obj):
+        raise Refused("PERMISSION_DENIED", denial(action, principal, obj))
+
+
 # ------------------------------------------------------------------------------ HTTP Basic
 
 

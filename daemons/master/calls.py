@@ -77,29 +77,30 @@ READ_ONLY_OPERATOR_CALLS = frozenset(
 class Caller:
     """Who is calling, as far as the edge knows: `edge` is "grpc" or "http", `peer` the remote
     address (`ipv4:1.2.3.4:5678`), `tls` whether the connection is encrypted (the TLS edge sets
-    it). `principal` and `secret` are what the caller *claims* (its Basic credential, not yet
-    checked: `authenticate` checks it); `bad_credential` says why a credential it sent could
-    not be read."""
+    it), `authorization` the credential it sent (the HTTP `Authorization` header or the gRPC
+    `authorization` metadata: `Basic base64(principal:secret)`), checked by `authenticate`."""
 
     edge: str
     peer: str = ""
-    principal: str | None = None
-    secret: str | None = field(default=None, repr=False)
+    authorization: str | None = field(default=None, repr=False)
     tls: bool = False
-    bad_credential: str | None = None
+
+    @property
+    def principal(self) -> str | None:
+        """The principal the caller *claims* (not yet checked), or None."""
+        if not self.authorization:
+            return None
+        try:
+            return auth.parse_basic(self.authorization)[0]
+        except auth.BadAuthorization:
+            return None
 
     @classmethod
     def from_authorization(
         cls, edge: str, peer: str, value: str | None, tls: bool = False
     ) -> Caller:
         """The caller of a request whose `Authorization` header or metadata is `value`."""
-        if not value:
-            return cls(edge, peer, tls=tls)
-        try:
-            principal, secret = auth.parse_basic(value)
-        except auth.BadAuthorization as e:
-            return cls(edge, peer, tls=tls, bad_credential=str(e))
-        return cls(edge, peer, principal, secret, tls)
+        return cls(edge, peer, value or None, tls)
 
 
 # ------------------------------------------------------------------- authentication
@@ -107,43 +108,21 @@ class Caller:
 
 def authenticate(master: Master, caller: Caller, required: bool, what: str) -> str | None:
     """The caller's authenticated principal, or None for a caller that sent no credential
-    where none is `required`. A credential is checked whenever the master has
-    `--credentials` (a wrong one is refused even where none is required), and only over TLS
-    unless `--allow_plaintext_credentials_on_loopback` and the caller is on this host."""
-    settings = master.config.auth
-    if caller.bad_credential is not None:
-        raise CallError("UNAUTHENTICATED", f"{what}: {caller.bad_credential}")
-    if caller.principal is None or settings.authenticator is None:
-        if required:
-            raise CallError(
-                "UNAUTHENTICATED",
-                f"{what} requires authentication: send a principal and secret "
-                "(HTTP Basic, in the Authorization header or gRPC metadata)",
-            )
-        return None
-    if not caller.tls and not (
-        settings.allow_plaintext_credentials_on_loopback and auth.is_loopback(caller.peer)
-    ):
-        raise CallError(
-            "UNAUTHENTICATED",
-            f"{what}: credentials are accepted only over TLS (principal {caller.principal!r} "
-            "sent one in plain text); the master's --allow_plaintext_credentials_on_loopback "
-            "accepts them in plain text from this host only",
+    where none is `required` (auth.authenticate, as a CallError)."""
+    try:
+        return auth.authenticate(
+            master.config.auth, caller.authorization, caller.peer, caller.tls, required, what
         )
-    if not settings.authenticator.check(caller.principal, caller.secret or ""):
-        raise CallError(
-            "UNAUTHENTICATED",
-            f"{what}: authentication failed for principal {caller.principal!r} "
-            "(unknown principal or wrong secret)",
-        )
-    return caller.principal
+    except auth.Refused as e:
+        raise CallError(e.code, e.message) from None
 
 
 def authorize(master: Master, action: str, principal: str | None, obj: str | None) -> None:
     """Raise PERMISSION_DENIED, naming the principal and the action, unless `--acls` allow it."""
-    acls = master.config.auth.acls
-    if acls is not None and not acls.allows(action, principal, obj):
-        raise CallError("PERMISSION_DENIED", auth.denial(action, principal, obj))
+    try:
+        auth.authorize(master.config.auth.acls, action, principal, obj)
+    except auth.Refused as e:
+        raise CallError(e.code, e.message) from None
 
 
 def _framework_principal(principal: str | None, info: mesos_pb2.FrameworkInfo) -> str | None:
@@ -506,7 +485,7 @@ def authenticate_operator(master: Master, caller: Caller, call: master_pb2.Call)
     --authenticate_http_readwrite, the read-only ones with --authenticate_http_readonly too;
     GET_HEALTH never does."""
     settings = master.config.auth
-    if call.type == master_pb2.Call.GET_HEALTH and caller.principal is None:
+    if call.type == master_pb2.Call.GET_HEALTH and not caller.authorization:
         return None
     read_only = call.type in READ_ONLY_OPERATOR_CALLS
     required = settings.authenticate_http_readwrite or (
