@@ -24,6 +24,14 @@ and the clients:
 
 A file or JSON that is not what Mesos would accept raises `AuthConfigError` with one line
 saying what and where, for the daemon to print at start-up.
+
+What an edge calls (the master's calls.py, the agent's Files API, any HTTP endpoint):
+
+    principal = authenticate(settings, authorization_value, peer, tls, required, "what")
+    authorize(settings.acls, "access_sandboxes", principal, user)
+
+both raising `Refused` (code UNAUTHENTICATED or PERMISSION_DENIED, one sentence) to be turned
+into the edge's own status (gRPC status; HTTP 401 with `WWW_AUTHENTICATE`, or 403).
 """
 
 from __future__ import annotations
