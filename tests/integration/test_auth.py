@@ -483,3 +483,39 @@ async def test_command_lines_take_credentials_and_say_when_refused(
     code, out, err = await run_cli(*pi, "--principal", "alice", "--secret_file", str(secret_file))
     assert code == 0, err
     assert "Estimated value of Pi is 3.1" in out
+
+
+async def test_the_tui_says_when_the_master_refuses_it(cluster: Cluster, tmp_path: Path) -> None:
+    """Refused: the whole sentence in a notification (the header has room for a few words);
+    with the credential (`mesos-tui --principal --secret_file` sets it) it connects."""
+    from mesos_tui.client import identity
+    from mesos_tui.client.operator import CONNECTED
+    from mesos_tui.tui.app import MesosApp
+
+    creds, _acls, _agent = write_files(tmp_path / "etc")
+    cluster.operator_credential = OPS
+    await cluster.start_master(**master_flags(creds))
+
+    async def run(credential: Credential | None, ready, what: str) -> MesosApp:  # noqa: ANN001
+        identity.set_default(credential)
+        try:
+            app = MesosApp(cluster.master_address, keymap={})
+            async with app.run_test(size=(120, 30)) as pilot:
+                deadline = asyncio.get_running_loop().time() + 20
+                while not ready(app):
+                    assert asyncio.get_running_loop().time() < deadline, f"no {what}"
+                    await pilot.pause(0.1)
+            return app
+        finally:
+            identity.set_default(None)
+
+    refused_app = await run(None, lambda a: a.refusal_notified, "refusal notified")
+    assert refused_app.refusal_notified == (
+        f"the master at {cluster.master_address} refused us: operator call SUBSCRIBE requires "
+        "authentication: send a principal and secret (HTTP Basic, in the Authorization header "
+        "or gRPC metadata)"
+    )
+    connected = await run(
+        OPS, lambda a: a.connection is not None and a.connection.phase == CONNECTED, "connection"
+    )
+    assert connected.refusal_notified is None
