@@ -47,7 +47,10 @@ def _commands_text() -> str:
     lines = [f"  {name:<{width}}  {what}" for name, (_m, what) in SUBCOMMANDS.items()]
     return "commands:\n" + "\n".join(lines) + (
         "\n\nWith no command, mesos-tui opens the TUI on the master. "
-        "`mesos-tui COMMAND --help` tells more."
+        "`mesos-tui COMMAND --help` tells more.\n\n"
+        "TLS, as for Mesos's own clients: LIBPROCESS_SSL_ENABLED=true and "
+        "LIBPROCESS_SSL_CA_FILE=ca.pem\n(and LIBPROCESS_SSL_CERT_FILE, _KEY_FILE where the "
+        "master requires a client certificate)."
     )
 
 
@@ -86,10 +89,25 @@ def set_credential(fs: FlagSet, ns: argparse.Namespace) -> None:
         identity.set_default(client_credential(ns.principal, ns.secret, ns.secret_file))
     except AuthConfigError as e:
         fs.parser.error(str(e))
+def tls_settings_error(prog: str) -> int | None:
+    """Exit status 2, after one line, when this client's LIBPROCESS_SSL_* settings cannot work
+    (a bad boolean, a CA file that is not there): said before dialing, not as a failed call."""
+    from daemons.common import tls
+
+    try:
+        tls.check(tls.current(), server=False)
+    except tls.TlsError as e:
+        sys.stderr.write(f"{prog}: {e}\n")
+        return 2
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if not (args and args[0] == "up"):  # `up` makes its own TLS settings
+        bad = tls_settings_error("mesos-tui" + (f" {args[0]}" if args and args[0] in SUBCOMMANDS else ""))
+        if bad is not None:
+            return bad
     if args and args[0] in SUBCOMMANDS:
         return _subcommand(args[0], args[1:])
     if args and not args[0].startswith("-"):

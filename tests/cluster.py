@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import grpc
 import psutil
 
+from daemons.common import tls
 from daemons.common.auth import Credential, grpc_metadata
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
@@ -131,8 +132,15 @@ class Daemon:
 class Cluster:
     """Real master and agents for one test; use as `async with Cluster(tmp_path) as c:`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, env: dict[str, str] | None = None,
+        client_tls: tls.TlsConfig | None = None,
+    ) -> None:
+        """`env`: extra environment of every daemon (LIBPROCESS_SSL_*); `client_tls`: how the
+        cluster's own operator client dials the master."""
         self.root = Path(root)
+        self.env = dict(env or {})
+        self.client_tls = client_tls or tls.TlsConfig()
         self.root.mkdir(parents=True, exist_ok=True)
         self.token = uuid.uuid4().hex
         self.master: Daemon | None = None
@@ -163,8 +171,9 @@ class Cluster:
         env[_TOKEN_VAR] = self.token
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("PYTEST_CURRENT_TEST", None)
-        for key in [k for k in env if k.startswith("MESOS_")]:
-            del env[key]  # Flags must come from the command line only.
+        for key in [k for k in env if k.startswith(("MESOS_", tls.ENV_PREFIX))]:
+            del env[key]  # Flags must come from the command line (or self.env) only.
+        env.update(self.env)
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
                 argv,
@@ -190,7 +199,9 @@ class Cluster:
         self.master = self._spawn("master", "daemons.master.main", port, work_dir, args)
         if self._operator is not None:
             await self._operator.close()
-        self._operator = OperatorClient(self.master.address, self.operator_credential)
+        self._operator = OperatorClient(
+            self.master.address, self.client_tls, credential=self.operator_credential
+        )
         master = self.master
 
         async def healthy() -> bool:
@@ -385,9 +396,12 @@ def _flag_args(flags: dict[str, object]) -> list[str]:
 class OperatorClient:
     """The operator API of one master, for tests."""
 
-    def __init__(self, address: str, credential: Credential | None = None) -> None:
+    def __init__(
+        self, address: str, tls_config: tls.TlsConfig | None = None,
+        credential: Credential | None = None,
+    ) -> None:
         self.address = address
-        self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.channel = tls.channel(address, CHANNEL_OPTIONS, tls_config or tls.TlsConfig())
         self.stub = master_pb2_grpc.MasterStub(self.channel)
         self.metadata = grpc_metadata(credential)
 

@@ -106,13 +106,18 @@ class AvmesosFramework:
     one command task per `command` on the first offers, declines the rest, records every
     status update (avmesos acknowledges them itself)."""
 
-    def __init__(self, master_url: str, commands: dict[str, str], name: str = "avmesos") -> None:
+    def __init__(
+        self, master_url: str, commands: dict[str, str], name: str = "avmesos",
+        verify: str | bool = False,
+    ) -> None:
+        """`verify`: for an https:// master, the CA file the subscription checks it with."""
         from avmesos.client import MesosClient
 
         self.client = MesosClient(
             mesos_urls=[master_url], frameworkName=name,
             frameworkUser=os.environ.get("USER") or "root", max_reconnect=1,
         )
+        self.client.verify = verify
         self.pending = dict(commands)
         self.updates: list[dict[str, Any]] = []
         self.subscribed = threading.Event()

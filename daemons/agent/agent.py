@@ -32,8 +32,10 @@ import logging
 import socket
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -54,6 +56,8 @@ from daemons.agent.link import MasterLink
 from daemons.agent.monitor import HostSampler, RunningTask, build_usage_report
 from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManager
 from daemons.agent.users import UserError, resolve_task_user
+from daemons.common import tls
+from daemons.common.acceptor import SharedPort
 from daemons.common.auth import AuthSettings, Credential, grpc_metadata
 from daemons.common.detector import MasterDetector
 from daemons.common.ids import new_uuid_bytes
@@ -61,9 +65,20 @@ from daemons.common.resources import ResourceError, Resources
 from daemons.common.validation import Invalid, check_id, check_message
 from daemons.proto import agent_pb2, mesos_pb2
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from daemons.agent.http import AgentHttp
+
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
+# Tasks and frameworks kept for /state and GET_STATE after the agent is done with them (their
+# end acknowledged, or their framework shut down), newest kept: Mesos keeps them too
+# (--max_completed_executors_per_framework, --max_completed_frameworks), so a tool finds a
+# finished task's sandbox from the agent's state until it is collected.
+MAX_COMPLETED_TASKS = 1000
+MAX_COMPLETED_FRAMEWORKS = 50
 TaskStatus = mesos_pb2.TaskStatus
 TaskKey = tuple[str, str]  # (framework id, task id)
 
@@ -95,6 +110,7 @@ class AgentConfig:
     # sandboxes (--authenticate_http_readonly, --http_credentials, --acls).
     credential: Credential | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
+    flags: dict[str, str] = field(default_factory=dict)  # As given, for /flags and GET_FLAGS.
 
 
 @dataclass(slots=True, eq=False)
@@ -158,12 +174,19 @@ class Agent:
         self.tasks: dict[TaskKey, TaskRecord] = {}
         self.frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.shutting_down_frameworks: set[str] = set()
+        self.completed_tasks: deque[TaskRecord] = deque(maxlen=MAX_COMPLETED_TASKS)
+        self.completed_frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.host_sampler = HostSampler()
         self.files_port = config.port
         self.registered = asyncio.Event()
         self._retry_wakeup = asyncio.Event()
         self._retry_sleep_until: float | None = None
         self._server: grpc.aio.Server | None = None
+        self._shared: SharedPort | None = None
+        self._http: AgentHttp | None = None
+        # More routes for the agent's HTTP app (the executor API mounts itself here before
+        # start); see http.make_app.
+        self.http_routes: list[web.RouteDef] = []
         self._background: list[asyncio.Task[None]] = []
 
     def _framework_user(self, agent_id: str, framework_id: str) -> str | None:
@@ -183,12 +206,31 @@ class Agent:
     # ---------------------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Serve the Files API and start following the master."""
+        """Serve the agent's port and start following the master.
+
+        One port, --ip:--port, serves both edges (acceptor.py tells them apart on accept):
+        the gRPC Files API, whose server listens on an ephemeral loopback port behind it, and
+        Mesos's agent endpoints over HTTP (http.py). OSError if the port cannot be had.
+        """
+        from daemons.agent.http import AgentHttp
+
         self.recover()
-        self._server, self.files_port = await serve_files(
-            self.files, self.config.ip, self.config.port,
+        self._server, grpc_port = await serve_files(
+            self.files, "127.0.0.1", 0,
             sandbox_authorizer(self.config.auth, self.files, self._framework_user),
         )
+        self._http = AgentHttp(self)
+        self._shared = SharedPort(  # TLS as this process's LIBPROCESS_SSL_*/--ssl_* say
+            await self._http.start(), "127.0.0.1", grpc_port, **tls.acceptor_options(tls.current())
+        )
+        try:
+            self.files_port = await self._shared.start(self.config.ip, self.config.port)
+        except OSError as e:
+            await self._close_port()
+            raise OSError(
+                f"cannot listen on {self.config.ip}:{self.config.port} "
+                f"({e.strerror or e}: in use, or not an address of this host)"
+            ) from None
         log.info(
             "agent serving sandboxes of %s on %s:%d; resources %s",
             self.config.work_dir,
@@ -215,10 +257,19 @@ class Agent:
             except Exception:
                 log.debug("background task failed while stopping", exc_info=True)
         self._background = []
+        await self._close_port()
+        self.containerizer.close()
+
+    async def _close_port(self) -> None:
+        if self._shared is not None:
+            await self._shared.stop()
+            self._shared = None
+        if self._http is not None:
+            await self._http.stop()
+            self._http = None
         if self._server is not None:
             await self._server.stop(grace=0.5)
             self._server = None
-        self.containerizer.close()
 
     # ---------------------------------------------------------------------------- link
 
@@ -359,6 +410,9 @@ class Agent:
             spec = self._launch_spec(record)
             self._checkpoint_task(record, run.framework_info)
             spec.run_dir = record.run_dir
+            # The sandbox is named after the container id the checkpoint holds, so a
+            # recovered agent finds (and later collects) the same sandbox.
+            spec.container_id = record.container_id
             record.container = self.containerizer.launch(spec, self._container_exited)
         except LaunchError as e:
             self._launch_failed(record, str(e))
@@ -582,6 +636,7 @@ class Agent:
             record = self.tasks.get((framework_id, task_id))
             if record is not None and not record.running:
                 del self.tasks[(framework_id, task_id)]
+                self.completed_tasks.append(record)
                 self._schedule_gc(record)
                 self._forget_framework_if_idle(framework_id)
 
@@ -603,13 +658,24 @@ class Agent:
         self.shutting_down_frameworks.discard(framework_id)
         self.status_updates.forget_framework(framework_id)
         for key in [k for k, r in self.tasks.items() if r.framework_id == framework_id]:
-            self._schedule_gc(self.tasks.pop(key))
-        self.frameworks.pop(framework_id, None)
+            record = self.tasks.pop(key)
+            self.completed_tasks.append(record)
+            self._schedule_gc(record)
+        self._forget_framework(framework_id)
         log.info("framework %s shut down on this agent", framework_id)
 
     def _forget_framework_if_idle(self, framework_id: str) -> None:
         if not any(r.framework_id == framework_id for r in self.tasks.values()):
-            self.frameworks.pop(framework_id, None)
+            self._forget_framework(framework_id)
+
+    def _forget_framework(self, framework_id: str) -> None:
+        info = self.frameworks.pop(framework_id, None)
+        if info is None:
+            return
+        self.completed_frameworks.pop(framework_id, None)
+        self.completed_frameworks[framework_id] = info
+        while len(self.completed_frameworks) > MAX_COMPLETED_FRAMEWORKS:
+            del self.completed_frameworks[next(iter(self.completed_frameworks))]
 
     # ---------------------------------------------------------------------------- recovery
 

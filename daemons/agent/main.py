@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from daemons.agent.host import agent_resources
 from daemons.common import flags as f
+from daemons.common import tls
 from daemons.common.auth import (
     Acls,
     AuthConfigError,
@@ -45,8 +46,11 @@ def flag_set() -> f.FlagSet:
         required=True,
         help="The master: host:port, or zk://host:port[,host:port]/path",
     )
-    fs.add("ip", f.STR, "127.0.0.1", "Address to serve the Files API on")
-    fs.add("port", f.PORT, 5051, "Port to serve the Files API on (0: any free port)")
+    fs.add("ip", f.STR, "127.0.0.1", "Address to serve the agent's port on (HTTP and gRPC)")
+    fs.add(
+        "port", f.PORT, 5051,
+        "Port for Mesos's agent HTTP endpoints and the gRPC Files API, both (0: any free port)",
+    )
     fs.add("hostname", f.STR, None, "Hostname to report to the master (default: this host's)")
     fs.add("work_dir", f.STR, required=True, help="Directory for sandboxes and agent state")
     fs.add(
@@ -132,6 +136,7 @@ def flag_set() -> f.FlagSet:
            "Mesos's ACLs (JSON or a path): access_sandboxes decides who reads which framework's sandboxes")
     fs.add("allow_plaintext_credentials_on_loopback", f.BOOL, False,
            "accept Files API credentials without TLS from clients on this host only")
+    tls.add_flags(fs)
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
 
@@ -185,6 +190,18 @@ async def _serve(config: AgentConfig, master: str) -> int:
     return 0
 
 
+def _shown_flags(values: dict[str, str]) -> dict[str, str]:
+    """Flag values as /flags and GET_FLAGS show them: never a ZooKeeper password or a
+    secret."""
+    from daemons.common.detector import redact_zk
+
+    if values.get("master"):
+        values["master"] = redact_zk(values["master"])
+    if values.get("credential", "").lstrip().startswith("{"):
+        values["credential"] = "(given inline; not shown)"  # it holds the secret
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     fs = flag_set()
     ns = fs.parse(argv)
@@ -192,6 +209,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.log_level != "debug":
         # gRPC's C core writes its own lines to stderr; ours already say what went wrong.
         os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    try:
+        settings = tls.from_flags(ns)
+        tls.check(settings, server=True)
+    except tls.TlsError as e:
+        fs.parser.error(str(e))
+    tls.configure(settings)  # the Files API serves with it; the link to the master dials with it
+    if warning := tls.key_warning(settings):
+        log.warning("%s", warning)
     # Imported only now: gRPC reads GRPC_VERBOSITY when it is first loaded.
     from daemons.agent.agent import AgentConfig
 
@@ -237,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_root_tasks=ns.allow_root_tasks,
         credential=credential,
         auth=auth_settings,
+        flags=_shown_flags(fs.values(ns)),
     )
     if os.geteuid() == 0 and ns.allow_root_tasks:
         log.warning("--allow_root_tasks: tasks that ask for root run as root on this agent")

@@ -528,7 +528,7 @@ def read_only_endpoint(master: Master, caller: Caller, what: str) -> str | None:
 
 
 def agent_register(
-    master: Master, caller: Caller, register: agent_pb2.RegisterAgent
+    master: Master, caller: Caller, register: agent_pb2.RegisterAgent, agent_id: str = ""
 ) -> str | None:
     """Authenticate and authorize an agent's (re-)registration: its principal, or None.
     With --authenticate_agents an agent must authenticate; an agent id already known to this
@@ -536,7 +536,7 @@ def agent_register(
     settings = master.config.auth
     principal = authenticate(master, caller, settings.authenticate_agents, "agent registration")
     authorize(master, "register_agents", principal, None)
-    agent_id = register.agent_info.id.value
+    agent_id = agent_id or register.agent_info.id.value  # (the id the master will use)
     old = master.agents.get(agent_id) if agent_id else None
     if old is not None:
         registered_as = old.principal

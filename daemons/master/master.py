@@ -43,6 +43,7 @@ from daemons.master.allocator.hierarchical import (
     SorterState,
 )
 from daemons.master.events import EventBus
+from daemons.master.pings import PingWheel
 from daemons.master.registry import Registry
 from daemons.master.state import (
     MAX_COMPLETED_FRAMEWORKS,
@@ -268,6 +269,16 @@ class Master:
         # Agents removed by health checks whose removal waits for the registry write.
         self.removing_agents: dict[str, Agent] = {}
         self.expected_agents: dict[str, dict[str, object]] = {}
+        # What the registry lists as admitted (live agents and those expected back), kept
+        # entry by entry so that saving the registry never rebuilds it from every agent.
+        self.registered: dict[str, dict[str, object]] = {}
+        # Registered agents by the address they serve on (Mesos's agent pid), to recognise
+        # an agent that registers again because our answer was late (see `agent_id_for`).
+        self.agent_by_address: dict[str, str] = {}
+        self.pings = PingWheel(config.agent_ping_timeout)
+        # While the master's own loop is behind (it woke late for a ping tick), a missing pong
+        # may be sitting unread in its own queue: misses are not counted until then.
+        self._behind_until = 0.0
         self.allocation_paused = False
         self.allocation_cycles = 0
         self.last_allocation_ms = 0.0
@@ -322,6 +333,7 @@ class Master:
         ]
         registry = registry or {}
         self.expected_agents = dict(registry.get("agents", {}))  # type: ignore[arg-type]
+        self.registered = dict(self.expected_agents)
         self.unreachable_agents = {
             k: float(v) for k, v in dict(registry.get("unreachable", {})).items()  # type: ignore[arg-type]
         }
@@ -348,6 +360,7 @@ class Master:
         for agent_id in missing:
             self.unreachable_agents[agent_id] = now
             del self.expected_agents[agent_id]
+            self.registered.pop(agent_id, None)
             log.warning(
                 "Agent %s did not re-register within %.1fs: marked unreachable",
                 agent_id, self.config.agent_reregister_timeout,
@@ -412,23 +425,17 @@ class Master:
                 pass
 
     def _save_registry(self) -> None:
+        """Mark the registry changed: O(1); the content is taken once per (coalesced) write."""
         if self.registry is None or not self.leading:
             return
-        admitted: dict[str, dict[str, object]] = {
-            a.agent_id: {"hostname": a.info.hostname, "port": a.info.port}
-            for a in self.agents.values()
+        self.registry.save(self._registry_content)
+
+    def _registry_content(self) -> dict[str, object]:
+        return {
+            "agents": dict(self.registered),
+            "unreachable": dict(self.unreachable_agents),
+            "lost": dict(self.lost_agents),
         }
-        for a in self.agents.values():
-            if a.principal is not None:
-                admitted[a.agent_id]["principal"] = a.principal
-        admitted.update({k: v for k, v in self.expected_agents.items() if k not in admitted})
-        self.registry.save(
-            {
-                "agents": admitted,
-                "unreachable": dict(self.unreachable_agents),
-                "lost": dict(self.lost_agents),
-            }
-        )
 
     def _after_registry_write(self, action: Callable[[], None]) -> None:
         """Run `action` once what was saved to the registry so far is in ZooKeeper (at once
@@ -462,27 +469,52 @@ class Master:
 
     async def _ping_loop(self) -> None:
         """Mesos's agent health checks: a ping every --agent_ping_timeout; an agent that misses
-        --max_agent_ping_timeouts in a row is removed (marked unreachable)."""
+        --max_agent_ping_timeouts in a row is removed (marked unreachable).
+
+        The agents are spread over a timer wheel (`pings.py`): each tick visits one bucket, so
+        each agent is still pinged once per period but never all at once. A tick that wakes
+        more than half a period late means this loop, not the agents, fell behind (their
+        pongs may be queued unread): misses are not counted for the next period."""
+        loop = asyncio.get_running_loop()
+        wheel = self.pings
+        next_at = loop.time() + wheel.tick
         while True:
-            await asyncio.sleep(self.config.agent_ping_timeout)
-            for agent in list(self.agents.values()):
-                if self.agents.get(agent.agent_id) is not agent:
-                    continue  # removed while this loop ran
-                if agent.awaiting_pong or agent.link is None:
-                    agent.missed_pings += 1
-                    if agent.missed_pings >= self.config.max_agent_ping_timeouts:
-                        self.remove_agent(
-                            agent.agent_id,
-                            f"agent {agent.info.hostname}:{agent.info.port} missed "
-                            f"{agent.missed_pings} pings",
-                        )
-                        continue
-                if agent.link is not None:
-                    agent.ping_seq += 1
-                    agent.awaiting_pong = True
-                    agent.link.send(
-                        agent_pb2.MasterMessage(ping=agent_pb2.Ping(seq=agent.ping_seq))
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            now = loop.time()
+            late = now - next_at
+            next_at += wheel.tick
+            if late > wheel.period / 2:
+                if now >= self._behind_until:
+                    log.warning(
+                        "This master's event loop is %.1fs behind: not counting missed agent "
+                        "pings for the next %.1fs", late, wheel.period,
                     )
+                self._behind_until = now + wheel.period
+                next_at = now + wheel.tick  # resynchronise rather than burst to catch up
+            self._ping_tick(counting=now >= self._behind_until)
+
+    def _ping_tick(self, counting: bool = True) -> None:
+        """One tick of the wheel: ping the agents of the next bucket, counting a miss for each
+        whose previous ping is unanswered (unless `counting` is off), removing those that
+        missed too many. O(agents in the bucket); O(1) per agent."""
+        for agent_id in self.pings.advance():
+            agent = self.agents.get(agent_id)
+            if agent is None:
+                self.pings.discard(agent_id)
+                continue
+            if counting and (agent.awaiting_pong or agent.link is None):
+                agent.missed_pings += 1
+                if agent.missed_pings >= self.config.max_agent_ping_timeouts:
+                    self.remove_agent(
+                        agent.agent_id,
+                        f"agent {agent.info.hostname}:{agent.info.port} missed "
+                        f"{agent.missed_pings} pings",
+                    )
+                    continue
+            if agent.link is not None:
+                agent.ping_seq += 1
+                agent.awaiting_pong = True
+                agent.link.send(agent_pb2.MasterMessage(ping=agent_pb2.Ping(seq=agent.ping_seq)))
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -1400,6 +1432,21 @@ class Master:
 
     # ------------------------------------------------------------------------ agents
 
+    def agent_id_for(self, reg: agent_pb2.RegisterAgent) -> str:
+        """The id a registration is for: its own, or (Mesos's `registerSlave`: "already
+        registered, resending acknowledgement") that of the agent registered from the same
+        address with no tasks, when an agent that gave up waiting for our answer registers
+        again. Without this, a burst of registrations slower than the agents' timeout would
+        admit each agent several times. An agent at that address with tasks is a different
+        life of it (restarted without its checkpoint): it registers anew."""
+        if reg.agent_info.id.value:
+            return reg.agent_info.id.value
+        known = self.agent_by_address.get(reg.files_address) if reg.files_address else None
+        old = self.agents.get(known) if known else None
+        if old is not None and not old.tasks and old.info.hostname == reg.agent_info.hostname:
+            return old.agent_id
+        return ""
+
     def register_agent(
         self, reg: agent_pb2.RegisterAgent, link: Outbox, principal: str | None = None
     ) -> Agent:
@@ -1407,6 +1454,8 @@ class Master:
         only it may take the id up again, across failovers too)."""
         info = mesos_pb2.AgentInfo()
         info.CopyFrom(reg.agent_info)
+        if not info.id.value:
+            info.id.value = self.agent_id_for(reg)
         if not info.hostname:
             raise CallError("INVALID_ARGUMENT", "agent_info.hostname is empty")
         try:
@@ -1429,7 +1478,7 @@ class Master:
             )
         now = _now()
         agent_id = info.id.value
-        reregistering = bool(agent_id)
+        reregistering = bool(reg.agent_info.id.value)
         if agent_id in self.removing_agents:
             raise CallError(
                 "UNAVAILABLE",
@@ -1455,9 +1504,15 @@ class Master:
             if reregistering:
                 agent.reregistered_time = now
             self.agents[agent_id] = agent
+            self.pings.add(agent_id)
         was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
         was_lost = self.lost_agents.pop(agent_id, None) is not None
         was_expected = self.expected_agents.pop(agent_id, None) is not None
+        self.registered[agent_id] = {"hostname": info.hostname, "port": info.port}
+        if principal is not None:
+            self.registered[agent_id]["principal"] = principal
+        if reg.files_address:
+            self.agent_by_address[reg.files_address] = agent_id
         agent.link = link
         agent.principal = principal
         agent.files_address = reg.files_address
@@ -1646,6 +1701,10 @@ class Master:
             task.released = True  # the whole agent leaves the allocator
         self.allocator.remove_agent(agent_id)
         del self.agents[agent_id]
+        self.pings.discard(agent_id)
+        if self.agent_by_address.get(agent.files_address) == agent_id:
+            del self.agent_by_address[agent.files_address]
+        self.registered.pop(agent_id, None)
         now = _now()
         self.unreachable_agents[agent_id] = now
         self.lost_agents[agent_id] = now
@@ -1702,15 +1761,16 @@ class Master:
 
     def agent_message(self, agent: Agent, msg: agent_pb2.AgentMessage) -> None:
         kind = msg.WhichOneof("message")
+        # Any message from the agent shows it alive, as a pong does: a busy agent whose pong
+        # queues behind its status updates is not counted as missing.
+        agent.awaiting_pong = False
+        agent.missed_pings = 0
         if kind == "status_update":
             self.status_update(agent, msg.status_update)
         elif kind == "pong":
-            agent.awaiting_pong = False
-            agent.missed_pings = 0
+            pass
         elif kind == "usage":
             agent.usage = msg.usage
-            agent.awaiting_pong = False
-            agent.missed_pings = 0
             if self.events.active:
                 ev = OpEvent(type=OpEvent.AGENT_USAGE)
                 ev.agent_usage.agent_id.value = agent.agent_id

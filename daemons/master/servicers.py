@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 import grpc
 
 from daemons.common import auth
-from daemons.common.acceptor import peer_of
+from daemons.common.acceptor import is_tls, peer_of
 from daemons.common.rpc import (
     LEADER_KEY,
     STREAM_ID_KEY,
@@ -107,9 +107,11 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
 
 
 def _caller(context: grpc.aio.ServicerContext) -> Caller:
-    """Who calls: the peer, and the Basic credential in the `authorization` metadata."""
+    """Who calls: the peer, whether it came over TLS, and the Basic credential in the
+    `authorization` metadata."""
+    grpc_peer = context.peer()
     value = metadata_value(context.invocation_metadata(), auth.METADATA_KEY)
-    return Caller.from_authorization("grpc", peer_of(context.peer()), value)
+    return Caller.from_authorization("grpc", peer_of(grpc_peer), value, tls=is_tls(grpc_peer))
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
@@ -254,7 +256,9 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         await _check_leading(m, context)
         try:
             first = await asyncio.wait_for(anext(request_iterator), REGISTER_TIMEOUT)
-        except (StopAsyncIteration, TimeoutError):
+        except StopAsyncIteration:
+            return  # the agent gave up (closed or cancelled its stream): no one to answer
+        except TimeoutError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the agent sent no register message")
             return
         if isinstance(first, Undecodable):
@@ -266,12 +270,14 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
             return
         check_message(first, "register")
         try:
-            principal = calls.agent_register(m, _caller(context), first.register)
+            principal = calls.agent_register(
+                m, _caller(context), first.register, m.agent_id_for(first.register)
+            )
         except CallError as e:
             log.warning("Refused an agent registering from %s: %s", peer_of(context.peer()), e.message)
             await _abort(context, e)
             return
-        await self._probe_old_link(first.register.agent_info.id.value, context)
+        await self._probe_old_link(m.agent_id_for(first.register), context)
         if not m.leading:
             await _check_leading(m, context)
         link = Outbox(peer=peer_of(context.peer()), limit=m.config.max_client_queue_bytes)

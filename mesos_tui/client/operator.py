@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.auth import Credential
 from daemons.common.detector import (
     DetectorError,
@@ -164,7 +165,7 @@ class OperatorClient:
             if self._channel is not None:
                 old = self._channel
                 asyncio.get_running_loop().create_task(old.close())
-            self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channel = tls.channel(address, options=CHANNEL_OPTIONS)
             self._channel_address = address
         return master_pb2_grpc.MasterStub(self._channel)
 

@@ -31,6 +31,7 @@ from typing import IO, Any, TypeVar
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.auth import AuthConfigError, Credential, client_credential
 from daemons.common.flags import DURATION, MASTER, one_line_errors
 from daemons.common.resources import Resources
@@ -220,7 +221,7 @@ def offer_role(offer: mesos_pb2.Offer) -> str | None:
 
 async def agent_files_address(master: str, agent_id: str) -> str | None:
     """The `host:port` of an agent's Files API, from GET_AGENTS (`slave(1)@ip:port`)."""
-    async with grpc.aio.insecure_channel(master, options=CHANNEL_OPTIONS) as channel:
+    async with tls.channel(master, options=CHANNEL_OPTIONS) as channel:
         stub = master_pb2_grpc.MasterStub(channel)
         response = await stub.Call(
             master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=5,

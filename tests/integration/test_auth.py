@@ -125,7 +125,7 @@ async def refused(driver) -> str:  # noqa: ANN001 (SchedulerDriver)
 
 
 async def operator_error(address: str, credential: Credential | None, call: master_pb2.Call) -> grpc.aio.AioRpcError:
-    client = OperatorClient(address, credential)
+    client = OperatorClient(address, credential=credential)
     try:
         with pytest.raises(grpc.aio.AioRpcError) as e:
             await client.stub.Call(call, timeout=5, metadata=client.metadata)
@@ -300,7 +300,7 @@ async def test_acls_refuse_and_hide(cluster: Cluster, tmp_path: Path) -> None:
     assert bob_fid in {f.framework_info.id.value for f in state.get_frameworks.frameworks}
 
     # view_frameworks / view_tasks: alice sees only what runs as nobody; ops sees everything.
-    as_alice = OperatorClient(address, ALICE)
+    as_alice = OperatorClient(address, credential=ALICE)
     try:
         seen = await as_alice.state()
         assert {f.framework_info.name for f in seen.get_frameworks.frameworks} == {"alice-fw"}
@@ -333,7 +333,7 @@ async def test_acls_refuse_and_hide(cluster: Cluster, tmp_path: Path) -> None:
     assert [t["id"] for f in doc["frameworks"] for t in f["tasks"]] == ["bobs"]
 
     # The event stream: alice's subscription carries her own task's events, never bob's.
-    as_alice = OperatorClient(address, ALICE)
+    as_alice = OperatorClient(address, credential=ALICE)
     try:
         async with as_alice.events() as events:
             first = await events.next()
