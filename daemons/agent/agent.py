@@ -189,7 +189,7 @@ class Agent:
         self.http_routes: list[web.RouteDef] = []
         self._background: list[asyncio.Task[None]] = []
 
-    def _framework_user(self, agent_id: str, framework_id: str) -> str | None:
+    def framework_user(self, agent_id: str, framework_id: str) -> str | None:
         """The OS user of a framework whose sandboxes this agent keeps (access_sandboxes'
         object): from the frameworks it runs tasks for, else from its checkpoint."""
         info = self.frameworks.get(framework_id)
@@ -217,7 +217,7 @@ class Agent:
         self.recover()
         self._server, grpc_port = await serve_files(
             self.files, "127.0.0.1", 0,
-            sandbox_authorizer(self.config.auth, self.files, self._framework_user),
+            sandbox_authorizer(self.config.auth, self.files, self.framework_user),
         )
         self._http = AgentHttp(self)
         self._shared = SharedPort(  # TLS as this process's LIBPROCESS_SSL_*/--ssl_* say

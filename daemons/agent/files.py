@@ -360,7 +360,7 @@ def sandbox_authorizer(
     the caller's principal for the OS user of the framework the path names (`framework_user`
     answers it from the agent's frameworks). A path above the frameworks (the agent's own
     directory) is asked as "any user"."""
-    from daemons.common.acceptor import peer_of
+    from daemons.common.acceptor import is_tls, peer_of
     from daemons.common.rpc import metadata_value
 
     def check(context: grpc.aio.ServicerContext, path: str) -> None:
@@ -369,8 +369,8 @@ def sandbox_authorizer(
         try:
             principal = auth.authenticate(
                 settings, metadata_value(context.invocation_metadata(), auth.METADATA_KEY),
-                # tls: False until the Files API serves TLS (then: from the connection).
-                peer_of(context.peer()), False, settings.authenticate_http_readonly,
+                peer_of(context.peer()), is_tls(context.peer()),
+                settings.authenticate_http_readonly,
                 "reading sandboxes", who="the agent",
             )
             owner = files.framework_of(path)

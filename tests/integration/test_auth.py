@@ -371,6 +371,22 @@ async def test_acls_refuse_and_hide(cluster: Cluster, tmp_path: Path) -> None:
             await files.List(agent_pb2.ListFilesRequest(path=sandbox))
         assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
+    # The same on the agent's HTTP endpoints (Mesos's /files/read and the v1 READ_FILE).
+    stdout = f"http://{agent.address}/files/read?path={sandbox}/stdout&offset=0"
+    status_code, body, _ = await _get(stdout, BOB)
+    assert status_code == 200 and "data" in json.loads(body)
+    status_code, body, _ = await _get(stdout, ALICE)
+    assert status_code == 403
+    assert body.decode().startswith("principal 'alice' is not authorized to access sandboxes")
+    status_code, body, headers = await http_clients.get(stdout)
+    assert status_code == 401 and headers.get("WWW-Authenticate") == 'Basic realm="mesos"'
+    status_code, body, _ = await http_clients.post(
+        f"http://{agent.address}/api/v1",
+        json.dumps({"type": "READ_FILE", "read_file": {"path": f"{sandbox}/stdout", "offset": 0}}),
+        headers={"Authorization": basic_header("alice", SECRETS["alice"])},
+    )
+    assert status_code == 403 and b"principal 'alice'" in body
+
 
 async def _get(url: str, credential: Credential) -> tuple[int, bytes, dict[str, str]]:
     import aiohttp
