@@ -535,3 +535,35 @@ async def test_the_tui_says_when_the_master_refuses_it(cluster: Cluster, tmp_pat
         OPS, lambda a: a.connection is not None and a.connection.phase == CONNECTED, "connection"
     )
     assert connected.refusal_notified is None
+
+
+async def test_credentials_over_tls_need_no_plaintext_flag(tmp_path: Path) -> None:
+    """With TLS on (LIBPROCESS_SSL_*), credentials are accepted without
+    --allow_plaintext_credentials_on_loopback: the edges tell the front door the connection is
+    encrypted. Framework, agent and operator all authenticate over TLS."""
+    from daemons.common import tls
+    from mesos_tui.localca import local_tls
+
+    server = local_tls(tmp_path / "tls")
+    client = tls.TlsConfig(enabled=True, ca_file=server.ca_file)
+    creds, _acls, agent_cred = write_files(tmp_path / "etc")
+    tls.configure(client)  # this process's driver dials with TLS, as LIBPROCESS_SSL_* make it
+    try:
+        async with Cluster(tmp_path / "cluster", env=tls.env_of(server), client_tls=client) as c:
+            c.operator_credential = OPS
+            await c.start_master(**master_flags(creds, plaintext=False))
+            agent = await c.start_agent(credential=str(agent_cred))
+            driver, rec = await c.framework("over-tls", credential=ALICE)
+            [offer, *_] = await rec.next("offers")
+            assert offer.agent_id.value == agent.agent_id
+            state = await c.operator.state()
+            assert [f.framework_info.principal for f in state.get_frameworks.frameworks] == ["alice"]
+            anonymous = OperatorClient(c.master_address, client)
+            try:
+                with pytest.raises(grpc.aio.AioRpcError) as e:
+                    await anonymous.state()
+                assert e.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            finally:
+                await anonymous.close()
+    finally:
+        tls.configure(None)
