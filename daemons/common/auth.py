@@ -238,6 +238,8 @@ class AuthSettings:
     master uses every field; an agent uses the HTTP ones for its Files API."""
 
     authenticate_frameworks: bool = False
+    # Mesos's flag for frameworks of the v1 HTTP scheduler API only (ours covers both edges).
+    authenticate_http_frameworks: bool = False
     authenticate_agents: bool = False
     authenticate_http_readwrite: bool = False
     authenticate_http_readonly: bool = False
@@ -249,7 +251,8 @@ class AuthSettings:
     @property
     def authenticating(self) -> bool:
         return (
-            self.authenticate_frameworks or self.authenticate_agents
+            self.authenticate_frameworks or self.authenticate_http_frameworks
+            or self.authenticate_agents
             or self.authenticate_http_readwrite or self.authenticate_http_readonly
         )
 

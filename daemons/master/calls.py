@@ -333,7 +333,7 @@ def scheduler_subscribe(
         raise CallError("INVALID_ARGUMENT", "Subscribe takes a SUBSCRIBE call")
     check_strings(call)
     principal = authenticate(
-        master, caller, master.config.auth.authenticate_frameworks, "SUBSCRIBE"
+        master, caller, frameworks_must_authenticate(master, caller), "SUBSCRIBE"
     )
     info = call.subscribe.framework_info
     if principal is not None and info.principal != principal:
@@ -364,7 +364,7 @@ async def scheduler_call(
     or RECONCILE worked through in slices, so the loop is never blocked for long)."""
     check_strings(call)
     principal = authenticate(
-        master, caller, master.config.auth.authenticate_frameworks, call_name(call)
+        master, caller, frameworks_must_authenticate(master, caller), call_name(call)
     )
     fw = master.frameworks.get(call.framework_id.value)
     if principal is not None and fw is not None and fw.info.principal != principal:
@@ -374,6 +374,15 @@ async def scheduler_call(
             f"{fw.info.principal!r} of framework {fw.framework_id}",
         )
     await master.handle_call_async(call, stream_id)
+
+
+def frameworks_must_authenticate(master: Master, caller: Caller) -> bool:
+    """--authenticate_frameworks: every framework, on either edge; Mesos's
+    --authenticate_http_frameworks: those of the HTTP scheduler API."""
+    settings = master.config.auth
+    return settings.authenticate_frameworks or (
+        caller.edge == "http" and settings.authenticate_http_frameworks
+    )
 
 
 def call_name(call: scheduler_pb2.Call) -> str:

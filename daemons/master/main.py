@@ -99,6 +99,9 @@ def flag_set() -> F.FlagSet:
     )
     fs.add("authenticate_frameworks", F.BOOL, False,
            "only frameworks that authenticate (a principal and secret from --credentials) may subscribe")
+    fs.add("authenticate_http_frameworks", F.BOOL, False,
+           "only frameworks of the HTTP scheduler API (POST /api/v1/scheduler) that authenticate "
+           "may subscribe (--authenticate_frameworks covers both edges)")
     fs.add("authenticate_agents", F.BOOL, False, "only agents that authenticate (their --credential) may register")
     fs.add("authenticate_http_readwrite", F.BOOL, False,
            "every operator call (POST /api/v1, gRPC) must authenticate")
@@ -123,6 +126,7 @@ def auth_settings(ns) -> AuthSettings:  # noqa: ANN001 (argparse.Namespace)
     acls = Acls.load(ns.acls) if ns.acls else None
     settings = AuthSettings(
         authenticate_frameworks=ns.authenticate_frameworks,
+        authenticate_http_frameworks=ns.authenticate_http_frameworks,
         authenticate_agents=ns.authenticate_agents,
         authenticate_http_readwrite=ns.authenticate_http_readwrite,
         authenticate_http_readonly=ns.authenticate_http_readonly,
@@ -131,7 +135,8 @@ def auth_settings(ns) -> AuthSettings:  # noqa: ANN001 (argparse.Namespace)
         allow_plaintext_credentials_on_loopback=ns.allow_plaintext_credentials_on_loopback,
     )
     if settings.authenticating and authenticator is None:
-        on = [f"--{name}" for name in ("authenticate_frameworks", "authenticate_agents",
+        on = [f"--{name}" for name in ("authenticate_frameworks", "authenticate_http_frameworks",
+              "authenticate_agents",
               "authenticate_http_readwrite", "authenticate_http_readonly") if getattr(ns, name)]
         raise AuthConfigError(f"{', '.join(on)} needs --credentials: the principals and secrets to accept")
     return settings

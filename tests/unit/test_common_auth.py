@@ -287,3 +287,15 @@ def test_an_agent_id_admitted_by_a_previous_leader_needs_its_principal() -> None
     assert "agent a1 registered as principal 'agent'" in e.value.message
     register.agent_info.id.value = "a2"  # admitted without authentication: anyone may
     assert agent_register(master, caller, register) is None
+
+
+def test_authenticate_http_frameworks_is_for_the_http_edge_only() -> None:
+    from daemons.master.calls import Caller, frameworks_must_authenticate
+
+    http_only = _master(authenticate_http_frameworks=True)
+    both = _master(authenticate_frameworks=True)
+    grpc_caller, http_caller = Caller("grpc", "ipv4:127.0.0.1:1"), Caller("http", "ipv4:127.0.0.1:1")
+    assert frameworks_must_authenticate(http_only, http_caller)
+    assert not frameworks_must_authenticate(http_only, grpc_caller)
+    assert frameworks_must_authenticate(both, grpc_caller)
+    assert frameworks_must_authenticate(both, http_caller)
