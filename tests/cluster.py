@@ -291,13 +291,14 @@ class Cluster:
         user: str | None = None,
         credential: Credential | None = None,
         wait: bool = True,
+        checkpoint: bool = False,
     ) -> tuple[SchedulerDriver, RecordingScheduler]:
         """Subscribe a framework and wait until it is subscribed (its tasks run as `user`,
         by default the user running the tests)."""
         rec = scheduler or RecordingScheduler()
         info = mesos_pb2.FrameworkInfo(
             name=name, user=user or current_user(), role=role,
-            failover_timeout=failover_timeout,
+            failover_timeout=failover_timeout, checkpoint=checkpoint,
         )
         for cap in capabilities:
             info.capabilities.add(type=cap)  # type: ignore[arg-type]

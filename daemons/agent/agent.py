@@ -48,6 +48,9 @@ from daemons.agent.containerizer import (
     LaunchSpec,
     sandbox_path,
 )
+from daemons.agent.executor_api import ExecutorApiServer, serve_executor_api
+from daemons.agent.executor_api import routes as executor_routes
+from daemons.agent.executors import AgentExecutors, ExecutorRecord
 from daemons.agent.files import SandboxFiles, sandbox_authorizer, serve_files
 from daemons.agent.gc import WEEK, SandboxCollector, disk_usage_fraction, remove_paths
 from daemons.agent.host import attributes_to_proto
@@ -110,6 +113,12 @@ class AgentConfig:
     # sandboxes (--authenticate_http_readonly, --http_credentials, --acls).
     credential: Credential | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
+    # Custom executors (executors.py), Mesos's flags and defaults.
+    executor_registration_timeout: float = 60.0
+    executor_reregistration_timeout: float = 2.0
+    # Where the executor API listens (loopback; 0: the port used before, else any free one).
+    executor_api_port: int = 0
+    executor_heartbeat_interval: float = 30 * 60.0  # Mesos's DEFAULT_EXECUTOR_HEARTBEAT_INTERVAL
     flags: dict[str, str] = field(default_factory=dict)  # As given, for /flags and GET_FLAGS.
 
 
@@ -130,6 +139,7 @@ class TaskRecord:
     task_dir: Path | None = None
     sandbox: Path | None = None
     recovered_cleanup: bool = False  # Killed on recovery with --recover=cleanup.
+    executor: ExecutorRecord | None = None  # Its custom executor (executors.py), if any.
 
     @property
     def task_id(self) -> str:
@@ -137,14 +147,18 @@ class TaskRecord:
 
     @property
     def executor_id(self) -> str:
+        if self.executor is not None:
+            return self.executor.executor_id
         return self.task_id  # Command tasks: the executor is named after the task.
 
     @property
     def running(self) -> bool:
+        if self.executor is not None:
+            return self.state not in TERMINAL_STATES
         return self.container is not None and self.container.exit_status is None
 
 
-class Agent:
+class Agent(AgentExecutors):
     """The agent daemon."""
 
     def __init__(self, config: AgentConfig, detector: MasterDetector) -> None:
@@ -172,6 +186,10 @@ class Agent:
         )
         self.agent_id: str | None = None
         self.tasks: dict[TaskKey, TaskRecord] = {}
+        self.executors: dict[tuple[str, str], ExecutorRecord] = {}
+        self.executor_endpoint = ""
+        self.unsent_exits = []
+        self._executor_api: ExecutorApiServer | None = None
         self.frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.shutting_down_frameworks: set[str] = set()
         self.completed_tasks: deque[TaskRecord] = deque(maxlen=MAX_COMPLETED_TASKS)
@@ -219,7 +237,7 @@ class Agent:
             self.files, "127.0.0.1", 0,
             sandbox_authorizer(self.config.auth, self.files, self.framework_user),
         )
-        self._http = AgentHttp(self)
+        self._http = AgentHttp(self, executor_routes(self))  # + POST /api/v1/executor
         self._shared = SharedPort(  # TLS as this process's LIBPROCESS_SSL_*/--ssl_* say
             await self._http.start(), "127.0.0.1", grpc_port, **tls.acceptor_options(tls.current())
         )
@@ -231,6 +249,8 @@ class Agent:
                 f"cannot listen on {self.config.ip}:{self.config.port} "
                 f"({e.strerror or e}: in use, or not an address of this host)"
             ) from None
+        await self._serve_executor_api()
+        self.start_reregistration_timers()
         log.info(
             "agent serving sandboxes of %s on %s:%d; resources %s",
             self.config.work_dir,
@@ -245,6 +265,17 @@ class Agent:
             asyncio.create_task(self._collect_garbage(), name="sandbox-gc"),
         ]
 
+    async def _serve_executor_api(self) -> None:
+        """The executor HTTP API (executor_api.py) answers on the agent's port, as Mesos's
+        does, and also on a loopback port of its own, plain HTTP whatever the agent's TLS
+        settings, which MESOS_AGENT_ENDPOINT names: executors need no TLS settings or client
+        certificate, and their traffic never leaves the host. That port is kept across
+        restarts (checkpointed), so executors find a restarted agent where they left it."""
+        self._executor_api = await serve_executor_api(
+            self, self.config.executor_api_port, self.checkpoint.meta / "executor_api_port"
+        )
+        self.executor_endpoint = self._executor_api.endpoint
+
     async def stop(self) -> None:
         """Close the link and the Files API; tasks keep running."""
         for task in self._background:
@@ -257,6 +288,15 @@ class Agent:
             except Exception:
                 log.debug("background task failed while stopping", exc_info=True)
         self._background = []
+        for executor in self.executors.values():
+            if executor.timer is not None:
+                executor.timer.cancel()
+                executor.timer = None
+            if executor.stream is not None:
+                executor.stream.close()  # type: ignore[attr-defined]
+        if self._executor_api is not None:
+            await self._executor_api.stop()
+            self._executor_api = None
         await self._close_port()
         self.containerizer.close()
 
@@ -295,6 +335,9 @@ class Agent:
             for record in self.tasks.values():
                 message.tasks.append(self._task_proto(record))
                 framework_ids.add(record.framework_id)
+            for info in self.executor_infos():
+                message.executor_infos.append(info)
+                framework_ids.add(info.framework_id.value)
             for framework_id in sorted(framework_ids):
                 if framework_id in self.frameworks:
                     message.frameworks.append(self.frameworks[framework_id])
@@ -336,6 +379,7 @@ class Agent:
         )
         self.registered.set()
         self.status_updates.resend_all()
+        self.send_unsent_exits()
 
     def on_disconnected(self) -> None:
         self.registered.clear()
@@ -359,6 +403,11 @@ class Agent:
                 self.acknowledge(ack.framework_id.value, ack.task_id.value, ack.uuid)
             elif kind == "shutdown_framework":
                 self.shutdown_framework(message.shutdown_framework.framework_id.value)
+            elif kind == "framework_to_executor":
+                self.framework_to_executor(message.framework_to_executor)
+            elif kind == "shutdown_executor":
+                m = message.shutdown_executor
+                self.shutdown_executor(m.framework_id.value, m.executor_id.value)
             elif kind == "ping":
                 self.link.send(agent_pb2.AgentMessage(pong=agent_pb2.Pong(seq=message.ping.seq)))
             elif kind == "registered":
@@ -406,6 +455,9 @@ class Agent:
             return
         record = TaskRecord(framework_id, info, resources)
         self.tasks[key] = record
+        if info.HasField("executor"):
+            self.run_executor_task(run.framework_info, record)
+            return
         try:
             spec = self._launch_spec(record)
             self._checkpoint_task(record, run.framework_info)
@@ -583,6 +635,12 @@ class Agent:
             )
             self._update_unknown(framework_id, task_id)
             return
+        if record.executor is not None:
+            if record.running:
+                self.kill_executor_task(
+                    record, kill.kill_policy if kill.HasField("kill_policy") else None
+                )
+            return
         if not record.running or record.container is None:
             log.debug("kill of task %s, which has already ended; ignored", task_id)
             return
@@ -647,12 +705,18 @@ class Agent:
             if record.framework_id == framework_id and record.running and record.container:
                 if not record.container.kill_requested:
                     self._kill(record, None)
+        for executor in list(self.executors.values()):
+            if executor.framework_id == framework_id:
+                self._shutdown_executor(executor)
         self._maybe_finish_framework_shutdown(framework_id)
 
     def _maybe_finish_framework_shutdown(self, framework_id: str) -> None:
         if framework_id not in self.shutting_down_frameworks:
             return
-        if any(r.framework_id == framework_id and r.running for r in self.tasks.values()):
+        if any(
+            r.framework_id == framework_id and r.running and r.executor is None
+            for r in self.tasks.values()
+        ) or any(e.framework_id == framework_id for e in self.executors.values()):
             return
         # The framework is gone: nobody will acknowledge its updates.
         self.shutting_down_frameworks.discard(framework_id)
@@ -665,7 +729,9 @@ class Agent:
         log.info("framework %s shut down on this agent", framework_id)
 
     def _forget_framework_if_idle(self, framework_id: str) -> None:
-        if not any(r.framework_id == framework_id for r in self.tasks.values()):
+        if not any(r.framework_id == framework_id for r in self.tasks.values()) and not any(
+            e.framework_id == framework_id for e in self.executors.values()
+        ):
             self._forget_framework(framework_id)
 
     def _forget_framework(self, framework_id: str) -> None:
@@ -702,6 +768,10 @@ class Agent:
         self, run: RecoveredRun, frameworks: dict[str, mesos_pb2.FrameworkInfo], cleanup: bool
     ) -> int:
         assert self.agent_id is not None
+        if run.executor_info is not None:
+            if run.framework_id in frameworks:
+                self.frameworks[run.framework_id] = frameworks[run.framework_id]
+            return self.recover_executor_run(run, run.executor_info)
         sandbox = sandbox_path(
             self.config.work_dir, self.agent_id, run.framework_id, run.executor_id,
             run.container_id,
@@ -768,6 +838,9 @@ class Agent:
     # ---------------------------------------------------------------------------- garbage
 
     def _schedule_gc(self, record: TaskRecord) -> None:
+        if record.executor is not None:
+            self.executor_task_forgotten(record)  # The sandbox is the executor's.
+            return
         paths = [p for p in (record.sandbox, record.run_dir) if p is not None]
         if paths:
             self.collector.schedule(paths)
@@ -798,9 +871,17 @@ class Agent:
     ) -> None:
         status = self._status(record.framework_id, record.task_id, state, message, reason, source)
         status.executor_id.value = record.executor_id
-        if record.container is not None:
-            status.container_status.container_id.value = record.container.container_id
-            status.container_status.executor_pid = record.container.pid
+        container = record.container
+        if container is None and record.executor is not None:
+            container = record.executor.container
+        if container is not None:
+            status.container_status.container_id.value = container.container_id
+            status.container_status.executor_pid = container.pid
+        self._record_update(record, status)
+
+    def _record_update(self, record: TaskRecord, status: mesos_pb2.TaskStatus) -> None:
+        """Checkpoint `status` and hand it to the status update manager."""
+        state = status.state
         record.state = state
         record.statuses.append(status)
         if record.task_dir is not None:
@@ -895,7 +976,9 @@ class Agent:
             for r in self.tasks.values()
             if r.running and r.container is not None
         ]
-        return build_usage_report(running, stats, self.config.resources, host)
+        report = build_usage_report(running, stats, self.config.resources, host)
+        self.add_executor_usage(report, stats)
+        return report
 
 
 def _mtime(path: Path) -> float | None:

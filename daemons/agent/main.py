@@ -136,6 +136,25 @@ def flag_set() -> f.FlagSet:
            "Mesos's ACLs (JSON or a path): access_sandboxes decides who reads which framework's sandboxes")
     fs.add("allow_plaintext_credentials_on_loopback", f.BOOL, False,
            "accept Files API credentials without TLS from clients on this host only")
+    fs.add(
+        "executor_registration_timeout",
+        f.DURATION,
+        60.0,
+        "Time a custom executor has to SUBSCRIBE after its launch before it is killed",
+    )
+    fs.add(
+        "executor_reregistration_timeout",
+        f.DURATION,
+        2.0,
+        "After a restart: time a recovered executor has to SUBSCRIBE again before it is killed",
+    )
+    fs.add(
+        "executor_api_port",
+        f.INT,
+        0,
+        "Loopback port of the executor HTTP API (MESOS_AGENT_ENDPOINT); 0: the port of the "
+        "agent's last run, else any free port",
+    )
     tls.add_flags(fs)
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
@@ -262,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_root_tasks=ns.allow_root_tasks,
         credential=credential,
         auth=auth_settings,
+        executor_registration_timeout=ns.executor_registration_timeout,
+        executor_reregistration_timeout=ns.executor_reregistration_timeout,
+        executor_api_port=max(0, ns.executor_api_port),
         flags=_shown_flags(fs.values(ns)),
     )
     if os.geteuid() == 0 and ns.allow_root_tasks:

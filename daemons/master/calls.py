@@ -147,7 +147,9 @@ def task_authorizer(master: Master) -> Callable[[Framework, mesos_pb2.TaskInfo],
         if acls is None:
             return None
         principal = fw.info.principal or None
-        user = task_user(info.command.user, fw.info)
+        # Mesos's RUN_TASK object: the task's user, else its executor's, else the framework's.
+        own = info.command.user or (info.executor.command.user if info.HasField("executor") else "")
+        user = task_user(own, fw.info)
         if acls.allows("run_tasks", principal, user):
             return None
         return "Task is not authorized to launch: " + auth.denial("run_tasks", principal, user)
@@ -216,7 +218,20 @@ def filter_state(master: Master, principal: str | None, state: master_pb2.Respon
     # The DRF table names frameworks too: only the rows of those the principal may see.
     _filter_repeated(state.sorter.frameworks, lambda row: acls.allows(
         "view_frameworks", principal, users.get(row.framework_id.value, "")))
-    for field_ in (state.get_executors.executors, state.get_executors.orphan_executors):
+    filter_executors(master, principal, state.get_executors, users)
+
+
+def filter_executors(
+    master: Master, principal: str | None, executors: master_pb2.Response.GetExecutors,
+    users: dict[str, str] | None = None,
+) -> None:
+    """Drop the executors the principal may not see (view_executors, by the executor's
+    CommandInfo.user, else its framework's user)."""
+    acls = master.config.auth.acls
+    if acls is None:
+        return
+    users = users if users is not None else _framework_users(master)
+    for field_ in (executors.executors, executors.orphan_executors):
         _filter_repeated(field_, lambda e: acls.allows(
             "view_executors", principal,
             e.executor_info.command.user or users.get(e.executor_info.framework_id.value, ""),
@@ -426,7 +441,9 @@ def operator_call(master: Master, caller: Caller, call: master_pb2.Call) -> mast
         filter_frameworks(m, principal, frameworks)
         return R(type=R.GET_FRAMEWORKS, get_frameworks=frameworks)
     if t == C.GET_EXECUTORS:
-        return R(type=R.GET_EXECUTORS, get_executors=R.GetExecutors())
+        executors = m.get_executors()
+        filter_executors(m, principal, executors)
+        return R(type=R.GET_EXECUTORS, get_executors=executors)
     if t == C.GET_TASKS:
         tasks = m.get_tasks()
         filter_tasks(m, principal, tasks)
@@ -507,7 +524,6 @@ def authenticate_operator(master: Master, caller: Caller, call: master_pb2.Call)
 def visible_state(master: Master, principal: str | None) -> master_pb2.Response.GetState:
     """GET_STATE as `principal` may see it (view_* ACLs)."""
     state = master.get_state()
-    state.get_executors.SetInParent()  # no custom executors yet
     filter_state(master, principal, state)
     return state
 

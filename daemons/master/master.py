@@ -43,6 +43,7 @@ from daemons.master.allocator.hierarchical import (
     SorterState,
 )
 from daemons.master.events import EventBus
+from daemons.master.executors import MasterExecutors
 from daemons.master.pings import PingWheel
 from daemons.master.registry import Registry
 from daemons.master.state import (
@@ -220,7 +221,7 @@ def _time_info(seconds: float | None) -> mesos_pb2.TimeInfo | None:
     return mesos_pb2.TimeInfo(nanoseconds=int(seconds * 1e9))
 
 
-class Master:
+class Master(MasterExecutors):
     def __init__(self, config: MasterConfig, leading: bool = True) -> None:
         self.config = config
         # Process-wide: kept across leadership terms so ids never repeat.
@@ -912,6 +913,14 @@ class Master:
                 )
                 self._apply_status(task, status)
             self._forget_task(task)
+        for ex in fw.executors.values():
+            agent = self.agents.get(ex.agent_id)
+            if agent is not None and agent.link is not None and agent.agent_id not in agents_told:
+                agents_told.add(agent.agent_id)
+                sf = agent_pb2.ShutdownFramework()
+                sf.framework_id.value = fw.framework_id
+                agent.link.send(agent_pb2.MasterMessage(shutdown_framework=sf))
+        self._drop_framework_executors(fw)
         self.allocator.remove_framework(fw.framework_id)
         del self.frameworks[fw.framework_id]
         self.removed_frameworks.add(fw.framework_id)
@@ -970,9 +979,9 @@ class Master:
         elif t == C.TEARDOWN:
             self.remove_framework(fw)
         elif t == C.SHUTDOWN:
-            raise CallError("UNIMPLEMENTED", "SHUTDOWN: custom executors are not supported; KILL the task")
+            self.shutdown_executor(fw, call.shutdown)
         elif t == C.MESSAGE:
-            raise CallError("UNIMPLEMENTED", "MESSAGE: custom executors are not supported")
+            self.framework_message(fw, call.message)
         elif t == C.REQUEST:
             pass  # Mesos's hierarchical allocator ignores REQUEST too.
         else:
@@ -1088,6 +1097,7 @@ class Master:
             available = available + offer.resources
         launched: list[Task] = []
         ids_in_call: set[str] = set()
+        executors_in_call: dict[str, mesos_pb2.ExecutorInfo] = {}
         for i, info in enumerate(task_infos):
             if i and i % ACCEPT_SLICE == 0:
                 yield
@@ -1103,8 +1113,17 @@ class Master:
                         )
                     available = Resources()
                     break
+            if info.HasField("executor") and not info.executor.HasField("framework_id"):
+                # Mesos fills it in: the field came later to the API, so it is optional.
+                filled = mesos_pb2.TaskInfo()
+                filled.CopyFrom(info)
+                filled.executor.framework_id.value = fw.framework_id
+                info = filled
             error = self._validate_task(fw, info, ids_in_call)
+            if error is None and info.HasField("executor"):
+                error = self._validate_executor(fw, agent, info.executor, executors_in_call)
             resources = Resources()
+            executor_resources = Resources()
             if error is None:
                 try:
                     resources = Resources.from_proto(info.resources)
@@ -1112,8 +1131,14 @@ class Master:
                     error = f"Task uses invalid resources: {e}"
             if error is None and not resources:
                 error = "Task uses no resources"
-            if error is None and not available.contains(resources):
+            if error is None and info.HasField("executor"):
+                executor_resources = self._executor_resources(
+                    fw, agent, info.executor, executors_in_call
+                )
+            if error is None and not available.contains(resources + executor_resources):
                 error = (
+                    f"Task uses more resources {resources + executor_resources} than available "
+                    f"{available}" if executor_resources else
                     f"Task uses more resources {resources} than available {available}"
                 )
             reason = Reason.REASON_TASK_INVALID
@@ -1127,7 +1152,9 @@ class Master:
                     fw, info.task_id.value, agent.agent_id, mesos_pb2.TASK_ERROR, reason, error,
                 )
                 continue
-            available = available - resources
+            available = available - resources - executor_resources
+            if info.HasField("executor"):
+                executors_in_call[info.executor.executor_id.value] = info.executor
             launched.append(self._launch(fw, agent, info, resources))
 
         if available:
@@ -1168,10 +1195,13 @@ class Master:
             return f"Task {tid} has a duplicate id"
         if not info.name:
             return "Task has no name"
+        if info.HasField("executor") == info.HasField("command"):
+            return (
+                "Task should have at least one (but not both) of CommandInfo or "
+                "ExecutorInfo present"
+            )
         if info.HasField("executor"):
-            return "Custom executors are not supported: give the task a command"
-        if not info.HasField("command"):
-            return "Task has no command: set TaskInfo.command"
+            return None  # _validate_executor checks the rest.
         if info.command.shell and not info.command.value:
             return "Task's command is empty"
         if not info.command.shell and not info.command.value:
@@ -1195,6 +1225,8 @@ class Master:
         )
         fw.tasks[task.task_id] = task
         agent.tasks[task.key] = task
+        if info.HasField("executor"):
+            self._add_executor(fw, agent, task_info.executor)
         run = agent_pb2.RunTask()
         run.framework_info.CopyFrom(fw.info)
         run.task.CopyFrom(task_info)
@@ -1471,6 +1503,14 @@ class Master:
                     raise CallError(
                         "INVALID_ARGUMENT", f"task {t.task_id.value} has invalid resources: {e}"
                     ) from None
+        for e in reg.executor_infos:
+            try:
+                reported_use = reported_use + Resources.from_proto(e.resources)
+            except ResourceError as err:
+                raise CallError(
+                    "INVALID_ARGUMENT",
+                    f"executor {e.executor_id.value} has invalid resources: {err}",
+                ) from None
         if not total.contains(reported_use):
             raise CallError(
                 "INVALID_ARGUMENT",
@@ -1548,6 +1588,7 @@ class Master:
             after_registered += self._reconcile_agent_tasks(
                 agent, reg.tasks, returning=was_unreachable, lost=was_lost
             )
+            self._adopt_executors(agent, list(reg.executor_infos))
         try:
             self.allocator.add_agent(agent_id, total, used=agent.used_by_framework())
         except ValueError as e:
@@ -1705,6 +1746,8 @@ class Master:
         if self.agent_by_address.get(agent.files_address) == agent_id:
             del self.agent_by_address[agent.files_address]
         self.registered.pop(agent_id, None)
+        for ex in list(agent.executors.values()):
+            self._drop_executor(ex)  # Gone with the agent's resources from the pool.
         now = _now()
         self.unreachable_agents[agent_id] = now
         self.lost_agents[agent_id] = now
@@ -1779,6 +1822,10 @@ class Master:
                 ev.agent_usage.used.CopyFrom(msg.usage.host)
                 ev.agent_usage.usage.CopyFrom(msg.usage.usage)
                 self.events.publish(ev)
+        elif kind == "executor_to_framework":
+            self.executor_to_framework(agent, msg.executor_to_framework)
+        elif kind == "exited_executor":
+            self.executor_exited(agent, msg.exited_executor)
         elif kind == "register":
             log.warning("Agent %s sent a second register on one link; ignored", agent.agent_id)
 
@@ -1871,6 +1918,8 @@ class Master:
         for t in fw.tasks.values():
             if not t.released:
                 allocated = allocated + t.resources
+        for ex in fw.executors.values():
+            allocated = allocated + ex.resources
         offered = Resources()
         offers = []
         for oid in fw.offers:
@@ -1936,6 +1985,7 @@ class Master:
             get_tasks=self.get_tasks(),
             get_frameworks=self.get_frameworks(),
             get_agents=self.get_agents(),
+            get_executors=self.get_executors(),
             allocator=self.allocator_state(),
             sorter=self.sorter_state_proto(),
         )

@@ -59,9 +59,43 @@ def _tasks_by_framework(state: GetState) -> dict[str, dict[str, list[mesos_pb2.T
     return out
 
 
+def _command(c: mesos_pb2.CommandInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.HasField("shell"):
+        out["shell"] = c.shell
+    if c.HasField("value"):
+        out["value"] = c.value
+    out["argv"] = list(c.arguments)
+    if c.HasField("environment"):
+        out["environment"] = {
+            "variables": [{"name": v.name, "value": v.value} for v in c.environment.variables]
+        }
+    out["uris"] = [{"value": u.value, "executable": u.executable} for u in c.uris]
+    return out
+
+
+def executor(e: master_pb2.Response.GetExecutors.Executor) -> dict[str, Any]:
+    """An ExecutorInfo as Mesos's master writes it in a framework's `executors`."""
+    info = e.executor_info
+    out: dict[str, Any] = {
+        "executor_id": info.executor_id.value,
+        "name": info.name,
+        "framework_id": info.framework_id.value,
+        "command": _command(info.command),
+        "resources": resources(info.resources),
+    }
+    if info.resources:
+        out["role"] = info.resources[0].allocation_info.role or "*"
+    if info.HasField("labels"):
+        out["labels"] = _labels(info.labels)
+    out["slave_id"] = e.agent_id.value
+    return out
+
+
 def framework(
     f: master_pb2.Response.GetFrameworks.Framework,
     tasks: dict[str, list[mesos_pb2.Task]],
+    executors: Iterable[master_pb2.Response.GetExecutors.Executor] = (),
 ) -> dict[str, Any]:
     info = f.framework_info
     role = _framework_role(info)
@@ -99,7 +133,7 @@ def framework(
     for kind in ("tasks", "unreachable_tasks", "completed_tasks"):
         out[kind] = [task(t, role) for t in tasks.get(kind, ())]
     out["offers"] = [offer(o) for o in f.offers]
-    out["executors"] = []
+    out["executors"] = [executor(e) for e in executors]
     if info.HasField("labels"):
         out["labels"] = _labels(info.labels)
     out["offer_constraints"] = {}
@@ -143,10 +177,16 @@ def agent(a: master_pb2.Response.GetAgents.Agent, full: bool = False) -> dict[st
 def frameworks(state: GetState, framework_id: str | None = None) -> dict[str, Any]:
     """`/master/frameworks` (optionally one `framework_id`)."""
     by_framework = _tasks_by_framework(state)
+    executors: dict[str, list[master_pb2.Response.GetExecutors.Executor]] = {}
+    for e in state.get_executors.executors:
+        executors.setdefault(e.executor_info.framework_id.value, []).append(e)
 
     def rows(items: Iterable[master_pb2.Response.GetFrameworks.Framework]) -> list[dict[str, Any]]:
         return [
-            framework(f, by_framework.get(f.framework_info.id.value, {}))
+            framework(
+                f, by_framework.get(f.framework_info.id.value, {}),
+                executors.get(f.framework_info.id.value, ()),
+            )
             for f in items
             if framework_id is None or f.framework_info.id.value == framework_id
         ]
