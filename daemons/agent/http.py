@@ -38,7 +38,7 @@ import pwd
 import stat
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -163,6 +163,76 @@ def sandbox_refusal(agent: Agent, request: web.Request, path: str) -> web.Respon
     except auth.Refused as e:
         return hc.error(403, e.message)
     return None
+
+
+Viewer = Callable[[str, str], bool]  # (view_* action, OS user) -> may the caller see it?
+
+
+def _viewer(request: web.Request) -> Viewer | None:
+    """What the request's principal may see under the agent's view ACLs (None: everything)."""
+    acls = _auth_settings(request).acls
+    if acls is None:
+        return None
+    principal = request.get(PRINCIPAL)
+    who = principal if isinstance(principal, str) else None
+    return lambda action, user: acls.allows(action, who, user)
+
+
+def _framework_user(agent: Agent, framework_id: str) -> str:
+    info = agent.frameworks.get(framework_id) or getattr(
+        agent, "completed_frameworks", {}
+    ).get(framework_id)
+    return info.user if info is not None else ""
+
+
+def _visible_views(agent: Agent, views: list[ExecutorView], viewer: Viewer) -> list[ExecutorView]:
+    """The executors (view_executors) and, in each, the tasks (view_tasks) a viewer may see,
+    by OS user as Mesos does: the executor's or task's own user, else its framework's."""
+    kept = []
+    for view in views:
+        fw_user = _framework_user(agent, view.framework_id)
+        ex_user = (view.info.command.user if view.info is not None else "") or fw_user
+        if not viewer("view_executors", ex_user):
+            continue
+        tasks = [r for r in view.tasks
+                 if viewer("view_tasks", r.info.command.user or ex_user)]
+        kept.append(replace(view, tasks=tasks))
+    return kept
+
+
+def filter_response(agent: Agent, response: agent_api_pb2.Response, viewer: Viewer) -> None:
+    """Drop from a v1 GET_STATE/GET_TASKS/GET_FRAMEWORKS/GET_EXECUTORS answer what the viewer
+    may not see (view_frameworks, view_tasks, view_executors)."""
+    def keep_task(task: mesos_pb2.Task) -> bool:
+        record = agent.tasks.get((task.framework_id.value, task.task_id.value))
+        own = record.info.command.user if record is not None else ""
+        return viewer("view_tasks", own or _framework_user(agent, task.framework_id.value))
+
+    def keep_executor(item: Any) -> bool:
+        info = item.executor_info
+        return viewer("view_executors",
+                      info.command.user or _framework_user(agent, info.framework_id.value))
+
+    def keep_framework(item: Any) -> bool:
+        return viewer("view_frameworks", item.framework_info.user)
+
+    def prune(items: Any, keep: Callable[[Any], bool]) -> None:
+        kept = [x for x in items if keep(x)]
+        if len(kept) != len(items):
+            del items[:]
+            items.extend(kept)
+
+    state = response.get_state
+    for tasks in (response.get_tasks, state.get_tasks):
+        for field_ in (tasks.launched_tasks, tasks.queued_tasks, tasks.terminated_tasks,
+                       tasks.completed_tasks):
+            prune(field_, keep_task)
+    for executors in (response.get_executors, state.get_executors):
+        for field_ in (executors.executors, executors.completed_executors):
+            prune(field_, keep_executor)
+    for frameworks in (response.get_frameworks, state.get_frameworks):
+        for field_ in (frameworks.frameworks, frameworks.completed_frameworks):
+            prune(field_, keep_framework)
 
 
 @web.middleware
@@ -386,9 +456,11 @@ class AgentEndpoints:
     async def state(self, request: web.Request) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
             return hc.method_not_allowed(request, ("GET",))
-        return hc.json_response(request, self.state_json())
+        return hc.json_response(request, self.state_json(_viewer(request)))
 
-    def state_json(self) -> dict[str, Any]:
+    def state_json(self, viewer: Viewer | None = None) -> dict[str, Any]:
+        """Mesos's /state; with a `viewer`, only the frameworks, executors and tasks it may
+        see (the agent's view ACLs)."""
         a = self.agent
         total = a.config.resources.to_proto()
         allocated: list[mesos_pb2.Resource] = []
@@ -422,6 +494,11 @@ class AgentEndpoints:
         if master:
             out["master_hostname"] = master.rsplit(":", 1)[0]
         out["flags"] = _flag_values(a)
+        if viewer is not None:
+            by_framework = {
+                fid: _visible_views(a, views, viewer) for fid, views in by_framework.items()
+                if viewer("view_frameworks", _framework_user(a, fid))
+            }
         out["frameworks"] = [
             self._framework_json(fid, views) for fid, views in sorted(by_framework.items())
             if fid in a.frameworks
@@ -766,6 +843,9 @@ class AgentEndpoints:
             response = await self.call(call)
         except ApiError as e:
             return hc.error(e.status, str(e))
+        viewer = _viewer(request)
+        if viewer is not None:
+            filter_response(self.agent, response, viewer)
         return hc.encode(response, content_type, hc.wants_extensions(request))
 
     async def call(self, call: agent_api_pb2.Call) -> agent_api_pb2.Response:

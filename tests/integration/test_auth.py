@@ -82,7 +82,7 @@ ACLS = {
             {"principals": _some("bob"), "users": _some("daemon")},
             {"principals": NONE, "users": ANY},
         ]
-        for action in ("view_frameworks", "view_tasks", "access_sandboxes")
+        for action in ("view_frameworks", "view_tasks", "view_executors", "access_sandboxes")
     },
 }
 
@@ -386,6 +386,24 @@ async def test_acls_refuse_and_hide(cluster: Cluster, tmp_path: Path) -> None:
         headers={"Authorization": basic_header("alice", SECRETS["alice"])},
     )
     assert status_code == 403 and b"principal 'alice'" in body
+
+    # The agent's /state and v1 GET_STATE show each principal only what it may view.
+    def framework_ids(doc: dict) -> set[str]:  # type: ignore[type-arg]
+        return {f["id"] for f in doc["frameworks"] + doc["completed_frameworks"]}
+
+    status_code, body, _ = await _get(f"http://{agent.address}/state", BOB)
+    assert status_code == 200 and bob_fid in framework_ids(json.loads(body))
+    status_code, body, _ = await _get(f"http://{agent.address}/state", ALICE)
+    assert status_code == 200 and bob_fid not in framework_ids(json.loads(body))
+    for who, sees in ((ALICE, False), (BOB, True)):
+        status_code, body, _ = await http_clients.post(
+            f"http://{agent.address}/api/v1", json.dumps({"type": "GET_STATE"}),
+            headers={"Authorization": basic_header(who.principal, who.secret)},
+        )
+        assert status_code == 200
+        text = body.decode()
+        i = text.find('"bobs"')
+        assert (i >= 0) == sees, (who.principal, text[:i + 100])
 
 
 async def _get(url: str, credential: Credential) -> tuple[int, bytes, dict[str, str]]:
