@@ -246,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--no-tui", action="store_true", help="run the cluster without the TUI (Ctrl+C stops)"
     )
+    parser.add_argument(
+        "--record", default="", metavar="FILE",
+        help="record what the TUI sees to FILE (mesos-tui replay FILE plays it back)",
+    )
     ns = parser.parse_args(argv)
     if ns.agents < 1:
         parser.error("--agents must be at least 1")
@@ -265,6 +269,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGHUP, _terminate)
+    recorder = None
+    if ns.record:
+        from mesos_tui.client.recording import Recorder, RecordingError
+
+        recorder = Recorder(ns.record, "")
+        try:
+            recorder.open()
+        except RecordingError as e:
+            parser.error(str(e))
     cluster = LocalCluster(
         agents=ns.agents, agent_resources=ns.resources, master_port=ns.port, tls=not ns.no_tls
     )
@@ -313,7 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 filename=os.path.join(cluster.work_dir, "logs", "tui.log"), level=logging.INFO,
                 format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             )
-            if run_tui(cluster.master):
+            if recorder is not None:
+                recorder.master = cluster.master
+            if run_tui(cluster.master, record=recorder):
                 # The TUI ended on an error: the cluster it showed is not taken down with it.
                 log = os.path.join(cluster.work_dir, "logs", "tui.log")
                 kept = _keep_log(log)
@@ -331,6 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if demo is not None:
             demo.stop()
         cluster.stop()
+        if recorder is not None:
+            recorder.close("quit")
+            print(f"Recorded {recorder.events} events to {recorder.path}", flush=True)
     return 0
 
 

@@ -505,6 +505,14 @@ async def test_command_lines_take_credentials_and_say_when_refused(
     code, out, err = await run_cli(*shell, env={"MESOS_PRINCIPAL": "alice", "MESOS_SECRET_FILE": str(secret_file)})
     assert code == 0, err
     assert socket.gethostname() in out  # the agent's row
+    # The same over the HTTP operator API (the TUI's and shell's source for any Mesos master).
+    over_http = ("mesos_tui.cli", "shell", "--master", f"http://{master}", "-c", "agents")
+    code, out, err = await run_cli(*over_http)
+    assert code != 0 and "Traceback" not in err
+    assert f"the master at {master} refused us: operator call SUBSCRIBE requires authentication" in err
+    code, out, err = await run_cli(*over_http, "--principal", "alice", "--secret_file", str(secret_file))
+    assert code == 0, err
+    assert socket.gethostname() in out
     code, out, err = await run_cli(*shell, "--secret", "x")
     assert code == 2 and err.strip() == "mesos-tui shell: a secret needs its principal: add --principal (see --help)"
 

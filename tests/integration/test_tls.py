@@ -363,3 +363,23 @@ async def test_many_tls_clients_at_once(tls_cluster: Cluster, ca: tls.TlsConfig)
     )
     assert all(a.get_health.healthy for a in answers[:20])
     assert all(a[0] == 200 for a in answers[20:])
+
+
+async def test_the_tui_http_source_reads_a_tls_master_with_its_ca(
+    tls_cluster: Cluster, client_settings: tls.TlsConfig
+) -> None:
+    """`mesos-tui --master https://...` (the HTTP operator source) dials with the process's
+    TLS settings: the cluster's CA from LIBPROCESS_SSL_CA_FILE, as `mesos-tui up` prints."""
+    from mesos_tui.client.http_operator import HttpOperatorClient
+
+    cluster = tls_cluster
+    await cluster.start_master()
+    agent = await cluster.start_agent()
+    client = HttpOperatorClient(f"https://{cluster.master_address}", lambda e: None)
+    try:
+        result = await client.get_state()
+        assert result.ok, result.message
+        agents = result.response.get_state.get_agents.agents
+        assert [a.agent_info.id.value for a in agents] == [agent.agent_id]
+    finally:
+        await client.close()
