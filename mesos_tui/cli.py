@@ -1,7 +1,9 @@
 """`mesos-tui`: the terminal UI, and the entry to its siblings.
 
     mesos-tui [--master host:port | zk://host:port/path]   the TUI (default 127.0.0.1:5050,
-                                                           or $MESOS_MASTER)
+                                                           or $MESOS_MASTER); --principal with
+                                                           --secret_file when the master asks
+                                                           for credentials
     mesos-tui shell [...]                                  the shell (mesos_tui.shell.repl)
     mesos-tui up [...]                                     a local cluster (mesos_tui.local)
     mesos-tui replay FILE [--speed X]                      play a recording back
@@ -63,7 +65,8 @@ def _commands_text() -> str:
 def flags() -> FlagSet:
     fs = FlagSet("mesos-tui", "The Mesos cluster in your terminal: agents, frameworks, tasks,\n"
                  "offers, events and task logs, following the leading master.")
-    fs.parser.usage = ("mesos-tui [--master MASTER] [--record FILE] [--log_file FILE]\n"
+    fs.parser.usage = ("mesos-tui [--master MASTER] [--record FILE] [--log_file FILE] "
+                       "[--principal P --secret_file FILE]\n"
                        "       mesos-tui {shell,up,replay} ...")
     fs.parser.epilog = _commands_text()
     fs.parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -80,9 +83,30 @@ def flags() -> FlagSet:
            "allocation); --no-extensions shows what an Apache Mesos master streams")
     fs.add("log_file", STR, default="",
            help="where to write the TUI's own log (tracebacks go here, never on screen)")
+    add_credential_flags(fs)
     return fs
 
 
+def add_credential_flags(fs: FlagSet) -> None:
+    """--principal, --secret, --secret_file (and $MESOS_PRINCIPAL, $MESOS_SECRET,
+    $MESOS_SECRET_FILE): what the TUI and the shell authenticate as."""
+    fs.add("principal", STR, default="", help="the principal to authenticate as, when the "
+           "master asks for credentials")
+    fs.add("secret", STR, default="", help="its secret (visible to `ps`: prefer --secret_file "
+           "or $MESOS_SECRET)")
+    fs.add("secret_file", STR, default="", help="a file whose first line is the secret")
+
+
+def set_credential(fs: FlagSet, ns: argparse.Namespace) -> None:
+    """Make the credential the flags give this process's default (identity.py); a bad one
+    ends the program with one line."""
+    from daemons.common.auth import AuthConfigError, client_credential
+    from mesos_tui.client import identity
+
+    try:
+        identity.set_default(client_credential(ns.principal, ns.secret, ns.secret_file))
+    except AuthConfigError as e:
+        fs.parser.error(str(e))
 def tls_settings_error(prog: str) -> int | None:
     """Exit status 2, after one line, when this client's LIBPROCESS_SSL_* settings cannot work
     (a bad boolean, a CA file that is not there): said before dialing, not as a failed call."""
@@ -110,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "with none, the TUI; see --help)\n"
         )
         return 2
-    ns = flags().parse(args)
+    fs = flags()
+    ns = fs.parse(args)
+    set_credential(fs, ns)
     master = ns.master
     log_file = ns.log_file or os.path.join(
         os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),

@@ -33,6 +33,7 @@ import grpc
 
 from daemons.common import flags as F
 from daemons.common import tls
+from daemons.common.auth import AuthConfigError, client_credential, grpc_metadata
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.common.states import TERMINAL_STATES
@@ -126,7 +127,11 @@ def flag_set() -> F.FlagSet:
     fs.add("kill_after", F.DURATION, help="kill the task this long after it is running")
     fs.add("framework_name", F.STR, default="mesos-execute instance", help="the framework's name")
     fs.add("checkpoint", F.BOOL, default=False, help="ask the agent to checkpoint the task")
-    fs.add("principal", F.STR, help="the principal to register the framework with")
+    fs.add("principal", F.STR, help="the principal to register the framework with (and to "
+           "authenticate as, with --secret or --secret_file)")
+    fs.add("secret", F.STR, help="the principal's secret (visible to `ps`: prefer --secret_file "
+           "or $MESOS_SECRET)")
+    fs.add("secret_file", F.STR, help="a file whose first line is the principal's secret")
     fs.add(
         "framework_capabilities",
         CAPABILITIES,
@@ -191,6 +196,7 @@ class Execute(Scheduler):
         self.last_offer_at = time.monotonic()
         self.said_waiting = False
         self.checking = False
+        self.auth_metadata: tuple[tuple[str, str], ...] = ()  # the credential, for GET_AGENTS
         self._kill_task: asyncio.Task[None] | None = None
 
     def say(self, line: str) -> None:
@@ -312,7 +318,7 @@ class Execute(Scheduler):
             return
         self.checking = True
         try:
-            agents = await get_agents(driver.master)
+            agents = await get_agents(driver.master, self.auth_metadata)
         except grpc.aio.AioRpcError as e:
             print(f"mesos-execute: could not list the agents: {e.details()}", file=sys.stderr)
             return
@@ -348,10 +354,14 @@ class Execute(Scheduler):
         self.finish(1)
 
 
-async def get_agents(address: str) -> master_pb2.Response.GetAgents:
+async def get_agents(
+    address: str, metadata: tuple[tuple[str, str], ...] = ()
+) -> master_pb2.Response.GetAgents:
     async with tls.channel(address, options=CHANNEL_OPTIONS) as channel:
         stub = master_pb2_grpc.MasterStub(channel)
-        response = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=10)
+        response = await stub.Call(
+            master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=10, metadata=metadata
+        )
     return response.get_agents
 
 
@@ -376,7 +386,9 @@ async def execute(ns, out=None) -> int:  # noqa: ANN001
     """Run the task the flags describe; answer the exit status."""
     command = command_info(ns.command, shell=ns.shell, environment=ns.env)
     scheduler = Execute(ns.name, command, ns.resources, ns.role, ns.kill_after, out)
-    driver = SchedulerDriver(scheduler, framework_info(ns), ns.master)
+    credential = getattr(ns, "credential", None)
+    scheduler.auth_metadata = grpc_metadata(credential)
+    driver = SchedulerDriver(scheduler, framework_info(ns), ns.master, credential=credential)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -434,6 +446,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         fs.parser.error("flag --command is required")
     if not ns.name.strip():
         fs.parser.error("flag --name must not be empty")
+    try:
+        ns.credential = client_credential(ns.principal, ns.secret, ns.secret_file)
+    except AuthConfigError as e:
+        fs.parser.error(str(e))
     try:
         code = asyncio.run(execute(ns))
     except KeyboardInterrupt:

@@ -31,6 +31,7 @@ import grpc
 import psutil
 
 from daemons.common import tls
+from daemons.common.auth import Credential, grpc_metadata
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
 from mesos_tui.client.scheduler import Scheduler, SchedulerDriver, current_user
@@ -147,6 +148,8 @@ class Cluster:
         self.daemons: list[Daemon] = []
         self.drivers: list[SchedulerDriver] = []
         self._operator: OperatorClient | None = None
+        # What the cluster's own operator client authenticates as (tests of authentication).
+        self.operator_credential: Credential | None = None
 
     async def __aenter__(self) -> Cluster:
         return self
@@ -196,7 +199,9 @@ class Cluster:
         self.master = self._spawn("master", "daemons.master.main", port, work_dir, args)
         if self._operator is not None:
             await self._operator.close()
-        self._operator = OperatorClient(self.master.address, self.client_tls)
+        self._operator = OperatorClient(
+            self.master.address, self.client_tls, credential=self.operator_credential
+        )
         master = self.master
 
         async def healthy() -> bool:
@@ -284,6 +289,8 @@ class Cluster:
         failover_timeout: float = 0.0,
         implicit_acknowledgements: bool = True,
         user: str | None = None,
+        credential: Credential | None = None,
+        wait: bool = True,
         checkpoint: bool = False,
     ) -> tuple[SchedulerDriver, RecordingScheduler]:
         """Subscribe a framework and wait until it is subscribed (its tasks run as `user`,
@@ -298,11 +305,12 @@ class Cluster:
         driver = SchedulerDriver(
             rec, info, self.master_address,
             implicit_acknowledgements=implicit_acknowledgements,
-            backoff_base=0.05, backoff_cap=0.5,
+            backoff_base=0.05, backoff_cap=0.5, credential=credential,
         )
         self.drivers.append(driver)
         await driver.start()
-        await driver.wait_subscribed(WAIT_TIMEOUT)
+        if wait:
+            await driver.wait_subscribed(WAIT_TIMEOUT)
         return driver, rec
 
     # ---------------------------------------------------------------------------- teardown
@@ -389,10 +397,14 @@ def _flag_args(flags: dict[str, object]) -> list[str]:
 class OperatorClient:
     """The operator API of one master, for tests."""
 
-    def __init__(self, address: str, tls_config: tls.TlsConfig | None = None) -> None:
+    def __init__(
+        self, address: str, tls_config: tls.TlsConfig | None = None,
+        credential: Credential | None = None,
+    ) -> None:
         self.address = address
         self.channel = tls.channel(address, CHANNEL_OPTIONS, tls_config or tls.TlsConfig())
         self.stub = master_pb2_grpc.MasterStub(self.channel)
+        self.metadata = grpc_metadata(credential)
 
     async def close(self) -> None:
         await self.channel.close()
@@ -401,7 +413,9 @@ class OperatorClient:
         self, type: int, timeout: float = 5.0, **fields: Any
     ) -> master_pb2.Response:
         """One operator call: `call(master_pb2.Call.GET_STATE)`."""
-        return await self.stub.Call(master_pb2.Call(type=type, **fields), timeout=timeout)  # type: ignore[arg-type]
+        return await self.stub.Call(  # type: ignore[arg-type]
+            master_pb2.Call(type=type, **fields), timeout=timeout, metadata=self.metadata
+        )
 
     async def state(self) -> master_pb2.Response.GetState:
         return (await self.call(master_pb2.Call.GET_STATE)).get_state
@@ -431,7 +445,9 @@ class OperatorClient:
     @contextlib.asynccontextmanager
     async def events(self) -> AsyncIterator[EventStream]:
         """The operator event stream (`Master.Subscribe`), starting with SUBSCRIBED."""
-        stream = self.stub.Subscribe(master_pb2.Call(type=master_pb2.Call.SUBSCRIBE))
+        stream = self.stub.Subscribe(
+            master_pb2.Call(type=master_pb2.Call.SUBSCRIBE), metadata=self.metadata
+        )
         try:
             yield EventStream(stream)
         finally:

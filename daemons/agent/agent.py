@@ -51,7 +51,7 @@ from daemons.agent.containerizer import (
 from daemons.agent.executor_api import ExecutorApiServer, serve_executor_api
 from daemons.agent.executor_api import routes as executor_routes
 from daemons.agent.executors import AgentExecutors, ExecutorRecord
-from daemons.agent.files import SandboxFiles, serve_files
+from daemons.agent.files import SandboxFiles, sandbox_authorizer, serve_files
 from daemons.agent.gc import WEEK, SandboxCollector, disk_usage_fraction, remove_paths
 from daemons.agent.host import attributes_to_proto
 from daemons.agent.isolation import MB, Isolation, Limits
@@ -61,6 +61,7 @@ from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManag
 from daemons.agent.users import UserError, resolve_task_user
 from daemons.common import tls
 from daemons.common.acceptor import SharedPort
+from daemons.common.auth import AuthSettings, Credential, grpc_metadata
 from daemons.common.detector import MasterDetector
 from daemons.common.ids import new_uuid_bytes
 from daemons.common.resources import ResourceError, Resources
@@ -108,6 +109,10 @@ class AgentConfig:
     disk_watch_interval: float = 60.0
     switch_user: bool = True  # Run each task as its user (users.py), as Mesos does.
     allow_root_tasks: bool = False  # Tasks may run as root (never without this flag).
+    # What the agent authenticates to the master as (--credential), and who may read its
+    # sandboxes (--authenticate_http_readonly, --http_credentials, --acls).
+    credential: Credential | None = None
+    auth: AuthSettings = field(default_factory=AuthSettings)
     # Custom executors (executors.py), Mesos's flags and defaults.
     executor_registration_timeout: float = 60.0
     executor_reregistration_timeout: float = 2.0
@@ -175,7 +180,10 @@ class Agent(AgentExecutors):
             max_interval=config.status_update_max_retry_interval,
             on_deadline_change=self._status_deadline_changed,
         )
-        self.link = MasterLink(detector, self, backoff_factor=config.registration_backoff_factor)
+        self.link = MasterLink(
+            detector, self, backoff_factor=config.registration_backoff_factor,
+            metadata=grpc_metadata(config.credential),
+        )
         self.agent_id: str | None = None
         self.tasks: dict[TaskKey, TaskRecord] = {}
         self.executors: dict[tuple[str, str], ExecutorRecord] = {}
@@ -199,6 +207,20 @@ class Agent(AgentExecutors):
         self.http_routes: list[web.RouteDef] = []
         self._background: list[asyncio.Task[None]] = []
 
+    def framework_user(self, agent_id: str, framework_id: str) -> str | None:
+        """The OS user of a framework whose sandboxes this agent keeps (access_sandboxes'
+        object): from the frameworks it runs tasks for, else from its checkpoint."""
+        info = self.frameworks.get(framework_id)
+        if info is not None:
+            return info.user
+        try:
+            check_id(agent_id, "agent id")
+            check_id(framework_id, "framework id")
+        except Invalid:
+            return None
+        info = self.checkpoint.read_framework(agent_id, framework_id)
+        return info.user if info is not None else None
+
     # ---------------------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
@@ -211,7 +233,10 @@ class Agent(AgentExecutors):
         from daemons.agent.http import AgentHttp
 
         self.recover()
-        self._server, grpc_port = await serve_files(self.files, "127.0.0.1", 0)
+        self._server, grpc_port = await serve_files(
+            self.files, "127.0.0.1", 0,
+            sandbox_authorizer(self.config.auth, self.files, self.framework_user),
+        )
         self._http = AgentHttp(self, executor_routes(self))  # + POST /api/v1/executor
         self._shared = SharedPort(  # TLS as this process's LIBPROCESS_SSL_*/--ssl_* say
             await self._http.start(), "127.0.0.1", grpc_port, **tls.acceptor_options(tls.current())

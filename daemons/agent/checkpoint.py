@@ -149,6 +149,21 @@ class Checkpoint:
         write_atomically(directory / "framework.info", info.SerializeToString())
         self._frameworks_written.add(key)
 
+    def read_framework(self, agent_id: str, framework_id: str) -> mesos_pb2.FrameworkInfo | None:
+        """The checkpointed FrameworkInfo of a framework this agent ran tasks for, if kept
+        (the ids are checked by the caller)."""
+        try:
+            raw = _read(self.agent_dir(agent_id) / "frameworks" / framework_id / "framework.info")
+        except OSError:
+            return None
+        if raw is None:
+            return None
+        info = mesos_pb2.FrameworkInfo()
+        try:
+            info.ParseFromString(raw)
+        except Exception:
+            return None
+        return info
     def write_executor(
         self, agent_id: str, framework_id: str, info: mesos_pb2.ExecutorInfo
     ) -> None:

@@ -15,9 +15,10 @@ when it has other hard links and belongs to someone other than the sandbox's own
 root): a task cannot publish /etc/shadow by linking it into its sandbox. List shows each entry
 as it is (`lstat`): a symlink is shown as a link, its target is never looked at.
 
-Authorization per framework (who may read which sandboxes) comes with identity: the servicer
-calls `authorize(context, path)` before each request, which allows everything until the
-authorizer exists (see docs/security.md).
+Authorization per framework: the servicer calls `authorize(context, path)` before each
+request. `sandbox_authorizer` is the agent's (`--authenticate_http_readonly`,
+`--http_credentials`, `--acls`): it authenticates the caller's Basic credential and asks the
+`access_sandboxes` ACL about the user of the framework whose sandbox the path names.
 
 `FilesServicer` serves it over gRPC (`Files` in agent.proto). Read is bounded (1 MiB per call);
 Follow streams bytes as they are appended, checking the file every 100 ms.
@@ -36,6 +37,7 @@ from pathlib import Path
 
 import grpc
 
+from daemons.common import auth
 from daemons.proto import agent_pb2, agent_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,14 @@ class SandboxFiles:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.real_root = Path(os.path.realpath(self.root))
+
+    def framework_of(self, path: str) -> tuple[str, str] | None:
+        """The agent id and framework id whose sandboxes `path` is in
+        (`<agent>/frameworks/<fw>/...`), or None for a path above them."""
+        parts = self._components(path)
+        if len(parts) >= 3 and parts[1] == "frameworks":
+            return parts[0], parts[2]
+        return None
 
     # ------------------------------------------------------------------------- the walk
 
@@ -332,13 +342,46 @@ def _file_info(path: str, st: os.stat_result) -> agent_pb2.FileInfo:
 
 
 # Who may read a sandbox: (the call's context, the requested path) -> None, or FilesError.
-# Identity and ACLs (`access_sandboxes`) are not there yet, so everyone may; the authorizer
-# will be plugged in here, so that every List, Read and Follow asks it first.
+# Every List, Read and Follow asks it first.
 Authorize = Callable[[grpc.aio.ServicerContext, str], None]
 
 
 def allow_all(context: grpc.aio.ServicerContext, path: str) -> None:
     return None
+
+
+def sandbox_authorizer(
+    settings: auth.AuthSettings, files: SandboxFiles,
+    framework_user: Callable[[str, str], str | None],
+) -> Authorize:
+    """The agent's Authorize: with `authenticate_http_readonly` a caller must send a valid
+    Basic credential (`authorization` metadata; only over TLS, or in plain text from loopback
+    with `allow_plaintext_credentials_on_loopback`); with ACLs, `access_sandboxes` must allow
+    the caller's principal for the OS user of the framework the path names (`framework_user`
+    answers it from the agent's frameworks). A path above the frameworks (the agent's own
+    directory) is asked as "any user"."""
+    from daemons.common.acceptor import is_tls, peer_of
+    from daemons.common.rpc import metadata_value
+
+    def check(context: grpc.aio.ServicerContext, path: str) -> None:
+        if not settings.authenticate_http_readonly and settings.acls is None:
+            return
+        try:
+            principal = auth.authenticate(
+                settings, metadata_value(context.invocation_metadata(), auth.METADATA_KEY),
+                peer_of(context.peer()), is_tls(context.peer()),
+                settings.authenticate_http_readonly,
+                "reading sandboxes", who="the agent",
+            )
+            owner = files.framework_of(path)
+            user = framework_user(*owner) if owner is not None else None
+            if owner is not None and user is None:
+                user = ""  # a framework this agent does not know: only ANY-user rules allow it
+            auth.authorize(settings.acls, "access_sandboxes", principal, user)
+        except auth.Refused as e:
+            raise FilesError(getattr(grpc.StatusCode, e.code), e.message) from None
+
+    return check
 
 
 class FilesServicer(agent_pb2_grpc.FilesServicer):
@@ -407,12 +450,16 @@ async def _internal(context: grpc.aio.ServicerContext, e: Exception) -> None:
     )
 
 
-async def serve_files(files: SandboxFiles, ip: str, port: int) -> tuple[grpc.aio.Server, int]:
+async def serve_files(
+    files: SandboxFiles, ip: str, port: int, authorize: Authorize = allow_all
+) -> tuple[grpc.aio.Server, int]:
     """Start the Files API on ip:port; the server and the port it got (port 0: any)."""
     from daemons.common.rpc import add_lenient, server_options
 
     server = grpc.aio.server(options=server_options(1024 * 1024))
-    add_lenient(agent_pb2_grpc.add_FilesServicer_to_server, FilesServicer(files), server)
+    add_lenient(
+        agent_pb2_grpc.add_FilesServicer_to_server, FilesServicer(files, authorize), server
+    )
     try:
         bound = server.add_insecure_port(f"{ip}:{port}")
     except RuntimeError:

@@ -38,15 +38,15 @@ import pwd
 import stat
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from aiohttp import web
 
 from daemons.agent.files import MAX_READ, FilesError
+from daemons.common import auth, protojson, v0json
 from daemons.common import httpcodec as hc
-from daemons.common import protojson, v0json
 from daemons.common.states import TERMINAL_STATES
 from daemons.proto import agent_api_pb2, mesos_pb2
 
@@ -57,6 +57,11 @@ log = logging.getLogger(__name__)
 
 Call = agent_api_pb2.Call
 Response = agent_api_pb2.Response
+
+# The agent an app serves, for the guard (its AuthSettings) and sandbox_refusal; and the
+# principal the guard authenticated a request as (None: anonymous).
+_AGENT_KEY = web.AppKey("agent", object)
+PRINCIPAL = web.RequestKey("principal", object)
 
 # Largest body POST /api/v1 accepts: its calls are small (a path and two numbers at most).
 MAX_CALL_BYTES = 1024 * 1024
@@ -83,6 +88,7 @@ def make_app(agent: Agent, routes: Iterable[web.RouteDef] = ()) -> web.Applicati
     `agent.http_routes`) mounted beside them, under the same guard."""
     endpoints = AgentEndpoints(agent)
     app = web.Application(client_max_size=MAX_CALL_BYTES, middlewares=[_guard])
+    app[_AGENT_KEY] = agent
     own = {
         "state": endpoints.state,
         "state.json": endpoints.state,
@@ -114,18 +120,146 @@ def make_app(agent: Agent, routes: Iterable[web.RouteDef] = ()) -> web.Applicati
     return app
 
 
+# Routes that never ask for a credential: health checks, and the executor API (executors
+# authenticate apart, as Mesos's --authenticate_http_executors).
+_OPEN_PATHS = ("/health", "/api/v1/executor")
+
+
+def _auth_settings(request: web.Request) -> auth.AuthSettings:
+    agent = request.app.get(_AGENT_KEY)
+    settings = getattr(getattr(agent, "config", None), "auth", None)
+    return settings if isinstance(settings, auth.AuthSettings) else auth.AuthSettings()
+
+
+def _peer(request: web.Request) -> tuple[str, bool]:
+    transport = request.transport
+    name = transport.get_extra_info("peername") if transport else None
+    peer = ""
+    if name:
+        host, port = name[0], name[1]
+        peer = f"ipv6:[{host}]:{port}" if ":" in host else f"ipv4:{host}:{port}"
+    return peer, bool(transport and transport.get_extra_info("ssl_object"))
+
+
+def sandbox_refusal(agent: Agent, request: web.Request, path: str) -> web.Response | None:
+    """403 (one line naming the principal) unless `access_sandboxes` lets the request's
+    principal read `path` (a SandboxFiles path): the same question the gRPC Files API asks."""
+    settings = _auth_settings(request)
+    if settings.acls is None:
+        return None
+    try:
+        owner = agent.files.framework_of(path)
+    except FilesError:
+        return None  # a path the walk refuses: the endpoint says why
+    user = agent.framework_user(*owner) if owner is not None else None
+    if owner is not None and user is None:
+        user = ""  # a framework this agent does not know: only ANY-user rules allow it
+    try:
+        principal = request.get(PRINCIPAL)
+        auth.authorize(
+            settings.acls, "access_sandboxes", principal if isinstance(principal, str) else None,
+            user,
+        )
+    except auth.Refused as e:
+        return hc.error(403, e.message)
+    return None
+
+
+Viewer = Callable[[str, str], bool]  # (view_* action, OS user) -> may the caller see it?
+
+
+def _viewer(request: web.Request) -> Viewer | None:
+    """What the request's principal may see under the agent's view ACLs (None: everything)."""
+    acls = _auth_settings(request).acls
+    if acls is None:
+        return None
+    principal = request.get(PRINCIPAL)
+    who = principal if isinstance(principal, str) else None
+    return lambda action, user: acls.allows(action, who, user)
+
+
+def _framework_user(agent: Agent, framework_id: str) -> str:
+    info = agent.frameworks.get(framework_id) or getattr(
+        agent, "completed_frameworks", {}
+    ).get(framework_id)
+    return info.user if info is not None else ""
+
+
+def _visible_views(agent: Agent, views: list[ExecutorView], viewer: Viewer) -> list[ExecutorView]:
+    """The executors (view_executors) and, in each, the tasks (view_tasks) a viewer may see,
+    by OS user as Mesos does: the executor's or task's own user, else its framework's."""
+    kept = []
+    for view in views:
+        fw_user = _framework_user(agent, view.framework_id)
+        ex_user = (view.info.command.user if view.info is not None else "") or fw_user
+        if not viewer("view_executors", ex_user):
+            continue
+        tasks = [r for r in view.tasks
+                 if viewer("view_tasks", r.info.command.user or ex_user)]
+        kept.append(replace(view, tasks=tasks))
+    return kept
+
+
+def filter_response(agent: Agent, response: agent_api_pb2.Response, viewer: Viewer) -> None:
+    """Drop from a v1 GET_STATE/GET_TASKS/GET_FRAMEWORKS/GET_EXECUTORS answer what the viewer
+    may not see (view_frameworks, view_tasks, view_executors)."""
+    def keep_task(task: mesos_pb2.Task) -> bool:
+        record = agent.tasks.get((task.framework_id.value, task.task_id.value))
+        own = record.info.command.user if record is not None else ""
+        return viewer("view_tasks", own or _framework_user(agent, task.framework_id.value))
+
+    def keep_executor(item: Any) -> bool:
+        info = item.executor_info
+        return viewer("view_executors",
+                      info.command.user or _framework_user(agent, info.framework_id.value))
+
+    def keep_framework(item: Any) -> bool:
+        return viewer("view_frameworks", item.framework_info.user)
+
+    def prune(items: Any, keep: Callable[[Any], bool]) -> None:
+        kept = [x for x in items if keep(x)]
+        if len(kept) != len(items):
+            del items[:]
+            items.extend(kept)
+
+    state = response.get_state
+    for tasks in (response.get_tasks, state.get_tasks):
+        for field_ in (tasks.launched_tasks, tasks.queued_tasks, tasks.terminated_tasks,
+                       tasks.completed_tasks):
+            prune(field_, keep_task)
+    for executors in (response.get_executors, state.get_executors):
+        for field_ in (executors.executors, executors.completed_executors):
+            prune(field_, keep_executor)
+    for frameworks in (response.get_frameworks, state.get_frameworks):
+        for field_ in (frameworks.frameworks, frameworks.completed_frameworks):
+            prune(field_, keep_framework)
+
+
 @web.middleware
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every request passes here first, whichever route it is for.
 
-    AUTHENTICATION HOOK: this is where a request's principal is established (HTTP Basic
-    `Authorization`, or the client certificate under TLS) and checked, before any endpoint
-    runs, with daemons/common/auth.py once it exists: refuse with 401 (and
-    `WWW-Authenticate`) when credentials are required and missing or wrong, then put the
-    principal on the request (`request["principal"]`) for the endpoints' ACL checks
-    (`access_sandboxes` for /files and READ_FILE, `view_*` for /state). Until then every
-    request is served, as the gRPC Files API does (files.allow_all).
+    Authentication: the request's principal is established from its HTTP Basic
+    `Authorization` (daemons/common/auth.py, the function every edge asks) before any
+    endpoint runs: 401 with `WWW-Authenticate` when --authenticate_http_readonly requires a
+    credential and it is missing or wrong (or sent in plain text where only TLS is allowed).
+    The principal goes on the request (`request[PRINCIPAL]`) for the endpoints' ACL checks
+    (`access_sandboxes` for /files and LIST_FILES/READ_FILE: `sandbox_refusal`).
     """
+    if not request.path.startswith(_OPEN_PATHS):
+        settings = _auth_settings(request)
+        peer, tls = _peer(request)
+        try:
+            request[PRINCIPAL] = auth.authenticate(
+                settings, request.headers.get(auth.HTTP_HEADER), peer, tls,
+                settings.authenticate_http_readonly, f"{request.method} {request.path}",
+                who="the agent",
+            )
+        except auth.Refused as e:
+            response = hc.error(401 if e.code == "UNAUTHENTICATED" else 403, e.message)
+            if response.status == 401:
+                response.headers["WWW-Authenticate"] = auth.WWW_AUTHENTICATE
+            return response
     try:
         return await handler(request)
     except web.HTTPException:
@@ -322,9 +456,11 @@ class AgentEndpoints:
     async def state(self, request: web.Request) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
             return hc.method_not_allowed(request, ("GET",))
-        return hc.json_response(request, self.state_json())
+        return hc.json_response(request, self.state_json(_viewer(request)))
 
-    def state_json(self) -> dict[str, Any]:
+    def state_json(self, viewer: Viewer | None = None) -> dict[str, Any]:
+        """Mesos's /state; with a `viewer`, only the frameworks, executors and tasks it may
+        see (the agent's view ACLs)."""
         a = self.agent
         total = a.config.resources.to_proto()
         allocated: list[mesos_pb2.Resource] = []
@@ -358,6 +494,11 @@ class AgentEndpoints:
         if master:
             out["master_hostname"] = master.rsplit(":", 1)[0]
         out["flags"] = _flag_values(a)
+        if viewer is not None:
+            by_framework = {
+                fid: _visible_views(a, views, viewer) for fid, views in by_framework.items()
+                if viewer("view_frameworks", _framework_user(a, fid))
+            }
         out["frameworks"] = [
             self._framework_json(fid, views) for fid, views in sorted(by_framework.items())
             if fid in a.frameworks
@@ -559,10 +700,13 @@ class AgentEndpoints:
         return path
 
     def _query_path(self, request: web.Request) -> str | web.Response:
+        """The `path` a /files request names, or its error answer (400 without one, 403
+        where access_sandboxes does not allow the caller)."""
         path = request.query.get("path")
         if not path:
             return hc.error(400, "Expecting 'path=value' in query.")
-        return path
+        refusal = sandbox_refusal(self.agent, request, self._sandbox_path(path))
+        return refusal if refusal is not None else path
 
     async def browse(self, request: web.Request) -> web.StreamResponse:
         if request.method not in ("GET", "HEAD"):
@@ -689,10 +833,19 @@ class AgentEndpoints:
         content_type = hc.response_type(request)
         if content_type is None:
             return hc.not_acceptable()
+        files_path = (call.list_files.path if call.type == Call.LIST_FILES
+                      else call.read_file.path if call.type == Call.READ_FILE else "")
+        if files_path:
+            refusal = sandbox_refusal(self.agent, request, self._sandbox_path(files_path))
+            if refusal is not None:
+                return refusal
         try:
             response = await self.call(call)
         except ApiError as e:
             return hc.error(e.status, str(e))
+        viewer = _viewer(request)
+        if viewer is not None:
+            filter_response(self.agent, response, viewer)
         return hc.encode(response, content_type, hc.wants_extensions(request))
 
     async def call(self, call: agent_api_pb2.Call) -> agent_api_pb2.Response:

@@ -61,8 +61,10 @@ class MasterLink:
         backoff_factor: float = 1.0,
         backoff_cap: float = BACKOFF_CAP_SECONDS,
         rng: Callable[[float, float], float] = random.uniform,
+        metadata: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.detector = detector
+        self.metadata = metadata  # sent with the registration: the agent's --credential
         self.handler = handler
         self.backoff_factor = backoff_factor
         self.backoff_cap = backoff_cap
@@ -146,7 +148,7 @@ class MasterLink:
         """One connection: register, then serve until it breaks (raises what broke it)."""
         async with tls.channel(address, options=channel_options()) as channel:
             stub = agent_pb2_grpc.AgentLinkStub(channel)
-            call = stub.Connect()
+            call = stub.Connect(metadata=self.metadata)
             writer: asyncio.Task[None] | None = None
             try:
                 registration = self.handler.registration()

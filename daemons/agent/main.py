@@ -22,6 +22,14 @@ from typing import TYPE_CHECKING
 from daemons.agent.host import agent_resources
 from daemons.common import flags as f
 from daemons.common import tls
+from daemons.common.auth import (
+    Acls,
+    AuthConfigError,
+    AuthSettings,
+    Credential,
+    load_credential,
+    load_credentials,
+)
 from daemons.common.detector import DetectorError, detector_for
 
 if TYPE_CHECKING:
@@ -117,6 +125,17 @@ def flag_set() -> f.FlagSet:
         "Let tasks run as root (a framework asking for root, or any task of an agent run as "
         "root with --switch_user=false); without it such tasks fail",
     )
+    fs.add("credential", f.STR, "",
+           'what the agent authenticates to the master as: {"principal": ..., "secret": ...} or '
+           "'principal secret', in a file (path or file:///path) or given as the JSON")
+    fs.add("authenticate_http_readonly", f.BOOL, False,
+           "reading sandboxes (the Files API) requires a principal and secret from --http_credentials")
+    fs.add("http_credentials", f.STR, "",
+           "path of Mesos's credentials file accepted by the Files API (as the master's --credentials)")
+    fs.add("acls", f.STR, "",
+           "Mesos's ACLs (JSON or a path): access_sandboxes decides who reads which framework's sandboxes")
+    fs.add("allow_plaintext_credentials_on_loopback", f.BOOL, False,
+           "accept Files API credentials without TLS from clients on this host only")
     fs.add(
         "executor_registration_timeout",
         f.DURATION,
@@ -139,6 +158,20 @@ def flag_set() -> f.FlagSet:
     tls.add_flags(fs)
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
+
+
+def _auth(ns) -> tuple[Credential | None, AuthSettings]:  # noqa: ANN001 (argparse.Namespace)
+    """The agent's credential and Files API settings; AuthConfigError when they cannot work."""
+    credential = load_credential(ns.credential) if ns.credential else None
+    authenticator = load_credentials(ns.http_credentials, "http_credentials") if ns.http_credentials else None
+    if ns.authenticate_http_readonly and authenticator is None:
+        raise AuthConfigError("--authenticate_http_readonly needs --http_credentials: the principals and secrets to accept")
+    return credential, AuthSettings(
+        authenticate_http_readonly=ns.authenticate_http_readonly,
+        authenticator=authenticator,
+        acls=Acls.load(ns.acls) if ns.acls else None,
+        allow_plaintext_credentials_on_loopback=ns.allow_plaintext_credentials_on_loopback,
+    )
 
 
 def _configure_logging(level: str) -> None:
@@ -177,11 +210,14 @@ async def _serve(config: AgentConfig, master: str) -> int:
 
 
 def _shown_flags(values: dict[str, str]) -> dict[str, str]:
-    """Flag values as /flags and GET_FLAGS show them: never a ZooKeeper password."""
+    """Flag values as /flags and GET_FLAGS show them: never a ZooKeeper password or a
+    secret."""
     from daemons.common.detector import redact_zk
 
     if values.get("master"):
         values["master"] = redact_zk(values["master"])
+    if values.get("credential", "").lstrip().startswith("{"):
+        values["credential"] = "(given inline; not shown)"  # it holds the secret
     return values
 
 
@@ -220,6 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IsolationError as e:
         fs.parser.error(f"flag --isolation: {e}")
     log.info("isolation: %s", isolation.describe())
+    try:
+        credential, auth_settings = _auth(ns)
+    except AuthConfigError as e:
+        fs.parser.error(str(e))
     config = AgentConfig(
         work_dir=work_dir.resolve(),
         resources=agent_resources(ns.resources, work_dir),
@@ -239,6 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         disk_watch_interval=max(ns.disk_watch_interval, 0.05),
         switch_user=ns.switch_user,
         allow_root_tasks=ns.allow_root_tasks,
+        credential=credential,
+        auth=auth_settings,
         executor_registration_timeout=ns.executor_registration_timeout,
         executor_reregistration_timeout=ns.executor_reregistration_timeout,
         executor_api_port=max(0, ns.executor_api_port),

@@ -9,9 +9,13 @@ Publishers check `active` before building an event, so an unwatched master pays 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
+from collections.abc import Callable
 
 from daemons.proto import master_pb2
+
+log = logging.getLogger("mesos.master")
 
 QUEUE_LIMIT = 50_000
 BYTES_LIMIT = 16 * 1024 * 1024
@@ -26,7 +30,7 @@ class StreamClosed(Exception):
 
 
 class Subscriber:
-    __slots__ = ("queue", "overflowed", "closed", "limit", "pending_bytes", "sizes")
+    __slots__ = ("queue", "overflowed", "closed", "limit", "pending_bytes", "sizes", "keep")
 
     def __init__(self, limit: int = BYTES_LIMIT) -> None:
         self.queue: asyncio.Queue[master_pb2.Event | None] = asyncio.Queue()
@@ -35,6 +39,8 @@ class Subscriber:
         self.limit = limit
         self.pending_bytes = 0
         self.sizes: deque[int] = deque()
+        # Which events this subscriber may see (the view ACLs), or None for all of them.
+        self.keep: Callable[[master_pb2.Event], bool] | None = None
 
     async def next(self) -> master_pb2.Event:
         event = await self.queue.get()
@@ -56,6 +62,16 @@ class Subscriber:
         self.sizes.clear()
         self.pending_bytes = 0
         self.queue.put_nowait(None)
+
+
+def _kept(sub: Subscriber, event: master_pb2.Event) -> bool:
+    """Whether `sub` may see `event`; a filter that fails withholds it (and is logged), never
+    breaking the publisher."""
+    try:
+        return bool(sub.keep(event))  # type: ignore[misc]
+    except Exception:
+        log.exception("the event filter of an operator subscriber failed; event withheld")
+        return False
 
 
 class EventBus:
@@ -85,7 +101,7 @@ class EventBus:
             return
         size = event.ByteSize()
         for sub in list(self.subscribers):
-            if sub.overflowed:
+            if sub.overflowed or (sub.keep is not None and not _kept(sub, event)):
                 continue
             if sub.queue.qsize() >= QUEUE_LIMIT or sub.pending_bytes + size > sub.limit:
                 sub.overflow()

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from google.protobuf.message import DecodeError, Message
 
-from daemons.common import protojson, recordio
+from daemons.common import auth, protojson, recordio
 from daemons.master import calls, state_json
 from daemons.master.calls import Caller
 from daemons.master.events import SlowSubscriber, StreamClosed
@@ -77,7 +77,10 @@ def _error(status: int, text: str) -> web.Response:
 
 
 def _call_error(e: CallError) -> web.Response:
-    return _error(e.http_status or _STATUS.get(e.code, 500), e.message)
+    response = _error(e.http_status or _STATUS.get(e.code, 500), e.message)
+    if response.status == 401:
+        response.headers["WWW-Authenticate"] = auth.WWW_AUTHENTICATE
+    return response
 
 
 def _media(value: str | None) -> str | None:
@@ -142,7 +145,9 @@ def _caller(request: web.Request) -> Caller:
         host, port = name[0], name[1]
         peer = f"ipv6:[{host}]:{port}" if ":" in host else f"ipv4:{host}:{port}"
     tls = bool(request.transport and request.transport.get_extra_info("ssl_object"))
-    return Caller(edge="http", peer=peer, tls=tls)
+    return Caller.from_authorization(
+        "http", peer, request.headers.get(auth.HTTP_HEADER), tls=tls
+    )
 
 
 async def _decode(request: web.Request, cls: type[Message]) -> Message | web.Response:
@@ -414,7 +419,10 @@ class MasterHttp:
         self, request: web.Request, caller: Caller, codec: Codec
     ) -> web.StreamResponse:
         m = self.master
-        sub, subscribed = calls.operator_subscribe(m, caller)
+        try:
+            sub, subscribed = calls.operator_subscribe(m, caller)
+        except CallError as e:
+            return _call_error(e)
         records = RecordBuffer()
         records.on_overflow = _abort_connection(request)
         beat = codec.encode(master_pb2.Event(type=master_pb2.Event.HEARTBEAT))
@@ -472,8 +480,12 @@ class MasterHttp:
         if answer is not None:
             return answer
         m = self.master
+        try:
+            state = calls.read_state(m, _caller(request), request.path)
+        except CallError as e:
+            return _call_error(e)
         return self._json(request, state_json.state(
-            m.get_state(), m.master_info, m.start_time, m.elected_time, m.config.flags,
+            state, m.master_info, m.start_time, m.elected_time, m.config.flags,
             m.config.flags.get("cluster", ""), len(m.unreachable_agents), VERSION,
         ))
 
@@ -481,20 +493,30 @@ class MasterHttp:
         answer = await self._redirect_unless_leading(request)
         if answer is not None:
             return answer
-        return self._json(request, state_json.frameworks(
-            self.master.get_state(), request.query.get("framework_id")))
+        try:
+            state = calls.read_state(self.master, _caller(request), request.path)
+        except CallError as e:
+            return _call_error(e)
+        return self._json(request, state_json.frameworks(state, request.query.get("framework_id")))
 
     async def slaves(self, request: web.Request) -> web.Response:
         answer = await self._redirect_unless_leading(request)
         if answer is not None:
             return answer
-        return self._json(request, state_json.slaves(
-            self.master.get_state(), request.query.get("slave_id")))
+        try:
+            state = calls.read_state(self.master, _caller(request), request.path)
+        except CallError as e:
+            return _call_error(e)
+        return self._json(request, state_json.slaves(state, request.query.get("slave_id")))
 
     async def tasks(self, request: web.Request) -> web.Response:
         answer = await self._redirect_unless_leading(request)
         if answer is not None:
             return answer
+        try:
+            state = calls.read_state(self.master, _caller(request), request.path)
+        except CallError as e:
+            return _call_error(e)
         q = request.query
 
         def number(name: str, default: int) -> int:
@@ -502,7 +524,7 @@ class MasterHttp:
             return int(text) if text.isdigit() else default
 
         return self._json(request, state_json.tasks(
-            self.master.get_state(),
+            state,
             limit=number("limit", state_json.TASK_LIMIT),
             offset=number("offset", 0),
             order=q.get("order", "des"),
@@ -523,9 +545,17 @@ class MasterHttp:
         return web.Response(status=200)
 
     async def flags(self, request: web.Request) -> web.Response:
+        try:
+            calls.read_only_endpoint(self.master, _caller(request), request.path)
+        except CallError as e:
+            return _call_error(e)
         return self._json(request, {"flags": dict(sorted(self.master.config.flags.items()))})
 
     async def metrics(self, request: web.Request) -> web.Response:
+        try:
+            calls.read_only_endpoint(self.master, _caller(request), request.path)
+        except CallError as e:
+            return _call_error(e)
         return self._json(request, {m.name: m.value for m in self.master.get_metrics()})
 
     async def version(self, request: web.Request) -> web.Response:

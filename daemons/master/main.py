@@ -18,10 +18,12 @@ import grpc
 from daemons.common import flags as F
 from daemons.common import tls as TLS
 from daemons.common.acceptor import SharedPort
+from daemons.common.auth import Acls, AuthConfigError, AuthSettings, load_credentials
 from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
 from daemons.common.signals import stop_on_signals
+from daemons.master import calls
 from daemons.master.http import MasterHttp
 from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers
@@ -95,13 +97,54 @@ def flag_set() -> F.FlagSet:
         "messages that may wait unread for one framework, agent or operator stream before "
         "the master closes it, as in 16MB",
     )
+    fs.add("authenticate_frameworks", F.BOOL, False,
+           "only frameworks that authenticate (a principal and secret from --credentials) may subscribe")
+    fs.add("authenticate_http_frameworks", F.BOOL, False,
+           "only frameworks of the HTTP scheduler API (POST /api/v1/scheduler) that authenticate "
+           "may subscribe (--authenticate_frameworks covers both edges)")
+    fs.add("authenticate_agents", F.BOOL, False, "only agents that authenticate (their --credential) may register")
+    fs.add("authenticate_http_readwrite", F.BOOL, False,
+           "every operator call (POST /api/v1, gRPC) must authenticate")
+    fs.add("authenticate_http_readonly", F.BOOL, False,
+           "read-only operator calls and endpoints (GET_STATE, /master/state, ...) must authenticate")
+    fs.add("credentials", F.STR, "",
+           'path of Mesos\'s credentials file: {"credentials": [{"principal": ..., "secret": ...}]} '
+           "or one 'principal secret' per line")
+    fs.add("acls", F.STR, "",
+           "Mesos's ACLs as JSON, or the path of a file holding them (see docs/security.md)")
+    fs.add("allow_plaintext_credentials_on_loopback", F.BOOL, False,
+           "accept credentials without TLS from clients on this host (127.0.0.1, ::1); "
+           "never from other hosts")
     TLS.add_flags(fs)
     fs.add("log_level", F.choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "logging level")
     return fs
 
 
-def config_from(ns, values: dict[str, str]) -> MasterConfig:
+def auth_settings(ns) -> AuthSettings:  # noqa: ANN001 (argparse.Namespace)
+    """The AuthSettings the flags ask for; AuthConfigError (one line) when they cannot work."""
+    authenticator = load_credentials(ns.credentials) if ns.credentials else None
+    acls = Acls.load(ns.acls) if ns.acls else None
+    settings = AuthSettings(
+        authenticate_frameworks=ns.authenticate_frameworks,
+        authenticate_http_frameworks=ns.authenticate_http_frameworks,
+        authenticate_agents=ns.authenticate_agents,
+        authenticate_http_readwrite=ns.authenticate_http_readwrite,
+        authenticate_http_readonly=ns.authenticate_http_readonly,
+        authenticator=authenticator,
+        acls=acls,
+        allow_plaintext_credentials_on_loopback=ns.allow_plaintext_credentials_on_loopback,
+    )
+    if settings.authenticating and authenticator is None:
+        on = [f"--{name}" for name in ("authenticate_frameworks", "authenticate_http_frameworks",
+              "authenticate_agents",
+              "authenticate_http_readwrite", "authenticate_http_readonly") if getattr(ns, name)]
+        raise AuthConfigError(f"{', '.join(on)} needs --credentials: the principals and secrets to accept")
+    return settings
+
+
+def config_from(ns, values: dict[str, str], auth: AuthSettings | None = None) -> MasterConfig:
     return MasterConfig(
+        auth=auth or AuthSettings(),
         ip=ns.ip,
         port=ns.port,
         hostname=ns.hostname or "",
@@ -132,6 +175,7 @@ async def serve(
     """Run a master until `stop` is set (or forever): the leader when standalone, a contender
     for leadership with `zk`; TLS on its port when `tls.enabled`."""
     master = Master(config, leading=not zk)
+    master.authorize_task = calls.task_authorizer(master)
     address = f"{config.ip}:{config.port}"
     server = grpc.aio.server(options=server_options(config.max_message_size))
     add_servicers(server, master)
@@ -260,7 +304,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     values = fs.values(ns)
     if values.get("zk"):
         values["zk"] = redact_zk(values["zk"])  # GET_FLAGS never shows the password
-    config = config_from(ns, values)
+    try:
+        settings = auth_settings(ns)
+    except AuthConfigError as e:
+        sys.stderr.write(f"mesos-master: {e}\n")
+        sys.exit(2)
+    config = config_from(ns, values, settings)
 
     async def run() -> None:
         stop = asyncio.Event()

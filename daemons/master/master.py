@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from daemons.common.auth import AuthSettings
 from daemons.common.ids import IdMaker, new_uuid
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.states import is_terminal, state_name
@@ -117,6 +118,8 @@ class MasterConfig:
     agent_reregister_timeout: float = 600.0
     max_client_queue_bytes: int = MAX_CLIENT_QUEUE_BYTES
     max_message_size: int = 8 * 1024 * 1024
+    # Authentication and ACLs (--authenticate_*, --credentials, --acls): calls.py asks them.
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
 
 class Outbox:
@@ -237,6 +240,9 @@ class Master(MasterExecutors):
         self._tasks: list[asyncio.Task[None]] = []
         self._reset_state()
         self._want_leading = leading
+        # The run_tasks ACL, asked for each task of an ACCEPT (calls.task_authorizer):
+        # None, or why the task may not run.
+        self.authorize_task: Callable[[Framework, mesos_pb2.TaskInfo], str | None] | None = None
 
     def _reset_state(self) -> None:
         """Soft state: empty at the start of every leadership term, rebuilt from agents and
@@ -1135,12 +1141,15 @@ class Master(MasterExecutors):
                     f"{available}" if executor_resources else
                     f"Task uses more resources {resources} than available {available}"
                 )
+            reason = Reason.REASON_TASK_INVALID
+            if error is None and self.authorize_task is not None:
+                error = self.authorize_task(fw, info)
+                reason = Reason.REASON_TASK_UNAUTHORIZED
             if info.task_id.value:
                 ids_in_call.add(info.task_id.value)
             if error is not None:
                 self._send_master_status(
-                    fw, info.task_id.value, agent.agent_id, mesos_pb2.TASK_ERROR,
-                    Reason.REASON_TASK_INVALID, error,
+                    fw, info.task_id.value, agent.agent_id, mesos_pb2.TASK_ERROR, reason, error,
                 )
                 continue
             available = available - resources - executor_resources
@@ -1471,8 +1480,10 @@ class Master(MasterExecutors):
         return ""
 
     def register_agent(
-        self, reg: agent_pb2.RegisterAgent, link: Outbox
+        self, reg: agent_pb2.RegisterAgent, link: Outbox, principal: str | None = None
     ) -> Agent:
+        """Admit an agent (`principal`: what it authenticated as, kept in the registry so that
+        only it may take the id up again, across failovers too)."""
         info = mesos_pb2.AgentInfo()
         info.CopyFrom(reg.agent_info)
         if not info.id.value:
@@ -1538,9 +1549,12 @@ class Master(MasterExecutors):
         was_lost = self.lost_agents.pop(agent_id, None) is not None
         was_expected = self.expected_agents.pop(agent_id, None) is not None
         self.registered[agent_id] = {"hostname": info.hostname, "port": info.port}
+        if principal is not None:
+            self.registered[agent_id]["principal"] = principal
         if reg.files_address:
             self.agent_by_address[reg.files_address] = agent_id
         agent.link = link
+        agent.principal = principal
         agent.files_address = reg.files_address
         agent.version = reg.version
         agent.missed_pings = 0

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
+from daemons.common import auth
 from daemons.common.acceptor import is_tls, peer_of
 from daemons.common.rpc import (
     LEADER_KEY,
@@ -106,8 +107,11 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
 
 
 def _caller(context: grpc.aio.ServicerContext) -> Caller:
+    """Who calls: the peer, whether it came over TLS, and the Basic credential in the
+    `authorization` metadata."""
     grpc_peer = context.peer()
-    return Caller(edge="grpc", peer=peer_of(grpc_peer), tls=is_tls(grpc_peer))
+    value = metadata_value(context.invocation_metadata(), auth.METADATA_KEY)
+    return Caller.from_authorization("grpc", peer_of(grpc_peer), value, tls=is_tls(grpc_peer))
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
@@ -265,12 +269,20 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
             )
             return
         check_message(first, "register")
+        try:
+            principal = calls.agent_register(
+                m, _caller(context), first.register, m.agent_id_for(first.register)
+            )
+        except CallError as e:
+            log.warning("Refused an agent registering from %s: %s", peer_of(context.peer()), e.message)
+            await _abort(context, e)
+            return
         await self._probe_old_link(m.agent_id_for(first.register), context)
         if not m.leading:
             await _check_leading(m, context)
         link = Outbox(peer=peer_of(context.peer()), limit=m.config.max_client_queue_bytes)
         try:
-            agent = m.register_agent(first.register, link)
+            agent = m.register_agent(first.register, link, principal)
         except CallError as e:
             await _abort(context, e)
             return

@@ -135,6 +135,8 @@ class Agent:
     awaiting_pong: bool = False
     ping_seq: int = 0
     usage: Any = None  # the latest agent_pb2.UsageReport
+    # The principal it authenticated as (None: unauthenticated); only it may re-register.
+    principal: str | None = None
 
     @property
     def connected(self) -> bool:

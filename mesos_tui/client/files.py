@@ -22,8 +22,10 @@ from typing import Protocol
 import grpc
 
 from daemons.common import tls
+from daemons.common.auth import Credential
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import agent_pb2, agent_pb2_grpc
+from mesos_tui.client import identity
 
 READ_CHUNK = 1024 * 1024
 
@@ -87,16 +89,20 @@ def sandbox_path(
 class AgentFiles:
     """A client of one agent's Files API."""
 
-    def __init__(self, address: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self, address: str, timeout: float = 5.0, credential: Credential | None = None
+    ) -> None:
         self.address = address
         self.timeout = timeout
+        self.metadata = identity.metadata(credential)  # access_sandboxes asks who reads
         self._channel = tls.channel(address, options=CHANNEL_OPTIONS)
         self._stub = agent_pb2_grpc.FilesStub(self._channel)
 
     async def list(self, path: str) -> list[agent_pb2.FileInfo]:
         try:
             reply = await self._stub.List(
-                agent_pb2.ListFilesRequest(path=path), timeout=self.timeout
+                agent_pb2.ListFilesRequest(path=path), timeout=self.timeout,
+                metadata=self.metadata,
             )
         except grpc.aio.AioRpcError as e:
             raise LogSourceError(_describe(self.address, e)) from None
@@ -106,13 +112,15 @@ class AgentFiles:
         try:
             return await self._stub.Read(
                 agent_pb2.ReadFileRequest(path=path, offset=offset, length=length),
-                timeout=self.timeout,
+                timeout=self.timeout, metadata=self.metadata,
             )
         except grpc.aio.AioRpcError as e:
             raise LogSourceError(_describe(self.address, e)) from None
 
     async def follow(self, path: str, offset: int = 0) -> AsyncIterator[bytes]:
-        call = self._stub.Follow(agent_pb2.FollowFileRequest(path=path, offset=offset))
+        call = self._stub.Follow(
+            agent_pb2.FollowFileRequest(path=path, offset=offset), metadata=self.metadata
+        )
         try:
             async for chunk in call:
                 if chunk.data:

@@ -59,6 +59,7 @@ from mesos_tui.client.operator import (
     LeaderElsewhere,
     NotAMaster,
     OperatorClient,
+    RefusedByMaster,
     StreamProblem,
 )
 from mesos_tui.client.sources import check_url, redact_url  # noqa: F401 (re-exported)
@@ -176,6 +177,8 @@ class HttpOperatorClient(OperatorClient):
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": JSON, "Accept": PROTOBUF}
+        for key, value in self.auth_metadata:  # the credential, as HTTP Basic
+            headers["Authorization" if key == "authorization" else key] = value
         if self.extensions:
             headers[EXTENSIONS_HEADER] = "1"
         return headers
@@ -210,6 +213,9 @@ class HttpOperatorClient(OperatorClient):
         line = " ".join(text.split())[:200]
         if response.status == 503:
             return _HttpProblem(f"{url.host}:{url.port}: {line or 'no leader elected'}")
+        if response.status in (401, 403):
+            return RefusedByMaster(f"the master at {url.host}:{url.port} refused us: "
+                                   f"{line or response.reason}")
         if response.status in (404, 405, 406, 415) or (subscribing and response.status == 501):
             return NotAMaster(
                 f"{url} answered {response.status} {response.reason}: not a Mesos master's "

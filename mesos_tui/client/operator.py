@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from daemons.common import tls
+from daemons.common.auth import Credential
 from daemons.common.detector import (
     DetectorError,
     MasterDetector,
@@ -34,11 +35,15 @@ from daemons.common.detector import (
 from daemons.common.reach import diagnose
 from daemons.common.rpc import CHANNEL_OPTIONS, leader_hint
 from daemons.proto import master_pb2, master_pb2_grpc
+from mesos_tui.client import identity
 
 log = logging.getLogger(__name__)
 
 Call = master_pb2.Call
 Event = master_pb2.Event
+
+# What a master answers a client it will not serve as it is: no use retrying at once.
+REFUSED = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
 
 CONNECTING = "connecting"
 CONNECTED = "connected"
@@ -59,8 +64,8 @@ class ConnectionStatus:
     attempt: int = 0
     since: float = field(default_factory=time.time)
     retry_in: float = 0.0
-    # The address is not a master at all (an agent, a web server, ZooKeeper's port): retrying
-    # keeps going, but a command line gives up at once.
+    # The address is not a master at all (an agent, a web server, ZooKeeper's port), or it
+    # refused our credentials: retrying keeps going, but a command line gives up at once.
     permanent: bool = False
     # This status reports a failure (detail says what failed), not progress.
     failing: bool = False
@@ -98,6 +103,11 @@ class StreamProblem(Exception):
     """A connection or stream that failed in a way said in one line (no traceback to log)."""
 
 
+class RefusedByMaster(Exception):
+    """The master refused our credentials (HTTP 401/403): retrying keeps going (they may be
+    fixed), but a command line gives up at once, saying so."""
+
+
 class NotAMaster(Exception):
     """What answered is not a Mesos master (a web server, an agent): retrying will not help."""
 
@@ -128,8 +138,12 @@ class OperatorClient:
         min_backoff: float = 0.25,
         max_backoff: float = 5.0,
         call_timeout: float = 10.0,
+        credential: Credential | None = None,
     ) -> None:
         self.master = master
+        # Sent with every call and subscription (`authorization` metadata, HTTP Basic); the
+        # process's default credential (identity.py) unless given one.
+        self.auth_metadata = identity.metadata(credential)
         self.on_event = on_event
         self.on_status = on_status or (lambda status: None)
         self._detector = detector
@@ -228,7 +242,12 @@ class OperatorClient:
             except grpc.aio.AioRpcError as e:
                 hint = leader_hint(e)
                 detail = _describe(e)
-                if not hint and address:
+                if e.code() in REFUSED:
+                    # The master refused our credentials: retrying keeps going (they may be
+                    # fixed), but a command line gives up at once, saying so.
+                    detail = f"the master at {address} refused us: {e.details()}"
+                    permanent = True
+                elif not hint and address:
                     reach = await diagnose(address, e)
                     detail = reach.text
                     permanent = reach.permanent and isinstance(self._detector, StandaloneDetector)
@@ -239,6 +258,10 @@ class OperatorClient:
                 hint = None
                 detail = str(e)
                 permanent = isinstance(self._detector, StandaloneDetector)
+            except RefusedByMaster as e:
+                hint = None
+                detail = str(e)
+                permanent = True
             except (DetectorError, StreamProblem) as e:
                 hint = None
                 detail = str(e)
@@ -285,7 +308,7 @@ class OperatorClient:
 
     async def _subscribe(self, address: str) -> bool:
         stub = self._stub(address)
-        stream = stub.Subscribe(Call(type=Call.SUBSCRIBE))
+        stream = stub.Subscribe(Call(type=Call.SUBSCRIBE), metadata=self.auth_metadata)
         got = False
         try:
             async for event in stream:
@@ -332,7 +355,9 @@ class OperatorClient:
                 address = await asyncio.wait_for(self._detect(None), self.call_timeout)
             for _ in range(2):
                 try:
-                    response = await self._stub(address).Call(call, timeout=self.call_timeout)
+                    response = await self._stub(address).Call(
+                        call, timeout=self.call_timeout, metadata=self.auth_metadata
+                    )
                     return CallResult(True, "accepted", response)
                 except grpc.aio.AioRpcError as e:
                     hint = leader_hint(e)

@@ -49,11 +49,13 @@ from typing import Any
 import grpc
 
 from daemons.common import tls
+from daemons.common.auth import Credential, grpc_metadata
 from daemons.common.detector import MasterDetector, StandaloneDetector, detector_for
 from daemons.common.reach import diagnose
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS, STREAM_ID_KEY, leader_hint, metadata_value
 from daemons.proto import mesos_pb2, scheduler_pb2, scheduler_pb2_grpc
+from mesos_tui.client import identity
 
 
 def current_user() -> str:
@@ -267,10 +269,17 @@ class SchedulerDriver:
         heartbeat_misses: int = 5,
         subscribe_timeout: float = 10.0,
         call_timeout: float = 10.0,
+        credential: Credential | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.framework_info = mesos_pb2.FrameworkInfo()
         self.framework_info.CopyFrom(framework_info)
+        # Sent with every call (`authorization` metadata, HTTP Basic); as Mesos advises, the
+        # framework's principal is the credential's unless it names one itself.
+        credential = credential if credential is not None else identity.default()
+        self._auth_metadata = grpc_metadata(credential)
+        if credential is not None and not self.framework_info.principal:
+            self.framework_info.principal = credential.principal
         if not self.framework_info.user:
             # As Mesos's drivers: tasks run as the user running the scheduler unless it names
             # another (agents refuse root unless started with --allow_root_tasks).
@@ -522,7 +531,10 @@ class SchedulerDriver:
             raise DriverError(f"{name} not sent: not subscribed to a master ({why})")
         call.framework_id.value = self.framework_info.id.value
         try:
-            await stub.Call(call, metadata=((STREAM_ID_KEY, stream_id),), timeout=self.call_timeout)
+            await stub.Call(
+                call, metadata=((STREAM_ID_KEY, stream_id), *self._auth_metadata),
+                timeout=self.call_timeout,
+            )
         except grpc.aio.AioRpcError as e:
             raise DriverError(f"{name} refused by {self._address}: {e.details()}", e.code()) from None
 
@@ -637,7 +649,7 @@ class SchedulerDriver:
         stream = None
         try:
             stub = scheduler_pb2_grpc.SchedulerStub(channel)
-            stream = stub.Subscribe(self._subscribe_call())
+            stream = stub.Subscribe(self._subscribe_call(), metadata=self._auth_metadata)
             self._stream = stream
             metadata = await asyncio.wait_for(stream.initial_metadata(), self.subscribe_timeout)
             first = await asyncio.wait_for(stream.read(), self.subscribe_timeout)

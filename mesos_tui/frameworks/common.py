@@ -32,11 +32,13 @@ from typing import IO, Any, TypeVar
 import grpc
 
 from daemons.common import tls
+from daemons.common.auth import AuthConfigError, Credential, client_credential
 from daemons.common.flags import DURATION, MASTER, one_line_errors
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.common.states import TERMINAL_STATES
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
+from mesos_tui.client import identity
 from mesos_tui.client.files import AgentFiles, LogSourceError
 from mesos_tui.client.operator import OperatorClient
 from mesos_tui.client.scheduler import (
@@ -249,7 +251,10 @@ async def agent_files_address(master: str, agent_id: str) -> str | None:
     """The `host:port` of an agent's Files API, from GET_AGENTS (`slave(1)@ip:port`)."""
     async with tls.channel(master, options=CHANNEL_OPTIONS) as channel:
         stub = master_pb2_grpc.MasterStub(channel)
-        response = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=5)
+        response = await stub.Call(
+            master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=5,
+            metadata=identity.metadata(),
+        )
     for agent in response.get_agents.agents:
         if agent.agent_info.id.value == agent_id and "@" in agent.pid:
             return agent.pid.split("@", 1)[1]
@@ -679,7 +684,17 @@ async def run_framework(
     `body(driver)`, if given, is awaited alongside (to add work once subscribed). Answers the
     exit code: the scheduler's, 1 if the driver stopped first, 130 on SIGINT/SIGTERM.
     """
-    driver = SchedulerDriver(scheduler, info, master, backoff_base=0.05, backoff_cap=1.0)
+    try:
+        credential = command_line_credential()
+    except AuthConfigError as e:
+        scheduler.finish(2, str(e))
+        return 2
+    if credential is not None:
+        # Also for the framework's operator calls and sandbox reads (identity.py).
+        identity.set_default(credential)
+    driver = SchedulerDriver(
+        scheduler, info, master, backoff_base=0.05, backoff_cap=1.0, credential=credential
+    )
     scheduler.driver = driver
     if connect_timeout is None:
         connect_timeout = _COMMAND_LINE_CONNECT_TIMEOUT
@@ -793,6 +808,25 @@ DEFAULT_CONNECT_TIMEOUT = 15.0
 _COMMAND_LINE_CONNECT_TIMEOUT: float | None = None
 
 
+# --principal, --secret, --secret_file (or $MESOS_PRINCIPAL, $MESOS_SECRET, $MESOS_SECRET_FILE)
+# of a framework's command line, for run_framework.
+_COMMAND_LINE_AUTH: dict[str, str | None] = {}
+
+
+class _Remember(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        _COMMAND_LINE_AUTH[self.dest] = values  # type: ignore[assignment]
+        setattr(namespace, self.dest, values)
+
+
+def command_line_credential() -> Credential | None:
+    """What the framework authenticates as, from its command line or environment."""
+    return client_credential(
+        _COMMAND_LINE_AUTH.get("principal"), _COMMAND_LINE_AUTH.get("secret"),
+        _COMMAND_LINE_AUTH.get("secret_file"),
+    )
+
+
 class _ConnectTimeout(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
         global _COMMAND_LINE_CONNECT_TIMEOUT
@@ -828,6 +862,17 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--role", default="*", help="the framework's role")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    for name, help_text in (
+        ("principal", "the principal to authenticate as (default $MESOS_PRINCIPAL)"),
+        ("secret", "its secret (default $MESOS_SECRET; visible to `ps`: prefer --secret_file)"),
+        ("secret_file", "a file whose first line is the secret (default $MESOS_SECRET_FILE)"),
+    ):
+        default = os.environ.get("MESOS_" + name.upper())
+        _COMMAND_LINE_AUTH[name] = default
+        parser.add_argument(
+            f"--{name}", *([f"--{name.replace('_', '-')}"] if "_" in name else []),
+            action=_Remember, default=default, help=help_text,
+        )
 
 
 def positive_float(text: str) -> float:

@@ -41,6 +41,7 @@ from daemons.common.durations import parse_duration
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
+from mesos_tui.client import identity
 from mesos_tui.client.files import LogSourceError
 from mesos_tui.client.scheduler import DriverError, SchedulerDriver, offer_resources, task_info
 from mesos_tui.frameworks.common import (
@@ -341,7 +342,10 @@ async def offer_timeout_of(master: str) -> float | None:
     try:
         async with tls.channel(master, options=CHANNEL_OPTIONS) as ch:
             stub = master_pb2_grpc.MasterStub(ch)
-            r = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_FLAGS), timeout=5)
+            r = await stub.Call(
+                master_pb2.Call(type=master_pb2.Call.GET_FLAGS), timeout=5,
+                metadata=identity.metadata(),
+            )
     except grpc.aio.AioRpcError:
         return None
     for flag in r.get_flags.flags:

@@ -35,8 +35,10 @@ from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from daemons.common.auth import AuthConfigError, client_credential
 from daemons.common.detector import DetectorError
 from daemons.common.flags import DURATION, OneLineParser
+from mesos_tui.client import identity
 from mesos_tui.client.sources import OPERATOR_MASTER, check_operator_master
 from mesos_tui.frameworks.queue import DEFAULT_FAILOVER_TIMEOUT
 from mesos_tui.shell.errors import EXIT_FAILED, EXIT_OK
@@ -95,6 +97,15 @@ def parser() -> argparse.ArgumentParser:
         help="seconds the shell's tasks outlive the shell before the master kills them "
         f"(default {DEFAULT_FAILOVER_TIMEOUT:g})",
     )
+    for name, text in (
+        ("principal", "the principal to authenticate as (default $MESOS_PRINCIPAL)"),
+        ("secret", "its secret (default $MESOS_SECRET; visible to `ps`: prefer --secret_file)"),
+        ("secret_file", "a file whose first line is the secret (default $MESOS_SECRET_FILE)"),
+    ):
+        p.add_argument(
+            f"--{name}", *([f"--{name.replace('_', '-')}"] if "_" in name else []), dest=name,
+            default=os.environ.get("MESOS_" + name.upper()), help=text,
+        )
     return p
 
 
@@ -102,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `mesos-tui shell` (argv without the word `shell`); the exit status."""
     p = parser()
     ns = p.parse_args(list(argv) if argv is not None else None)
+    try:
+        identity.set_default(client_credential(ns.principal, ns.secret, ns.secret_file))
+    except AuthConfigError as e:
+        p.error(str(e))
     if ns.master is None:
         try:
             ns.master = check_operator_master(default_master())

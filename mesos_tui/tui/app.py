@@ -162,6 +162,9 @@ class MesosApp(Resilient, App[None]):
             self.client.status if self.client is not None else None
         )
         self._status_dirty = True
+        # The last "no use retrying" reason notified (a refused credential, not a master):
+        # said once in full, since the header has room only for its first words.
+        self.refusal_notified: str | None = None
         self.key_overrides = keymap
         self.log_source = log_source
         self.initial_view = initial_view
@@ -293,6 +296,11 @@ class MesosApp(Resilient, App[None]):
         self._status_dirty = True
         if status.phase == CONNECTED and (previous is None or previous.phase != CONNECTED):
             self.fetch_cluster_name()
+            self.refusal_notified = None
+        elif status.permanent and status.detail and status.detail != self.refusal_notified:
+            self.refusal_notified = status.detail
+            self.notify(status.detail, title="Not connected", severity="error", timeout=15,
+                        markup=False)
 
     @work(group="flags", exclusive=True, exit_on_error=False)
     async def fetch_cluster_name(self) -> None:
