@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -77,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_file = ns.log_file or os.path.join(
         os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),
         "mesos-tui", "tui.log")
+    import logging
+
     try:
         os.makedirs(os.path.dirname(log_file), exist_ok=True)
         logging.basicConfig(filename=log_file, level=logging.INFO,

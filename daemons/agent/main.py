@@ -9,20 +9,18 @@ and leaves its tasks running.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemons.agent.host import agent_resources
 from daemons.common import flags as f
-from daemons.common.detector import DetectorError, detector_for
 
+# asyncio, gRPC, protobuf and psutil are imported where they are used, after the flags are
+# parsed: `mesos-agent --help` and a bad flag answer without loading them.
 if TYPE_CHECKING:
     from daemons.agent.agent import AgentConfig
 
@@ -128,7 +126,10 @@ def _configure_logging(level: str) -> None:
 
 
 async def _serve(config: AgentConfig, master: str) -> int:
+    import asyncio
+
     from daemons.agent.agent import Agent
+    from daemons.common.detector import DetectorError, detector_for
 
     try:
         detector = detector_for(master)
@@ -179,6 +180,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IsolationError as e:
         fs.parser.error(f"flag --isolation: {e}")
     log.info("isolation: %s", isolation.describe())
+    import asyncio
+    import socket
+
+    from daemons.agent.host import agent_resources
+
     config = AgentConfig(
         work_dir=work_dir.resolve(),
         resources=agent_resources(ns.resources, work_dir),

@@ -6,24 +6,24 @@ listens on an ephemeral loopback port behind the shared one, and Mesos's HTTP AP
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
-import socket
 import sys
 from collections.abc import Sequence
-
-import grpc
+from typing import TYPE_CHECKING
 
 from daemons.common import flags as F
 from daemons.common.detector import read_zk_file, redact_zk
-from daemons.common.resources import ResourceError, Resources
-from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
-from daemons.common.acceptor import SharedPort
-from daemons.master.http import MasterHttp
-from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
-from daemons.master.servicers import add_servicers
+from daemons.common.sizes import DEFAULT_MAX_RECEIVE, MAX_CLIENT_QUEUE_BYTES
+
+# asyncio, gRPC, aiohttp and the master itself are imported once the flags are parsed:
+# `mesos-master --help` and a bad flag answer without loading them.
+if TYPE_CHECKING:
+    import asyncio
+
+    from daemons.common.resources import Resources
+    from daemons.master.master import Master, MasterConfig
 
 log = logging.getLogger("mesos.master")
 
@@ -49,6 +49,8 @@ def _weights(text: str) -> dict[str, float]:
 
 
 def _min_allocatable(text: str) -> list[Resources]:
+    from daemons.common.resources import ResourceError, Resources
+
     out = []
     for alt in text.split("|"):
         try:
@@ -99,6 +101,8 @@ def flag_set() -> F.FlagSet:
 
 
 def config_from(ns, values: dict[str, str]) -> MasterConfig:
+    from daemons.master.master import MasterConfig
+
     return MasterConfig(
         ip=ns.ip,
         port=ns.port,
@@ -128,6 +132,16 @@ async def serve(
 ) -> None:
     """Run a master until `stop` is set (or forever): the leader when standalone, a contender
     for leadership with `zk`."""
+    import asyncio
+
+    import grpc
+
+    from daemons.common.acceptor import SharedPort
+    from daemons.common.rpc import server_options
+    from daemons.master.http import MasterHttp
+    from daemons.master.master import Master
+    from daemons.master.servicers import add_servicers
+
     master = Master(config, leading=not zk)
     address = f"{config.ip}:{config.port}"
     server = grpc.aio.server(options=server_options(config.max_message_size))
@@ -161,6 +175,8 @@ async def serve(
 
 
 def _contend(master: Master, zk: str, session_timeout: float):
+    import asyncio
+
     from daemons.master.contender import MasterContender
     from daemons.master.registry import Registry
 
@@ -234,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         except OSError as e:
             sys.stderr.write(f"mesos-master: cannot create --work_dir {ns.work_dir}: {e.strerror}\n")
             sys.exit(2)
+    import socket
+
     try:
         socket.inet_aton(ns.ip)
     except OSError:
@@ -247,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if values.get("zk"):
         values["zk"] = redact_zk(values["zk"])  # GET_FLAGS never shows the password
     config = config_from(ns, values)
+    import asyncio
 
     async def run() -> None:
         stop = asyncio.Event()
