@@ -652,11 +652,11 @@ class Containerizer:
         out: dict[str, object] = {}
         by_tree: dict[str, int] = {}
         for container_id, container in containers.items():
-            cgroups = container.cgroups
-            usage = self.isolation.read_usage(cgroups)
-            if usage is None:
+            sampled = self.isolation.sample(container.cgroups)
+            if sampled is None:
                 by_tree[container_id] = container.pid
                 continue
+            usage, limitation = sampled
             supervisor = 1 if container.supervisor_pid else 0  # It sits in the cgroup too.
             out[container_id] = self._sampler.from_totals(
                 container_id,
@@ -666,7 +666,6 @@ class Containerizer:
                 max(0, usage.processes - supervisor),
                 max(0, usage.threads - supervisor),
             )
-            limitation = self.isolation.limitation(cgroups)
             if limitation is not None:
                 out[f"limit:{container_id}"] = limitation
         if by_tree:
