@@ -90,6 +90,7 @@ class AgentConfig:
     disk_watch_interval: float = 60.0
     switch_user: bool = True  # Run each task as its user (users.py), as Mesos does.
     allow_root_tasks: bool = False  # Tasks may run as root (never without this flag).
+    task_launcher: str = "launcher"  # How tasks start (containerizer.TASK_LAUNCHERS).
 
 
 @dataclass(slots=True, eq=False)
@@ -130,7 +131,8 @@ class Agent:
         self.config = config
         config.work_dir.mkdir(parents=True, exist_ok=True)
         self.containerizer = Containerizer(
-            config.work_dir, config.isolation, config.memory_check_interval
+            config.work_dir, config.isolation, config.memory_check_interval,
+            task_launcher=config.task_launcher,
         )
         self.checkpoint = Checkpoint(config.work_dir)
         self.collector = SandboxCollector(
@@ -163,6 +165,7 @@ class Agent:
     async def start(self) -> None:
         """Serve the Files API and start following the master."""
         self.recover()
+        self.containerizer.prepare()  # The launcher is up before the first task comes.
         self._server, self.files_port = await serve_files(
             self.files, self.config.ip, self.config.port
         )

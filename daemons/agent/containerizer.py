@@ -52,6 +52,7 @@ from daemons.agent.isolation import (
     Limits,
     memory_message,
 )
+from daemons.agent.launcher import LauncherClient, LauncherError
 from daemons.agent.monitor import ProcessStats, ProcessTreeSampler, tree_rss
 from daemons.agent.supervisor import (
     EXIT_CGROUP,
@@ -83,6 +84,7 @@ _POLL_INTERVAL = 0.1  # Only without pidfds.
 
 
 _PID_READ_TIMEOUT = 10.0  # The supervisor writes the task's pid within a millisecond or so.
+TASK_LAUNCHERS = ("launcher", "supervisor")
 
 
 class LaunchError(Exception):
@@ -178,6 +180,9 @@ class Container:
     # its exit status would be lost.
     released: bool = False
     deferred_signal: int | None = None
+    # Started by the agent's launcher (launcher.py), which holds the exit of many tasks: it is
+    # asked to reap this one, never killed. False: a supervisor of its own (supervisor.py).
+    shared_launcher: bool = False
     _pidfd: int | None = None
     _kill_timer: asyncio.TimerHandle | None = None
     _on_exit: ExitCallback | None = None
@@ -194,6 +199,7 @@ class Container:
             "boot_id": boot_id(),
             "started_at": self.started_at,
             "cgroups": self.cgroups.to_json() if self.cgroups is not None else None,
+            "shared_launcher": self.shared_launcher,
         }
 
 
@@ -227,8 +233,15 @@ class Containerizer:
         work_dir: str | os.PathLike[str],
         isolation: Isolation | None = None,
         memory_check_interval: float = 0.1,
+        task_launcher: str = "launcher",
     ) -> None:
+        if task_launcher not in TASK_LAUNCHERS:
+            raise ValueError(f"unknown task launcher {task_launcher!r}")
         self.work_dir = Path(work_dir).resolve()
+        # "launcher": tasks are forked by the agent's long-lived launcher (one fork and the
+        # task's exec); "supervisor": each task has a dash supervisor of its own (six execs).
+        self.task_launcher = task_launcher
+        self._launcher = LauncherClient(self.work_dir)
         self.isolation = isolation or Isolation()
         self.memory_check_interval = max(0.005, memory_check_interval)
         self._containers: dict[str, Container] = {}
@@ -239,6 +252,14 @@ class Containerizer:
         if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
             # Inherited by the supervisors, it would make them reap (and lose) task statuses.
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+    def prepare(self) -> None:
+        """Start (or reach) the task launcher now rather than at the first launch."""
+        if self.task_launcher == "launcher":
+            try:
+                self._launcher.connect()
+            except LauncherError as e:
+                log.warning("the task launcher is not up yet (%s); tasks will try again", e)
 
     # ---------------------------------------------------------------------------- queries
 
@@ -278,8 +299,9 @@ class Containerizer:
                 raise LaunchError(f"cannot run {executable!r}: No such file or directory")
             argv = [executable, *list(spec.arguments)[1:]]
         if spec.user is not None:
-            argv = switch_argv(spec.user, argv)
             env.update(spec.user.env())
+            if self.task_launcher == "supervisor":
+                argv = switch_argv(spec.user, argv)
         try:
             sandbox.mkdir(parents=True)
             _point_latest(sandbox)
@@ -298,6 +320,11 @@ class Containerizer:
             stderr.close()
             raise LaunchError(f"cannot create the container's cgroups: {e.strerror or e}") from None
         procs = cgroups.procs_files() if cgroups is not None else []
+        if self.task_launcher == "launcher":
+            stderr.close()
+            return self._launch_by_launcher(
+                loop, spec, container_id, sandbox, argv, env, cgroups, procs, on_exit
+            )
         read_end, write_end = os.pipe()
         go_read, go_write = os.pipe()
         try:
@@ -358,6 +385,59 @@ class Containerizer:
                 log.error("cannot checkpoint container %s: %s", container_id, e.strerror or e)
         self._containers[container_id] = container
         loop.add_reader(read_end, self._supervisor_ready, loop, container, read_end, go_write, 0)
+        self._watch(loop, container)
+        self._arm_watchdog(loop)
+        return container
+
+    def _launch_by_launcher(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        spec: LaunchSpec,
+        container_id: str,
+        sandbox: Path,
+        argv: list[str],
+        env: dict[str, str],
+        cgroups: ContainerCgroups | None,
+        procs: list[str],
+        on_exit: ExitCallback | None,
+    ) -> Container:
+        """Have the agent's launcher fork the task: it joins the cgroups, leads its session,
+        takes the rlimits, default signals and the task's user, and execs (launcher.py)."""
+        user = spec.user
+        request: dict[str, object] = {
+            "argv": argv,
+            "env": env,
+            "cwd": str(sandbox),
+            "procs": procs,
+            "rlimits": [u.split("=", 1) for u in self.isolation.ulimits],
+            "user": [user.uid, user.gid, user.name] if user is not None and user.switch else None,
+        }
+        try:
+            pid = self._launcher.launch(request)
+        except LauncherError as e:
+            if cgroups is not None:
+                self.isolation.remove(cgroups)
+            raise LaunchError(f"cannot start the task: {e}") from None
+        container = Container(
+            container_id=container_id,
+            spec=spec,
+            sandbox=sandbox,
+            pid=pid,
+            started_at=time.time(),
+            supervisor_pid=self._launcher.pid,
+            pid_start=start_time(pid),
+            supervisor_start=self._launcher.start,
+            cgroups=cgroups,
+            released=True,  # Nothing reaps it but the launcher, when told: signal it at once.
+            shared_launcher=True,
+            _on_exit=on_exit,
+        )
+        if spec.run_dir is not None:
+            try:
+                Checkpoint.write_container(spec.run_dir, container.checkpoint_data())
+            except OSError as e:
+                log.error("cannot checkpoint container %s: %s", container_id, e.strerror or e)
+        self._containers[container_id] = container
         self._watch(loop, container)
         self._arm_watchdog(loop)
         return container
@@ -444,6 +524,7 @@ class Containerizer:
             if isinstance(cgroups_data, dict)
             else None,
             recovered=True,
+            shared_launcher=bool(saved.get("shared_launcher")),
             _on_exit=on_exit,
         )
         self._containers[container_id] = container
@@ -549,9 +630,18 @@ class Containerizer:
                 log.debug("exit callback error", exc_info=True)
 
     def _release(self, container: Container) -> None:
-        """Kill the supervisor and remove the cgroups, off the event loop."""
+        """Kill the supervisor (or have the launcher reap the task) and remove the cgroups,
+        off the event loop."""
         supervisor = container.supervisor_pid
-        if supervisor is not None and (
+        if container.shared_launcher:
+            if self._launcher.serves(supervisor, container.supervisor_start):
+                self._launcher.reap(container.pid, container.pid_start)
+            else:
+                log.warning(
+                    "container %s: its launcher (pid %s) is not this agent's; its zombie "
+                    "stays until that launcher ends", container.container_id, supervisor,
+                )
+        elif supervisor is not None and (
             container.process is not None
             or same_process(supervisor, container.supervisor_start) is not None
         ):
@@ -657,7 +747,8 @@ class Containerizer:
                 by_tree[container_id] = container.pid
                 continue
             usage, limitation = sampled
-            supervisor = 1 if container.supervisor_pid else 0  # It sits in the cgroup too.
+            # A supervisor of its own sits in the cgroup too; the shared launcher does not.
+            supervisor = 1 if container.supervisor_pid and not container.shared_launcher else 0
             out[container_id] = self._sampler.from_totals(
                 container_id,
                 usage.cpu_user_secs,
@@ -673,7 +764,9 @@ class Containerizer:
         return out
 
     def close(self) -> None:
-        """Stop watching (the agent is stopping); the processes keep running."""
+        """Stop watching (the agent is stopping); the processes keep running (the launcher
+        too, holding the exits of tasks that end meanwhile)."""
+        self._launcher.close()
         loop = asyncio.get_running_loop()
         if self._watchdog is not None:
             self._watchdog.cancel()

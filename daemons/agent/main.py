@@ -111,6 +111,13 @@ def flag_set() -> f.FlagSet:
         "Let tasks run as root (a framework asking for root, or any task of an agent run as "
         "root with --switch_user=false); without it such tasks fail",
     )
+    fs.add(
+        "task_launcher",
+        f.choice("launcher", "supervisor"),
+        "launcher",
+        "How tasks are started: 'launcher', forked by one long-lived launcher per agent that "
+        "holds their exits; 'supervisor', a shell supervisor of its own per task (slower)",
+    )
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
 
@@ -204,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         disk_watch_interval=max(ns.disk_watch_interval, 0.05),
         switch_user=ns.switch_user,
         allow_root_tasks=ns.allow_root_tasks,
+        task_launcher=ns.task_launcher,
     )
     if os.geteuid() == 0 and ns.allow_root_tasks:
         log.warning("--allow_root_tasks: tasks that ask for root run as root on this agent")

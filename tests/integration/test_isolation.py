@@ -215,9 +215,10 @@ async def test_usage_reads_the_cgroup_counters_it_keeps_open(tmp_path: Path) -> 
         assert container.cgroups.counters is counters  # Not reopened for the second sample.
         before = isolation.read_usage(container.cgroups)
         assert before is not None
-        # The shell, python and sleep: the task's processes and threads, not the supervisor's.
-        assert second.processes == before.processes - 1 == 3, (second, before)
-        assert second.threads == before.threads - 1
+        # The shell, python and sleep: the task's processes and threads (the launcher that
+        # forked it is not in its cgroups).
+        assert second.processes == before.processes == 3, (second, before)
+        assert second.threads == before.threads
         assert 60 * MB <= second.mem_rss_bytes <= 100 * MB, second.mem_rss_bytes / MB
         assert abs(second.mem_rss_bytes - before.rss_bytes) < 8 * MB
         assert second.cpus_user_time_secs + second.cpus_system_time_secs >= (
@@ -243,7 +244,7 @@ async def test_usage_past_the_fd_budget_opens_the_files_each_time(
         stats = (await containerizer.usage())[container.container_id]
         assert container.cgroups.counters is not None
         assert not container.cgroups.counters.kept_open
-        assert stats.processes == 1 and stats.mem_rss_bytes > 0
+        assert stats.processes >= 1 and stats.mem_rss_bytes > 0
     finally:
         await _ended(containerizer, container)
     assert isolation_module._BUDGET.left == 0  # Nothing was taken, nothing given back.
