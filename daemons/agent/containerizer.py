@@ -302,26 +302,29 @@ class Containerizer:
             env.update(spec.user.env())
             if self.task_launcher == "supervisor":
                 argv = switch_argv(spec.user, argv)
+        by_launcher = self.task_launcher == "launcher"
         try:
             sandbox.mkdir(parents=True)
             _point_latest(sandbox)
-            (sandbox / "stdout").touch()
-            (sandbox / "stderr").touch()
+            if not by_launcher:  # The launcher's child creates (and chowns) them itself.
+                (sandbox / "stdout").touch()
+                (sandbox / "stderr").touch()
             if spec.user is not None and spec.user.switch:
                 # Mesos chowns the sandbox to the task's user: it is theirs to write in.
-                for path in (sandbox, sandbox / "stdout", sandbox / "stderr"):
+                owned = [sandbox] if by_launcher else [sandbox, sandbox / "stdout", sandbox / "stderr"]
+                for path in owned:
                     os.chown(path, spec.user.uid, spec.user.gid, follow_symlinks=False)
-            stderr = open(sandbox / "stderr", "ab")  # noqa: SIM115 - closed right after spawn
+            stderr = None if by_launcher else open(sandbox / "stderr", "ab")  # noqa: SIM115
         except OSError as e:
             raise LaunchError(f"cannot create the sandbox {sandbox}: {e.strerror or e}") from None
         try:
             cgroups = self.isolation.create(container_id, spec.limits)
         except OSError as e:
-            stderr.close()
+            if stderr is not None:
+                stderr.close()
             raise LaunchError(f"cannot create the container's cgroups: {e.strerror or e}") from None
         procs = cgroups.procs_files() if cgroups is not None else []
-        if self.task_launcher == "launcher":
-            stderr.close()
+        if stderr is None:
             return self._launch_by_launcher(
                 loop, spec, container_id, sandbox, argv, env, cgroups, procs, on_exit
             )
@@ -827,6 +830,11 @@ def _opt_int(value: object) -> int | None:
 def _point_latest(sandbox: Path) -> None:
     """Make `runs/latest` point to this run, replacing the link atomically."""
     latest = sandbox.parent / "latest"
+    try:
+        os.symlink(sandbox.name, latest)  # The first run of this executor: one call.
+        return
+    except FileExistsError:
+        pass
     temporary = sandbox.parent / f".latest-{sandbox.name}"
     os.symlink(sandbox.name, temporary)
     os.replace(temporary, latest)

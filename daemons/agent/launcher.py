@@ -282,13 +282,16 @@ def _child(request: dict, report: int, oom_score: bytes) -> None:  # type: ignor
         os.dup2(null, 0)
         os.dup2(out, 1)
         os.dup2(err, 2)
-        for fd in (null, out, err):
-            if fd > 2:
-                os.close(fd)
         user = request.get("user")
         if user:
             step = "user"
             uid, gid, name = int(user[0]), int(user[1]), str(user[2])
+            os.fchown(1, uid, gid)  # The task's own output files are the task's user's.
+            os.fchown(2, uid, gid)
+        for fd in (null, out, err):
+            if fd > 2:
+                os.close(fd)
+        if user:
             os.initgroups(name, gid)
             os.setgid(gid)
             os.setuid(uid)
