@@ -5,9 +5,11 @@ Times, in interleaved rounds (so a burst of load on the machine hits every comma
 mesos-execute, mesos-tui, mesos-master and mesos-agent, and `mesos-tui shell -c tasks` and
 `mesos-execute --command true` against a real idle cluster (one master and one agent on
 loopback, started and stopped here). Prints the median wall time of each in milliseconds and
-its ratio to the floor. Never a timed test.
+its ratio to the floor. With `--baseline TREE` (another checkout, e.g. the main branch) each
+command also runs from that tree, in the same rounds, and its median is printed beside.
+Never a timed test.
 
-    .venv/bin/python benchmarks/command_start.py [--rounds 11] [--json]
+    .venv/bin/python benchmarks/command_start.py [--rounds 11] [--baseline ../main] [--json]
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def _argv(program: str, *args: str) -> list[str]:
 
 def _time(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, timeout=60)
+    # Run from the tree being timed: `python -c` puts the working directory first on sys.path.
+    done = subprocess.run(argv, env=env, cwd=env["PYTHONPATH"], capture_output=True, timeout=60)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[3:]) or argv}: exit {done.returncode}\n"
@@ -55,11 +58,17 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--baseline", help="another source tree to time the same commands from")
     args = parser.parse_args()
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     for key in [k for k in env if k.startswith("MESOS_")]:
         del env[key]
+    trees = {"": env}
+    if args.baseline:
+        base = dict(env)
+        base["PYTHONPATH"] = str(Path(args.baseline).resolve())
+        trees["baseline"] = base
+    env["PYTHONPATH"] = str(REPO)
     with tempfile.TemporaryDirectory() as root:
         cluster = Cluster(Path(root))
         try:
@@ -76,28 +85,40 @@ async def main() -> None:
                     "mesos-tui", "shell", "--master", master, "-c", "tasks"
                 ),
             }
-            times: dict[str, list[float]] = {name: [] for name in commands}
-            times["mesos-execute --command true"] = []
+            times: dict[tuple[str, str], list[float]] = {}
             for i in range(args.rounds):
-                for name, argv in commands.items():
-                    times[name].append(await asyncio.to_thread(_time, argv, env))
-                run = _argv(
-                    "mesos-execute", "--master", master, "--name", f"start-{i}",
-                    "--command", "true", "--resources", "cpus:0.1;mem:32",
-                )
-                times["mesos-execute --command true"].append(await asyncio.to_thread(_time, run, env))
+                for tree, tree_env in trees.items():
+                    for name, argv in commands.items():
+                        if tree and name == "python -c pass":
+                            continue
+                        sample = await asyncio.to_thread(_time, argv, tree_env)
+                        times.setdefault((name, tree), []).append(sample)
+                    run = _argv(
+                        "mesos-execute", "--master", master, "--name", f"start-{tree}{i}",
+                        "--command", "true", "--resources", "cpus:0.1;mem:32",
+                    )
+                    sample = await asyncio.to_thread(_time, run, tree_env)
+                    times.setdefault(("mesos-execute --command true", tree), []).append(sample)
         finally:
             await cluster.close()
-    floor = statistics.median(times["python -c pass"])
-    for name, samples in times.items():
+    floor = statistics.median(times[("python -c pass", "")])
+    for (name, tree), samples in times.items():
+        if tree:
+            continue
         median = statistics.median(samples)
-        row = {"command": name, "median_ms": round(median, 1), "min_ms": round(min(samples), 1),
-               "vs_python": round(median / floor, 2)}
+        row: dict[str, object] = {
+            "command": name, "median_ms": round(median, 1), "min_ms": round(min(samples), 1),
+            "vs_python": round(median / floor, 2),
+        }
+        base = times.get((name, "baseline"))
+        if base:
+            row["baseline_median_ms"] = round(statistics.median(base), 1)
         if args.json:
             print(json.dumps(row))
         else:
-            print(f"{name:<32} {median:7.1f} ms median (min {min(samples):.1f}) "
-                  f"{median / floor:5.2f}x python -c pass")
+            beside = f"   baseline {row['baseline_median_ms']:7.1f} ms" if base else ""
+            print(f"{name:<30} {median:7.1f} ms median (min {min(samples):6.1f}) "
+                  f"{median / floor:5.2f}x python -c pass{beside}")
 
 
 if __name__ == "__main__":

@@ -321,6 +321,7 @@ class Launcher:
         self.selector.register(listener, selectors.EVENT_READ)
         self.clients: dict[socket.socket, bytearray] = {}
         self.uid = os.getuid()
+        self.own_cgroups = _own_cgroups()  # (mount point, own path), longest mount first
 
     def serve(self) -> None:
         """Serve until nobody has been connected and no child has been left for IDLE_EXIT s."""
@@ -408,6 +409,8 @@ class Launcher:
     def launch(self, request: dict) -> dict[str, object]:  # type: ignore[type-arg]
         if not isinstance(request.get("argv"), list) or not request["argv"]:
             return {"error": "no command to run", "step": "request"}
+        if not request.get("rlimits"):
+            return self.spawn(request)
         read_end, write_end = os.pipe2(os.O_CLOEXEC)
         try:
             pid = os.fork()
@@ -442,6 +445,90 @@ class Launcher:
                 return {"error": "the task's setup failed", "step": "unknown"}
         return {"pid": pid}
 
+    def spawn(self, request: dict) -> dict[str, object]:  # type: ignore[type-arg]
+        """The fast way, for containers without rlimits: no Python runs in the child.
+
+        The launcher steps into the container's cgroups itself, spawns the task with vfork
+        and exec (subprocess: setsid, the sandbox as cwd, default SIGPIPE/SIGXFSZ, the
+        task's user and groups), and steps back out: a child starts in its parent's cgroups,
+        so the task is in its own from its first instruction, at the cost of a few cgroup
+        writes rather than a fork of this interpreter (whose copy-on-write faults cost
+        several milliseconds).
+        """
+        import subprocess
+
+        procs = [str(p) for p in request.get("procs") or ()]
+        cwd = str(request["cwd"])
+        argv = [str(a) for a in request["argv"]]
+        env = {str(k): str(v) for k, v in dict(request.get("env") or {}).items()}
+        user = request.get("user")
+        step = "sandbox"
+        out = err = null = -1
+        joined: list[str] = []
+        try:
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+            out = os.open(os.path.join(cwd, "stdout"), flags, 0o644)
+            err = os.open(os.path.join(cwd, "stderr"), flags, 0o644)
+            null = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+            kwargs: dict[str, object] = {}
+            if user:
+                step = "user"
+                uid, gid, name = int(user[0]), int(user[1]), str(user[2])
+                os.fchown(out, uid, gid)
+                os.fchown(err, uid, gid)
+                kwargs = {"user": uid, "group": gid, "extra_groups": os.getgrouplist(name, gid)}
+            step = "cgroup"
+            pid_text = str(os.getpid()).encode()
+            for path in procs:
+                _write_file(path, pid_text)
+                joined.append(path)
+            if self.oom_score:
+                _write_file("/proc/self/oom_score_adj", self.oom_score)  # What the task gets.
+            step = "exec"
+            process = subprocess.Popen(
+                argv, stdin=null, stdout=out, stderr=err, cwd=cwd, env=env,
+                start_new_session=True, restore_signals=True, close_fds=True,
+                **kwargs,  # type: ignore[arg-type]
+            )
+        except (OSError, ValueError, KeyError, TypeError, subprocess.SubprocessError) as e:
+            if isinstance(e, OSError) and step == "exec" and e.filename == cwd:
+                step = "sandbox"
+            what = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            return {"error": what, "step": step}
+        finally:
+            self._step_out(joined)
+            for fd in (out, err, null):
+                if fd >= 0:
+                    os.close(fd)
+        # The zombie is the agent's to have reaped: subprocess must never wait for it.
+        process.returncode = 0
+        return {"pid": process.pid}
+
+    def _step_out(self, joined: list[str]) -> None:
+        """Back to the launcher's own cgroups and OOM score, after a spawn."""
+        if self.oom_score:
+            try:
+                _write_file("/proc/self/oom_score_adj", b"-1000")
+            except OSError:
+                pass
+        if not joined:
+            return
+        pid_text = str(os.getpid()).encode()
+        for path in joined:
+            home = self.home_cgroup(path)
+            if home is not None:
+                try:
+                    _write_file(home, pid_text)
+                except OSError:
+                    pass
+
+    def home_cgroup(self, procs_file: str) -> str | None:
+        """The launcher's own `cgroup.procs` in the hierarchy of `procs_file`."""
+        for mount, own in self.own_cgroups:
+            if procs_file.startswith(mount + "/"):
+                return f"{mount}{own}/cgroup.procs".replace("//", "/")
+        return None
+
     @staticmethod
     def reap(request: dict) -> None:  # type: ignore[type-arg]
         """Reap the zombie `pid` (once the agent has its status), if it is still ours."""
@@ -458,6 +545,51 @@ class Launcher:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass
+
+
+def _write_file(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _own_cgroups() -> list[tuple[str, str]]:
+    """(mount point, this process's cgroup path in it) for each cgroup hierarchy."""
+    by_controllers: dict[str, str] = {}
+    try:
+        with open("/proc/self/cgroup") as f:
+            for line in f:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                by_controllers[controllers] = path
+        with open("/proc/self/mountinfo") as f:
+            mounts = f.read().splitlines()
+    except (OSError, ValueError):
+        return []
+    found = []
+    for line in mounts:
+        left, _, right = line.partition(" - ")
+        fields, rest = left.split(), right.split()
+        if len(fields) < 5 or len(rest) < 3 or rest[0] not in ("cgroup", "cgroup2"):
+            continue
+        mount = fields[4].replace("\\040", " ")
+        if rest[0] == "cgroup2":
+            key = ""
+        else:
+            names = [o for o in rest[2].split(",") if o in _V1_CONTROLLERS or o.startswith("name=")]
+            key = next((k for k in by_controllers if k and set(k.split(",")) == set(names)), "")
+            if not key:
+                continue
+        if key in by_controllers:
+            found.append((mount, by_controllers[key]))
+    return sorted(found, key=lambda m: -len(m[0]))
+
+
+_V1_CONTROLLERS = {
+    "cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "net_cls", "blkio",
+    "perf_event", "net_prio", "hugetlb", "pids", "rdma", "misc",
+}
 
 
 def _has_children() -> bool:
@@ -512,7 +644,6 @@ def main(argv: list[str]) -> int:
         return 1
     listener.listen(16)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # Never reap by accident: zombies are kept.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # Each task gets every signal back at default.
     launcher = Launcher(listener, _lower_own_oom_score())
     # Tell the agent the socket is listening, then let go of its pipe and of its stderr: the
     # launcher outlives the agent, and must not hold a pipe its reader waits to see closed.
