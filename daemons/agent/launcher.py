@@ -139,8 +139,17 @@ class LauncherClient:
                 raise LauncherError("the task launcher did not start")
             self._start_launcher(deadline)
         creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        self.pid = struct.unpack("3i", creds)[0]
-        self.start = _start_time(self.pid)
+        pid, uid, _gid = struct.unpack("3i", creds)
+        if uid != os.geteuid():
+            # An abstract name can be taken by anyone: a launcher of another user would be
+            # trusted with our tasks and answer pids we then signal. Never talk to it.
+            sock.close()
+            raise LauncherError(
+                f"the task launcher's socket is held by a process of uid {uid} (pid {pid}), "
+                "not this agent's user; stop that process"
+            )
+        self.pid = pid
+        self.start = _start_time(pid)
         sock.settimeout(REPLY_TIMEOUT)
         self._sock = sock
         return sock
@@ -184,13 +193,20 @@ class LauncherClient:
             sock = self.connect()
             try:
                 send_message(sock, request)
-                answer = recv_message(sock)
                 break
-            except (OSError, EOFError, ValueError) as e:
-                # The launcher went away (killed, or it just exited idle): once more, afresh.
+            except OSError as e:
+                # Not sent: the launcher went away before (killed). Once more, afresh.
                 self.close()
                 if attempt == 2:
-                    raise LauncherError(f"the task launcher did not answer: {e}") from None
+                    raise LauncherError(f"the task launcher is gone: {e.strerror or e}") from None
+        try:
+            answer = recv_message(sock)
+        except (OSError, EOFError, ValueError) as e:
+            # Sent but not answered: the task may have started. Never launch it a second
+            # time; the launch fails (and the caller removes its cgroups, with whatever runs
+            # in them).
+            self.close()
+            raise LauncherError(f"the task launcher did not answer: {e or 'it closed'}") from None
         if "pid" in answer:
             return int(answer["pid"])  # type: ignore[call-overload]
         raise LauncherError(f"{_STEPS.get(str(answer.get('step')), 'it failed')}: {answer.get('error')}")

@@ -9,6 +9,7 @@ launcher's own user may talk to it, and that it goes away once idle.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import pwd
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons.agent.containerizer import Container, Containerizer, LaunchSpec
+from daemons.agent.containerizer import Container, Containerizer, LaunchError, LaunchSpec
 from daemons.agent.isolation import MB, Isolation, IsolationError, Limits, parse_isolation
 from daemons.agent.launcher import LauncherClient, LauncherError, socket_name
 from daemons.agent.supervisor import proc_stat
@@ -255,3 +256,73 @@ async def test_the_launcher_goes_once_idle(tmp_path: Path) -> None:
     containerizer.close()
     await until(lambda: proc_stat(launcher) is None or proc_stat(launcher).state == "Z",  # type: ignore[union-attr]
                 "the idle launcher to exit")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs another user to hold the socket")
+async def test_a_socket_held_by_another_user_is_never_trusted(tmp_path: Path) -> None:
+    """Anyone may bind an abstract name first; the agent must not take that process for its
+    launcher (it would answer pids the agent then signals as root)."""
+    squatter = subprocess.Popen(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-I",
+         "-c", "import socket, sys, time\n"
+               "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+               "s.bind('\\0' + sys.argv[1]); s.listen(4)\n"
+               "print('listening', flush=True)\n"
+               "while True:\n"
+               "    c, _ = s.accept()\n"
+               "    try:\n"
+               "        c.sendall(b'\\x00\\x00\\x00\\x0c{\"pid\": 1}')\n"
+               "    except OSError:\n"
+               "        pass\n",
+         socket_name(str(tmp_path)).lstrip("\0")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert squatter.stdout is not None and squatter.stdout.readline() == "listening\n"
+        client = LauncherClient(tmp_path)
+        with pytest.raises(LauncherError, match="held by a process of uid 65534"):
+            client.launch({"argv": ["true"], "env": {}, "cwd": str(tmp_path)})
+        containerizer = Containerizer(tmp_path)
+        with pytest.raises(LaunchError, match="held by a process of uid 65534"):
+            containerizer.launch(spec("true", "squatted"))
+    finally:
+        squatter.kill()
+        squatter.wait()
+
+
+async def test_a_launch_sent_but_not_answered_is_never_sent_again(tmp_path: Path) -> None:
+    """The launcher may have started the task before it died: launching it again would run
+    it twice. The launch fails instead."""
+    import socket
+    import threading
+
+    from daemons.agent.launcher import recv_message
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(socket_name(str(tmp_path)))  # A launcher that dies after reading.
+    listener.listen(4)
+    requests: list[dict[str, object]] = []
+
+    def serve() -> None:
+        listener.settimeout(5)
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                requests.append(recv_message(conn))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = LauncherClient(tmp_path)
+    try:
+        with pytest.raises(LauncherError, match="did not answer"):
+            client.launch({"argv": ["true"], "env": {}, "cwd": str(tmp_path)})
+    finally:
+        client.close()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # Wakes the accept() of the thread.
+        listener.close()
+        thread.join(10)
+    assert [r["op"] for r in requests] == ["launch"]
