@@ -639,7 +639,9 @@ class Containerizer:
         if container.shared_launcher:
             if self._launcher.serves(supervisor, container.supervisor_start):
                 self._launcher.reap(container.pid, container.pid_start)
-            else:
+            elif supervisor is not None and same_process(
+                supervisor, container.supervisor_start
+            ) is not None:
                 log.warning(
                     "container %s: its launcher (pid %s) is not this agent's; its zombie "
                     "stays until that launcher ends", container.container_id, supervisor,
