@@ -290,6 +290,8 @@ class Containerizer:
         env = self._environment(spec, sandbox, container_id)
         if spec.shell:
             argv: list[str] = ["/bin/sh", "-c", spec.command]
+            if self.task_launcher == "launcher" and not (spec.user and spec.user.switch):
+                argv = _direct_argv(spec.command, env.get("PATH")) or argv
         else:
             executable = spec.command or list(spec.arguments)[0]
             found = shutil.which(executable, path=env.get("PATH")) if "/" not in executable else (
@@ -786,6 +788,34 @@ class Containerizer:
             if container.process is not None:
                 # Tell subprocess not to fuss about a child it will never wait for.
                 container.process.returncode = 0
+
+
+# A command made of these characters only has no quoting, expansion, redirection, pipe, list
+# or comment for a shell to do; it is words to split on blanks.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,:=+@% ")
+# First words a shell runs itself (keywords and builtins, some of which differ from the
+# programs of the same name: dash's echo interprets backslashes, /bin/echo does not).
+_SHELL_WORDS = frozenset(
+    ". : [ alias bg break case cd command continue do done echo elif else esac eval exec "
+    "exit export false fc fg for getopts hash if in jobs kill local printf pwd read "
+    "readonly return set shift test then times trap true type ulimit umask unalias unset "
+    "until wait while".split()
+) - {"true", "false"}
+
+
+def _direct_argv(command: str, path: str | None) -> list[str] | None:
+    """The argv of a shell command that is a plain program and its words, resolved on PATH,
+    so the task is exec'd without a shell in front of it (what bash -c does for its last
+    command; dash forks instead). None: the shell must run it."""
+    words = command.split()
+    if not words or not _PLAIN.issuperset(command) or "=" in words[0]:
+        return None
+    if words[0] in _SHELL_WORDS:
+        return None
+    found = shutil.which(words[0], path=path) if "/" not in words[0] else (
+        words[0] if os.access(words[0], os.X_OK) and os.path.isfile(words[0]) else None
+    )
+    return [found, *words[1:]] if found else None
 
 
 def _comm(pid: int) -> str | None:

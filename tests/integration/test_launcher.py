@@ -326,3 +326,35 @@ async def test_a_launch_sent_but_not_answered_is_never_sent_again(tmp_path: Path
         listener.close()
         thread.join(10)
     assert [r["op"] for r in requests] == ["launch"]
+
+
+async def test_a_plain_command_is_execed_without_a_shell_in_front(tmp_path: Path) -> None:
+    """`sleep 30` is the task itself (one exec less per task); anything a shell has to read
+    (variables, quotes, lists, builtins) still goes through /bin/sh -c."""
+    containerizer = Containerizer(tmp_path)
+    plain = containerizer.launch(spec("sleep 30", "plain"))
+    shelled = containerizer.launch(spec('sleep 30 && echo "$HOME"', "shelled"))
+    try:
+        for container, comm in ((plain, "sleep"), (shelled, "sh")):
+            with open(f"/proc/{container.pid}/comm") as f:
+                assert f.read().strip() == comm
+            with open(f"/proc/{container.pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            assert (argv[0] == b"/bin/sh") == (comm == "sh"), argv
+    finally:
+        for container in (plain, shelled):
+            containerizer.kill(container, 0)
+        await ended(containerizer, plain)
+        await ended(containerizer, shelled)
+    assert plain.exit_status is not None and plain.exit_status.signal == signal.SIGTERM
+
+
+def test_which_commands_are_plain() -> None:
+    from daemons.agent.containerizer import _direct_argv
+
+    path = os.defpath + ":/usr/bin:/bin"
+    assert _direct_argv("true", path) is not None
+    assert _direct_argv("sleep 1", path) is not None and _direct_argv("sleep 1", path)[1:] == ["1"]  # type: ignore[index]
+    for shell_work in ("exit 3", "echo hi", "FOO=1 env", "sleep 1; true", "cat ~/x", "ls *",
+                       "a | b", "x > y", "echo $HOME", "'quoted'", "cd /", "", "no-such-program-here"):
+        assert _direct_argv(shell_work, path) is None, shell_work
