@@ -9,7 +9,6 @@ and leaves its tasks running.
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -18,13 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daemons.common import flags as f
+from daemons.common.lazylog import lazy_logger
 
 # asyncio, gRPC, protobuf and psutil are imported where they are used, after the flags are
 # parsed: `mesos-agent --help` and a bad flag answer without loading them.
 if TYPE_CHECKING:
     from daemons.agent.agent import AgentConfig
 
-log = logging.getLogger("mesos-agent")
+log = lazy_logger("mesos-agent")
 
 
 def flag_set() -> f.FlagSet:
@@ -123,6 +123,8 @@ def flag_set() -> f.FlagSet:
 
 
 def _configure_logging(level: str) -> None:
+    import logging
+
     logging.basicConfig(
         level=getattr(logging, level.upper()),
         stream=sys.stderr,

@@ -6,7 +6,6 @@ listens on an ephemeral loopback port behind the shared one, and Mesos's HTTP AP
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from daemons.common import flags as F
 from daemons.common.detector import read_zk_file, redact_zk
+from daemons.common.lazylog import lazy_logger
 from daemons.common.sizes import DEFAULT_MAX_RECEIVE, MAX_CLIENT_QUEUE_BYTES
 
 # asyncio, gRPC, aiohttp and the master itself are imported once the flags are parsed:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from daemons.common.resources import Resources
     from daemons.master.master import Master, MasterConfig
 
-log = logging.getLogger("mesos.master")
+log = lazy_logger("mesos.master")
 
 # How long a standby asked for something waits for ZooKeeper to say who leads now.
 REFRESH_SECONDS = 0.5
@@ -239,6 +239,8 @@ def _contend(master: Master, zk: str, session_timeout: float):
 def main(argv: Sequence[str] | None = None) -> None:
     fs = flag_set()
     ns = fs.parse(argv)
+    import logging
+
     logging.basicConfig(
         level=getattr(logging, ns.log_level),
         format="%(asctime)s %(levelname).1s %(name)s: %(message)s",

@@ -19,7 +19,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent.parent
 
 # Top-level packages a help text or a flag error never needs.
-HEAVY = ("grpc", "google", "textual", "kazoo", "aiohttp", "psutil", "asyncio", "prompt_toolkit")
+HEAVY = (
+    "grpc", "google", "textual", "kazoo", "aiohttp", "psutil", "asyncio", "prompt_toolkit", "logging",
+)
 
 ENTRIES = {
     "mesos-execute": "mesos_tui.execute",
