@@ -1,5 +1,9 @@
 """The containerizer: runs each task under a supervisor, in its cgroups, in a Mesos sandbox.
 
+The supervisor is the agent's launcher (launcher.py, `--task_launcher=launcher`, the
+default): one process per agent that forks every task and holds its exit; with
+`--task_launcher=supervisor` it is a dash supervisor per task, as described below.
+
 A container is one command task. `launch` makes its sandbox
 `<work_dir>/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>/` (with `stdout`,
 `stderr` and the `runs/latest` link), creates its cgroups with their limits (isolation.py),
