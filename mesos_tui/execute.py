@@ -127,6 +127,10 @@ def flag_set() -> F.FlagSet:
 def main(argv: Sequence[str] | None = None) -> None:
     fs = flag_set()
     ns = fs.parse(argv)
+    from mesos_tui.cli import tls_settings_error
+
+    if tls_settings_error("mesos-execute") is not None:
+        sys.exit(2)
     if not ns.command:
         fs.parser.error("flag --command is required")
     if not ns.name.strip():

@@ -17,6 +17,7 @@ import time
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.common.states import TERMINAL_STATES
@@ -246,7 +247,7 @@ class Execute(Scheduler):
 
 
 async def get_agents(address: str) -> master_pb2.Response.GetAgents:
-    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    async with tls.channel(address, options=CHANNEL_OPTIONS) as channel:
         stub = master_pb2_grpc.MasterStub(channel)
         response = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=10)
     return response.get_agents

@@ -37,7 +37,9 @@ from textual.widgets import ContentSwitcher, Footer, Input
 from daemons.common.states import TERMINAL_STATES
 from mesos_tui.client.files import AgentLogSource, LogSource
 from mesos_tui.client.mirror import AgentView, ClusterMirror, TaskView
-from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, OperatorClient
+from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, Event, OperatorClient
+from mesos_tui.client.recording import Recorder
+from mesos_tui.client.sources import operator_source
 from mesos_tui.shell.errors import CommandError
 from mesos_tui.shell.session import ShellSession
 from mesos_tui.tui.commands import CommandResult, CommandSuggester, ShellCommands
@@ -73,6 +75,13 @@ VIEW_TITLES = {
     "tasks": "Tasks",
     "offers": "Offers: the offer cycle and DRF",
     "events": "Events: the operator stream",
+}
+# What a view lacks when the master does not stream this project's events (Apache Mesos, or
+# ours asked without `Mesos-Tui-Extensions`): said in its title rather than left blank.
+NOT_STREAMED = {
+    "agents": "  (used: - , this master does not stream usage)",
+    "frameworks": "  (used: - , this master does not stream usage)",
+    "offers": "  (this master does not stream the offer cycle)",
 }
 APP_WORDS = ("events", "pause", "resume", "step", "logs")  # the bar's words beyond the shell's
 
@@ -125,13 +134,24 @@ class MesosApp(Resilient, App[None]):
         log_source: LogSourceFactory = agent_log_source,
         initial_view: str = "agents",
         clock: Callable[[], float] = time.time,
+        extensions: bool = True,
+        record: Recorder | None = None,
+        source: Callable[..., Any] | None = None,
     ) -> None:
+        """`extensions`: ask an HTTP master for this project's events; `record`: write the
+        operator stream to a recording as it comes; `source(on_event, on_status)`: where the
+        events come from instead of `master` (a replay)."""
         super().__init__()
         self.master = master
         self.mirror = mirror or ClusterMirror(clock=clock)
+        self.recorder = record
         self.client: OperatorClient | None = None
-        if master and connect:
-            self.client = OperatorClient(master, self._on_event, self._on_status)
+        if source is not None:
+            self.client = source(self._on_event, self._on_status)
+            control = control or self.client
+        elif master and connect:
+            self.client = operator_source(master, self._on_event, self._on_status,
+                                          extensions=extensions)
             control = control or self.client
         self.control = control
         self.shell_session = ShellSession(
@@ -245,6 +265,8 @@ class MesosApp(Resilient, App[None]):
             await self.shell_session.close()
         if self.client is not None:
             await self.client.close()
+        if self.recorder is not None:
+            self.recorder.close("quit")
 
     def view(self, name: str) -> Any:
         return self._views[name]
@@ -252,6 +274,16 @@ class MesosApp(Resilient, App[None]):
     # ---------------------------------------------------------------------- refresh
 
     def _on_event(self, event: Any) -> None:
+        streams = getattr(self.client, "streams_extensions", True)
+        if event.type == Event.SUBSCRIBED:
+            # What this master streams is known from its snapshot on (see sources.py).
+            self.mirror.streams_extensions = streams
+        if self.recorder is not None and self.recorder.stopped is None:
+            self.recorder.record(event, streams)
+            if self.recorder.stopped is not None:
+                self.notify(f"Recording to {self.recorder.path} stopped: "
+                            f"{self.recorder.stopped}", severity="warning", timeout=10,
+                            markup=False)
         self.mirror.apply(event)
         self.shell_session.notify()  # commands waiting on the stream see it
 
@@ -283,6 +315,8 @@ class MesosApp(Resilient, App[None]):
             if not changes and not self._status_dirty:
                 return
             with self.batch_update():
+                if changes.reset:
+                    self.show_title()
                 header = self._header
                 header.update_from(self.connection, self.cluster_name)
                 self._status_dirty = False
@@ -349,10 +383,19 @@ class MesosApp(Resilient, App[None]):
             view.apply_changes(self.mirror.peek_changes())
         except Exception as error:  # noqa: BLE001 - the view says so; switching still works
             report(self, f"the {name} view", error)
-        self.screen_stack[0].query_one("#view-title", ViewTitle).show(name, VIEW_TITLES[name])
+        self.show_title()
         focus = view if isinstance(view, LineView) else view.query(VirtualTable).first(None)
         if focus is not None:
             focus.focus()
+
+    def show_title(self) -> None:
+        """The current view's title, saying what this master does not stream."""
+        name = self.current_view
+        title = VIEW_TITLES[name]
+        if not self.mirror.streams_extensions:
+            title += NOT_STREAMED.get(name, "")
+        with contextlib.suppress(NoMatches):
+            self.screen_stack[0].query_one("#view-title", ViewTitle).show(name, title)
 
     @property
     def tasks_view(self) -> TasksView:
@@ -666,9 +709,9 @@ class MesosApp(Resilient, App[None]):
         self.tasks_view.action_details()
 
 
-def run_tui(master: str) -> int:
+def run_tui(master: str, *, record: Recorder | None = None, extensions: bool = True) -> int:
     """Open the TUI on `master` (what `mesos-tui` and `mesos-tui up` call); its exit status:
     0 when the user quit, 1 when an error ended it (the traceback is in the log)."""
-    app = MesosApp(master)
+    app = MesosApp(master, record=record, extensions=extensions)
     app.run()
     return app.return_code or 0

@@ -338,8 +338,9 @@ async def test_a_plain_command_is_execed_without_a_shell_in_front(tmp_path: Path
         for container, comm in ((plain, "sleep"), (shelled, "sh")):
             with open(f"/proc/{container.pid}/comm") as f:
                 assert f.read().strip() == comm
-            with open(f"/proc/{container.pid}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
+            # The launcher answers once the exec has begun; the new argv shows a moment later.
+            await until(lambda c=container: _cmdline(c.pid) != [b""], "the task's argv")
+            argv = _cmdline(container.pid)
             assert (argv[0] == b"/bin/sh") == (comm == "sh"), argv
     finally:
         for container in (plain, shelled):
@@ -347,6 +348,11 @@ async def test_a_plain_command_is_execed_without_a_shell_in_front(tmp_path: Path
         await ended(containerizer, plain)
         await ended(containerizer, shelled)
     assert plain.exit_status is not None and plain.exit_status.signal == signal.SIGTERM
+
+
+def _cmdline(pid: int) -> list[bytes]:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().split(b"\0")
 
 
 def test_which_commands_are_plain() -> None:

@@ -71,19 +71,18 @@ async def test_mesos_execute_task_survives_a_killed_agent(cluster: Cluster) -> N
     assert "  message: 'Command exited with status 0'" in lines, lines
 
 
-# (command, expected state, expected message); the short ones end while the agent is down.
-# The quick tasks end once the agent is down: they wait for the file GO, which the test
-# creates after the kill (a task starts as soon as it is launched, so a fixed sleep would race
-# with the launch of the others).
-WAIT = "while [ ! -e GO ]; do sleep 0.02; done; "
+# (command, expected state, expected message); the quick ones end while the agent is down: they
+# wait for the file {go}, which the test creates once the agent is killed (a fixed sleep raced
+# the launch of the twenty on a loaded machine: some ended before the agent was killed).
+WAIT_GO = "while [ ! -e {go} ]; do sleep 0.05; done"
 TASKS = {
-    **{f"quick-ok-{i}": (WAIT + "true", mesos_pb2.TASK_FINISHED, "Command exited with status 0")
+    **{f"quick-ok-{i}": (WAIT_GO, mesos_pb2.TASK_FINISHED, "Command exited with status 0")
        for i in range(5)},
-    **{f"quick-fail-{i}": (WAIT + "exit 3", mesos_pb2.TASK_FAILED,
+    **{f"quick-fail-{i}": (WAIT_GO + "; exit 3", mesos_pb2.TASK_FAILED,
                            "Command exited with status 3") for i in range(4)},
-    **{f"quick-137-{i}": (WAIT + "exit 137", mesos_pb2.TASK_FAILED,
+    **{f"quick-137-{i}": (WAIT_GO + "; exit 137", mesos_pb2.TASK_FAILED,
                           "Command exited with status 137") for i in range(2)},
-    **{f"quick-signal-{i}": (WAIT + "kill -SEGV $$", mesos_pb2.TASK_FAILED,
+    **{f"quick-signal-{i}": (WAIT_GO + "; kill -SEGV $$", mesos_pb2.TASK_FAILED,
                              "Command terminated with signal SIGSEGV") for i in range(2)},
     **{f"late-ok-{i}": ("sleep 4", mesos_pb2.TASK_FINISHED, "Command exited with status 0")
        for i in range(3)},
@@ -102,7 +101,7 @@ async def test_twenty_tasks_across_a_killed_agent(cluster: Cluster) -> None:
     driver, rec = await cluster.framework("survivors")
     [offer, *_] = await rec.next("offers")
     go = cluster.root / "go"
-    infos = [task_info(tid, tid, agent.agent_id, cmd.replace("GO", str(go)), "cpus:0.1;mem:32")
+    infos = [task_info(tid, tid, agent.agent_id, cmd.format(go=go), "cpus:0.1;mem:32")
              for tid, (cmd, _, _) in TASKS.items()]
     for info in infos:
         if info.task_id.value.startswith("long"):
