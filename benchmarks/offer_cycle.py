@@ -13,6 +13,7 @@ Measures, through the scheduler driver:
 Prints the figures (`--json` for machines). Never a timed test.
 
     .venv/bin/python benchmarks/offer_cycle.py [--json] [--trials 7] [--tasks 1000]
+        [--task_launcher launcher|supervisor|both] [--rounds N]
 """
 
 from __future__ import annotations
@@ -144,15 +145,16 @@ async def throughput(cluster: Cluster, tasks: int, demand: str) -> tuple[float, 
     return batch.last_end - batch.first_accept, batch
 
 
-async def run(args: argparse.Namespace) -> dict[str, object]:
+async def run(args: argparse.Namespace, task_launcher: str = "launcher") -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="offer-cycle-bench-") as root:
         async with Cluster(Path(root)) as cluster:
             await cluster.start_master(allocation_interval=args.allocation_interval)
-            await cluster.start_agent(AGENT_RESOURCES)
-            await cluster.start_agent(AGENT_RESOURCES)
+            await cluster.start_agent(AGENT_RESOURCES, task_launcher=task_launcher)
+            await cluster.start_agent(AGENT_RESOURCES, task_launcher=task_launcher)
             lat = await latency(cluster, args.trials)
             seconds, batch = await throughput(cluster, args.tasks, args.task_resources)
     return {
+        "task_launcher": task_launcher,
         "agents": 2,
         "agent_resources": AGENT_RESOURCES,
         "allocation_interval": args.allocation_interval,
@@ -183,8 +185,20 @@ def main() -> None:
     parser.add_argument(
         "--allocation_interval", default="1secs", help="the master's --allocation_interval"
     )
+    parser.add_argument(
+        "--task_launcher", default="launcher",
+        help="the agents' --task_launcher; 'both' runs 'supervisor' (the per-task dash "
+             "supervisor, the baseline) and 'launcher' in alternating rounds, in one run",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of each (with 'both')")
     args = parser.parse_args()
-    figures = asyncio.run(run(args))
+    kinds = ["supervisor", "launcher"] if args.task_launcher == "both" else [args.task_launcher]
+    for _ in range(max(1, args.rounds)):
+        for kind in kinds:
+            report(args, asyncio.run(run(args, kind)))
+
+
+def report(args: argparse.Namespace, figures: dict[str, object]) -> None:
     if args.json:
         print(json.dumps(figures, indent=2))
         return
@@ -192,7 +206,8 @@ def main() -> None:
     tp = figures["throughput"]
     assert isinstance(lat, dict) and isinstance(tp, dict)
     print(f"cluster: 1 master, 2 agents of {AGENT_RESOURCES}, "
-          f"--allocation_interval {args.allocation_interval}")
+          f"--allocation_interval {args.allocation_interval}, "
+          f"--task_launcher {figures['task_launcher']}")
     print(f"subscribe -> first TASK_RUNNING: median {lat['median']:.1f} ms "
           f"(min {lat['min']:.1f}, max {lat['max']:.1f}, {lat['trials']} trials)")
     print(f"{tp['tasks']} 'true' tasks ({tp['task_resources']}): {tp['seconds']:.2f} s from first "

@@ -21,13 +21,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from daemons.common.flags import BOOL, BYTES, STR, FlagSet
-from mesos_tui.client.sources import OPERATOR_MASTER
+from daemons.common.flags import BOOL, BYTES, STR, FlagSet, _typed
+
+
+def _operator_master(text: str) -> str:
+    """--master, checked by client.sources (imported only when a value is given: it loads
+    yarl, which `mesos-tui --help` does not need)."""
+    from mesos_tui.client.sources import check_operator_master
+
+    return check_operator_master(text)
+
+
+OPERATOR_MASTER = _typed("a master address", _operator_master)
 
 SUBCOMMANDS = {
     "shell": ("mesos_tui.shell.repl", "the shell: launch, kill, list and filter tasks "
@@ -141,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_file = ns.log_file or os.path.join(
         os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),
         "mesos-tui", "tui.log")
+    import logging
+
     try:
         os.makedirs(os.path.dirname(log_file), exist_ok=True)
         logging.basicConfig(filename=log_file, level=logging.INFO,

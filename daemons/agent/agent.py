@@ -113,6 +113,7 @@ class AgentConfig:
     # sandboxes (--authenticate_http_readonly, --http_credentials, --acls).
     credential: Credential | None = None
     auth: AuthSettings = field(default_factory=AuthSettings)
+    task_launcher: str = "launcher"  # How tasks start (containerizer.TASK_LAUNCHERS).
     # Custom executors (executors.py), Mesos's flags and defaults.
     executor_registration_timeout: float = 60.0
     executor_reregistration_timeout: float = 2.0
@@ -165,7 +166,8 @@ class Agent(AgentExecutors):
         self.config = config
         config.work_dir.mkdir(parents=True, exist_ok=True)
         self.containerizer = Containerizer(
-            config.work_dir, config.isolation, config.memory_check_interval
+            config.work_dir, config.isolation, config.memory_check_interval,
+            task_launcher=config.task_launcher,
         )
         self.checkpoint = Checkpoint(config.work_dir)
         self.collector = SandboxCollector(
@@ -233,6 +235,7 @@ class Agent(AgentExecutors):
         from daemons.agent.http import AgentHttp
 
         self.recover()
+        self.containerizer.prepare()  # The launcher is up before the first task comes.
         self._server, grpc_port = await serve_files(
             self.files, "127.0.0.1", 0,
             sandbox_authorizer(self.config.auth, self.files, self.framework_user),

@@ -1,5 +1,9 @@
 """The containerizer: runs each task under a supervisor, in its cgroups, in a Mesos sandbox.
 
+The supervisor is the agent's launcher (launcher.py, `--task_launcher=launcher`, the
+default): one process per agent that forks every task and holds its exit; with
+`--task_launcher=supervisor` it is a dash supervisor per task, as described below.
+
 A container is one command task. `launch` makes its sandbox
 `<work_dir>/slaves/<agent>/frameworks/<fw>/executors/<ex>/runs/<container>/` (with `stdout`,
 `stderr` and the `runs/latest` link), creates its cgroups with their limits (isolation.py),
@@ -52,6 +56,7 @@ from daemons.agent.isolation import (
     Limits,
     memory_message,
 )
+from daemons.agent.launcher import LauncherClient, LauncherError
 from daemons.agent.monitor import ProcessStats, ProcessTreeSampler, tree_rss
 from daemons.agent.supervisor import (
     EXIT_CGROUP,
@@ -83,6 +88,7 @@ _POLL_INTERVAL = 0.1  # Only without pidfds.
 
 
 _PID_READ_TIMEOUT = 10.0  # The supervisor writes the task's pid within a millisecond or so.
+TASK_LAUNCHERS = ("launcher", "supervisor")
 
 
 class LaunchError(Exception):
@@ -178,6 +184,9 @@ class Container:
     # its exit status would be lost.
     released: bool = False
     deferred_signal: int | None = None
+    # Started by the agent's launcher (launcher.py), which holds the exit of many tasks: it is
+    # asked to reap this one, never killed. False: a supervisor of its own (supervisor.py).
+    shared_launcher: bool = False
     _pidfd: int | None = None
     _kill_timer: asyncio.TimerHandle | None = None
     _on_exit: ExitCallback | None = None
@@ -194,6 +203,7 @@ class Container:
             "boot_id": boot_id(),
             "started_at": self.started_at,
             "cgroups": self.cgroups.to_json() if self.cgroups is not None else None,
+            "shared_launcher": self.shared_launcher,
         }
 
 
@@ -227,8 +237,15 @@ class Containerizer:
         work_dir: str | os.PathLike[str],
         isolation: Isolation | None = None,
         memory_check_interval: float = 0.1,
+        task_launcher: str = "launcher",
     ) -> None:
+        if task_launcher not in TASK_LAUNCHERS:
+            raise ValueError(f"unknown task launcher {task_launcher!r}")
         self.work_dir = Path(work_dir).resolve()
+        # "launcher": tasks are forked by the agent's long-lived launcher (one fork and the
+        # task's exec); "supervisor": each task has a dash supervisor of its own (six execs).
+        self.task_launcher = task_launcher
+        self._launcher = LauncherClient(self.work_dir)
         self.isolation = isolation or Isolation()
         self.memory_check_interval = max(0.005, memory_check_interval)
         self._containers: dict[str, Container] = {}
@@ -239,6 +256,14 @@ class Containerizer:
         if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
             # Inherited by the supervisors, it would make them reap (and lose) task statuses.
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+    def prepare(self) -> None:
+        """Start (or reach) the task launcher now rather than at the first launch."""
+        if self.task_launcher == "launcher":
+            try:
+                self._launcher.connect()
+            except LauncherError as e:
+                log.warning("the task launcher is not up yet (%s); tasks will try again", e)
 
     # ---------------------------------------------------------------------------- queries
 
@@ -269,6 +294,8 @@ class Containerizer:
         env = self._environment(spec, sandbox, container_id)
         if spec.shell:
             argv: list[str] = ["/bin/sh", "-c", spec.command]
+            if self.task_launcher == "launcher" and not (spec.user and spec.user.switch):
+                argv = _direct_argv(spec.command, env.get("PATH")) or argv
         else:
             executable = spec.command or list(spec.arguments)[0]
             found = shutil.which(executable, path=env.get("PATH")) if "/" not in executable else (
@@ -278,26 +305,35 @@ class Containerizer:
                 raise LaunchError(f"cannot run {executable!r}: No such file or directory")
             argv = [executable, *list(spec.arguments)[1:]]
         if spec.user is not None:
-            argv = switch_argv(spec.user, argv)
             env.update(spec.user.env())
+            if self.task_launcher == "supervisor":
+                argv = switch_argv(spec.user, argv)
+        by_launcher = self.task_launcher == "launcher"
         try:
             sandbox.mkdir(parents=True)
             _point_latest(sandbox)
-            (sandbox / "stdout").touch()
-            (sandbox / "stderr").touch()
+            if not by_launcher:  # The launcher's child creates (and chowns) them itself.
+                (sandbox / "stdout").touch()
+                (sandbox / "stderr").touch()
             if spec.user is not None and spec.user.switch:
                 # Mesos chowns the sandbox to the task's user: it is theirs to write in.
-                for path in (sandbox, sandbox / "stdout", sandbox / "stderr"):
+                owned = [sandbox] if by_launcher else [sandbox, sandbox / "stdout", sandbox / "stderr"]
+                for path in owned:
                     os.chown(path, spec.user.uid, spec.user.gid, follow_symlinks=False)
-            stderr = open(sandbox / "stderr", "ab")  # noqa: SIM115 - closed right after spawn
+            stderr = None if by_launcher else open(sandbox / "stderr", "ab")  # noqa: SIM115
         except OSError as e:
             raise LaunchError(f"cannot create the sandbox {sandbox}: {e.strerror or e}") from None
         try:
             cgroups = self.isolation.create(container_id, spec.limits)
         except OSError as e:
-            stderr.close()
+            if stderr is not None:
+                stderr.close()
             raise LaunchError(f"cannot create the container's cgroups: {e.strerror or e}") from None
         procs = cgroups.procs_files() if cgroups is not None else []
+        if stderr is None:
+            return self._launch_by_launcher(
+                loop, spec, container_id, sandbox, argv, env, cgroups, procs, on_exit
+            )
         read_end, write_end = os.pipe()
         go_read, go_write = os.pipe()
         try:
@@ -358,6 +394,59 @@ class Containerizer:
                 log.error("cannot checkpoint container %s: %s", container_id, e.strerror or e)
         self._containers[container_id] = container
         loop.add_reader(read_end, self._supervisor_ready, loop, container, read_end, go_write, 0)
+        self._watch(loop, container)
+        self._arm_watchdog(loop)
+        return container
+
+    def _launch_by_launcher(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        spec: LaunchSpec,
+        container_id: str,
+        sandbox: Path,
+        argv: list[str],
+        env: dict[str, str],
+        cgroups: ContainerCgroups | None,
+        procs: list[str],
+        on_exit: ExitCallback | None,
+    ) -> Container:
+        """Have the agent's launcher fork the task: it joins the cgroups, leads its session,
+        takes the rlimits, default signals and the task's user, and execs (launcher.py)."""
+        user = spec.user
+        request: dict[str, object] = {
+            "argv": argv,
+            "env": env,
+            "cwd": str(sandbox),
+            "procs": procs,
+            "rlimits": [u.split("=", 1) for u in self.isolation.ulimits],
+            "user": [user.uid, user.gid, user.name] if user is not None and user.switch else None,
+        }
+        try:
+            pid = self._launcher.launch(request)
+        except LauncherError as e:
+            if cgroups is not None:
+                self.isolation.remove(cgroups)
+            raise LaunchError(f"cannot start the task: {e}") from None
+        container = Container(
+            container_id=container_id,
+            spec=spec,
+            sandbox=sandbox,
+            pid=pid,
+            started_at=time.time(),
+            supervisor_pid=self._launcher.pid,
+            pid_start=start_time(pid),
+            supervisor_start=self._launcher.start,
+            cgroups=cgroups,
+            released=True,  # Nothing reaps it but the launcher, when told: signal it at once.
+            shared_launcher=True,
+            _on_exit=on_exit,
+        )
+        if spec.run_dir is not None:
+            try:
+                Checkpoint.write_container(spec.run_dir, container.checkpoint_data())
+            except OSError as e:
+                log.error("cannot checkpoint container %s: %s", container_id, e.strerror or e)
+        self._containers[container_id] = container
         self._watch(loop, container)
         self._arm_watchdog(loop)
         return container
@@ -445,6 +534,7 @@ class Containerizer:
             if isinstance(cgroups_data, dict)
             else None,
             recovered=True,
+            shared_launcher=bool(saved.get("shared_launcher")),
             _on_exit=on_exit,
         )
         self._containers[container_id] = container
@@ -550,9 +640,20 @@ class Containerizer:
                 log.debug("exit callback error", exc_info=True)
 
     def _release(self, container: Container) -> None:
-        """Kill the supervisor and remove the cgroups, off the event loop."""
+        """Kill the supervisor (or have the launcher reap the task) and remove the cgroups,
+        off the event loop."""
         supervisor = container.supervisor_pid
-        if supervisor is not None and (
+        if container.shared_launcher:
+            if self._launcher.serves(supervisor, container.supervisor_start):
+                self._launcher.reap(container.pid, container.pid_start)
+            elif supervisor is not None and same_process(
+                supervisor, container.supervisor_start
+            ) is not None:
+                log.warning(
+                    "container %s: its launcher (pid %s) is not this agent's; its zombie "
+                    "stays until that launcher ends", container.container_id, supervisor,
+                )
+        elif supervisor is not None and (
             container.process is not None
             or same_process(supervisor, container.supervisor_start) is not None
         ):
@@ -653,12 +754,13 @@ class Containerizer:
         out: dict[str, object] = {}
         by_tree: dict[str, int] = {}
         for container_id, container in containers.items():
-            cgroups = container.cgroups
-            usage = self.isolation.read_usage(cgroups)
-            if usage is None:
+            sampled = self.isolation.sample(container.cgroups)
+            if sampled is None:
                 by_tree[container_id] = container.pid
                 continue
-            supervisor = 1 if container.supervisor_pid else 0  # It sits in the cgroup too.
+            usage, limitation = sampled
+            # A supervisor of its own sits in the cgroup too; the shared launcher does not.
+            supervisor = 1 if container.supervisor_pid and not container.shared_launcher else 0
             out[container_id] = self._sampler.from_totals(
                 container_id,
                 usage.cpu_user_secs,
@@ -667,7 +769,6 @@ class Containerizer:
                 max(0, usage.processes - supervisor),
                 max(0, usage.threads - supervisor),
             )
-            limitation = self.isolation.limitation(cgroups)
             if limitation is not None:
                 out[f"limit:{container_id}"] = limitation
         if by_tree:
@@ -675,7 +776,9 @@ class Containerizer:
         return out
 
     def close(self) -> None:
-        """Stop watching (the agent is stopping); the processes keep running."""
+        """Stop watching (the agent is stopping); the processes keep running (the launcher
+        too, holding the exits of tasks that end meanwhile)."""
+        self._launcher.close()
         loop = asyncio.get_running_loop()
         if self._watchdog is not None:
             self._watchdog.cancel()
@@ -690,6 +793,34 @@ class Containerizer:
             if container.process is not None:
                 # Tell subprocess not to fuss about a child it will never wait for.
                 container.process.returncode = 0
+
+
+# A command made of these characters only has no quoting, expansion, redirection, pipe, list
+# or comment for a shell to do; it is words to split on blanks.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./,:=+@% ")
+# First words a shell runs itself (keywords and builtins, some of which differ from the
+# programs of the same name: dash's echo interprets backslashes, /bin/echo does not).
+_SHELL_WORDS = frozenset(
+    ". : [ alias bg break case cd command continue do done echo elif else esac eval exec "
+    "exit export false fc fg for getopts hash if in jobs kill local printf pwd read "
+    "readonly return set shift test then times trap true type ulimit umask unalias unset "
+    "until wait while".split()
+) - {"true", "false"}
+
+
+def _direct_argv(command: str, path: str | None) -> list[str] | None:
+    """The argv of a shell command that is a plain program and its words, resolved on PATH,
+    so the task is exec'd without a shell in front of it (what bash -c does for its last
+    command; dash forks instead). None: the shell must run it."""
+    words = command.split()
+    if not words or not _PLAIN.issuperset(command) or "=" in words[0]:
+        return None
+    if words[0] in _SHELL_WORDS:
+        return None
+    found = shutil.which(words[0], path=path) if "/" not in words[0] else (
+        words[0] if os.access(words[0], os.X_OK) and os.path.isfile(words[0]) else None
+    )
+    return [found, *words[1:]] if found else None
 
 
 def _comm(pid: int) -> str | None:
@@ -736,6 +867,11 @@ def _opt_int(value: object) -> int | None:
 def _point_latest(sandbox: Path) -> None:
     """Make `runs/latest` point to this run, replacing the link atomically."""
     latest = sandbox.parent / "latest"
+    try:
+        os.symlink(sandbox.name, latest)  # The first run of this executor: one call.
+        return
+    except FileExistsError:
+        pass
     temporary = sandbox.parent / f".latest-{sandbox.name}"
     os.symlink(sandbox.name, temporary)
     os.replace(temporary, latest)

@@ -23,8 +23,15 @@ A task over its memory ends with a `Limitation`: the cgroup's OOM kill counter
 the message carries the numbers as Mesos's does ("Memory limit exceeded: Requested: 64MB
 Maximum Used: 64MB").
 
-`read_usage` gives a container's CPU time, RSS and process counts from its cgroups when it has
-them (a few small files, no process table walk); `None` means: measure with psutil.
+`sample` gives a container's CPU time, RSS, process counts and OOM state from its cgroups when
+it has them, `None` meaning: measure with psutil. Its `CgroupCounters` open the few counter
+files once (v1: `cpuacct.stat`, `memory.stat`, `cgroup.procs`, `tasks`, `memory.oom_control`;
+v2: `cpu.stat`, `memory.stat`, `cgroup.procs`, `cgroup.threads`, `memory.events`) and `pread`
+them each sample: about a microsecond a file, where opening a cgroup file costs five or six.
+The open files are bounded (`COUNTER_FD_SHARE` of the soft `RLIMIT_NOFILE` for all containers);
+past that a container's files are opened for each sample instead. `read_usage` is that
+open-each-time path. An open counter file does not keep its cgroup from being removed: reads
+of a removed cgroup's files fail with ENODEV, and `remove` closes them first anyway.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ import contextlib
 import errno
 import logging
 import os
+import resource
 import signal
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -132,6 +141,8 @@ class ContainerCgroups:
     version: int
     paths: dict[str, Path]  # controller -> directory; v2: {"unified": dir}
     limits: Limits = field(default_factory=Limits)
+    counters: CgroupCounters | None = field(default=None, repr=False, compare=False)
+    removed: bool = field(default=False, repr=False, compare=False)  # no counters opened after
 
     def dirs(self) -> list[Path]:
         return list(dict.fromkeys(self.paths.values()))
@@ -166,6 +177,111 @@ class ContainerCgroups:
                 int(mem) if mem is not None else None,  # type: ignore[call-overload]
             ),
         )
+
+
+# Share of the soft RLIMIT_NOFILE that usage counter files may hold open, over all containers.
+COUNTER_FD_SHARE = 0.25
+
+
+class _FdBudget:
+    """How many counter files may be open at once (threads sample and remove concurrently)."""
+
+    def __init__(self) -> None:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        limit = soft if soft != resource.RLIM_INFINITY else 65536
+        self.left = int(limit * COUNTER_FD_SHARE)
+        self.lock = threading.Lock()
+
+    def take(self, n: int) -> bool:
+        with self.lock:
+            if self.left < n:
+                return False
+            self.left -= n
+            return True
+
+    def give(self, n: int) -> None:
+        with self.lock:
+            self.left += n
+
+
+_BUDGET = _FdBudget()
+# Opening a container's counters and removing its cgroups exclude each other (both are rare:
+# once per container), so no counter files are opened for cgroups already removed.
+_COUNTERS_LOCK = threading.Lock()
+
+
+class CgroupCounters:
+    """One container's usage counter files, opened once and read with `pread` each sample.
+
+    Files that cannot be kept open (over the fd budget) are opened for each read. A lock
+    keeps `close` (from the thread that removes the cgroups) from freeing an fd number while a
+    sample (another thread) reads it: a reused number would read some other file.
+    """
+
+    __slots__ = ("_paths", "_fds", "_lock", "_closed")
+
+    def __init__(self, paths: dict[str, str]) -> None:
+        self._paths = paths  # counter name -> file path
+        self._fds: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        if _BUDGET.take(len(paths)):
+            try:
+                for name, path in paths.items():
+                    self._fds[name] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                self._close_fds()
+                _BUDGET.give(len(paths))
+                raise
+
+    @property
+    def kept_open(self) -> bool:
+        return bool(self._fds)
+
+    def read(self) -> dict[str, bytes]:
+        """Every counter file's content; OSError when the cgroup is gone."""
+        with self._lock:
+            if self._closed:
+                raise FileNotFoundError(errno.ENOENT, "the container's cgroups were removed")
+            if self._fds:
+                return {name: os.pread(fd, 8192, 0) for name, fd in self._fds.items()}
+        out: dict[str, bytes] = {}
+        for name, path in self._paths.items():
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                out[name] = os.read(fd, 8192)
+            finally:
+                os.close(fd)
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._fds:
+                self._close_fds()
+                _BUDGET.give(len(self._paths))
+
+    def _close_fds(self) -> None:
+        for fd in self._fds.values():
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._fds = {}
+
+
+def _field(data: bytes, key: bytes) -> int:
+    """The value of `key` in a `key value` per line counter file (0 when absent)."""
+    at = data.find(key + b" ")
+    while at > 0 and data[at - 1] != 10:  # Not at a line start: a longer key ends the same way.
+        at = data.find(key + b" ", at + 1)
+    if at < 0:
+        return 0
+    end = data.find(b"\n", at)
+    try:
+        return int(data[at + len(key) + 1 : end if end >= 0 else None])
+    except ValueError:
+        return 0
 
 
 @dataclass(slots=True)
@@ -271,6 +387,10 @@ class Isolation:
 
     def remove(self, cgroups: ContainerCgroups) -> bool:
         """Remove the container's cgroups (empty them first); False if one stays busy."""
+        with _COUNTERS_LOCK:
+            cgroups.removed = True
+            if cgroups.counters is not None:
+                cgroups.counters.close()
         self.kill_all(cgroups)
         ok = True
         for directory in cgroups.dirs():
@@ -349,6 +469,87 @@ class Isolation:
             )
         except OSError:
             return None
+
+
+    def sample(
+        self, cgroups: ContainerCgroups | None
+    ) -> tuple[CgroupUsage, Limitation | None] | None:
+        """The container's usage and its memory limitation (if the kernel OOM-killed in it),
+        from its counter files kept open; None when its cgroups cannot say (use psutil)."""
+        if cgroups is None:
+            return None
+        try:
+            counters = cgroups.counters
+            if counters is None:
+                paths = self._counter_paths(cgroups)
+                if paths is None:
+                    return None
+                with _COUNTERS_LOCK:
+                    if cgroups.removed:
+                        return None
+                    counters = cgroups.counters = CgroupCounters(paths)
+            data = counters.read()
+        except OSError:
+            return None
+        oom = data.get("oom")
+        if cgroups.version == 1:
+            cpu = data["cpu"]
+            user = _field(cpu, b"user") / _CLK_TCK
+            system = _field(cpu, b"system") / _CLK_TCK
+            memory = data["memory"]
+            rss = _field(memory, b"total_rss") or _field(memory, b"rss")
+            total = rss + (_field(memory, b"total_cache") or _field(memory, b"cache"))
+            hit = oom is not None and (
+                _field(oom, b"oom_kill") > 0 if b"oom_kill " in oom else _field(oom, b"under_oom") > 0
+            )
+        else:
+            cpu = data["cpu"]
+            user = _field(cpu, b"user_usec") / 1e6
+            system = _field(cpu, b"system_usec") / 1e6
+            memory = data["memory"]
+            rss = _field(memory, b"anon")
+            total = rss + _field(memory, b"file")
+            hit = oom is not None and _field(oom, b"oom_kill") > 0
+        usage = CgroupUsage(
+            cpu_user_secs=user,
+            cpu_system_secs=system,
+            rss_bytes=rss,
+            mem_total_bytes=total,
+            processes=data["procs"].count(b"\n"),
+            threads=data["threads"].count(b"\n"),
+        )
+        # The peak is read (once, by opening it) only when there was an OOM kill.
+        return usage, self.limitation(cgroups) if hit else None
+
+    def _counter_paths(self, cgroups: ContainerCgroups) -> dict[str, str] | None:
+        """The counter files `sample` reads for `cgroups` (None: they cannot tell usage)."""
+        watch_oom = "memory" in self.controllers and bool(cgroups.limits.mem_bytes)
+        if cgroups.version == 1:
+            acct = cgroups.paths.get("cpuacct")
+            memory = cgroups.paths.get("memory")
+            if acct is None or memory is None:
+                return None
+            paths = {
+                "cpu": f"{acct}/cpuacct.stat",
+                "memory": f"{memory}/memory.stat",
+                "procs": f"{memory}/cgroup.procs",
+                "threads": f"{memory}/tasks",
+            }
+            if watch_oom:
+                paths["oom"] = f"{memory}/memory.oom_control"
+            return paths
+        path = cgroups.dirs()[0]
+        if not (path / "memory.stat").exists():
+            return None
+        paths = {
+            "cpu": f"{path}/cpu.stat",
+            "memory": f"{path}/memory.stat",
+            "procs": f"{path}/cgroup.procs",
+            "threads": f"{path}/cgroup.threads",
+        }
+        if watch_oom:
+            paths["oom"] = f"{path}/memory.events"
+        return paths
 
 
 def procs(cgroups: ContainerCgroups) -> set[int]:

@@ -9,33 +9,24 @@ and leaves its tasks running.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemons.agent.host import agent_resources
 from daemons.common import flags as f
 from daemons.common import tls
-from daemons.common.auth import (
-    Acls,
-    AuthConfigError,
-    AuthSettings,
-    Credential,
-    load_credential,
-    load_credentials,
-)
-from daemons.common.detector import DetectorError, detector_for
+from daemons.common.lazylog import lazy_logger
 
+# asyncio, gRPC, protobuf and psutil are imported where they are used, after the flags are
+# parsed: `mesos-agent --help` and a bad flag answer without loading them.
 if TYPE_CHECKING:
     from daemons.agent.agent import AgentConfig
+    from daemons.common.auth import AuthSettings, Credential
 
-log = logging.getLogger("mesos-agent")
+log = lazy_logger("mesos-agent")
 
 
 def flag_set() -> f.FlagSet:
@@ -137,6 +128,13 @@ def flag_set() -> f.FlagSet:
     fs.add("allow_plaintext_credentials_on_loopback", f.BOOL, False,
            "accept Files API credentials without TLS from clients on this host only")
     fs.add(
+        "task_launcher",
+        f.choice("launcher", "supervisor"),
+        "launcher",
+        "How tasks are started: 'launcher', forked by one long-lived launcher per agent that "
+        "holds their exits; 'supervisor', a shell supervisor of its own per task (slower)",
+    )
+    fs.add(
         "executor_registration_timeout",
         f.DURATION,
         60.0,
@@ -162,6 +160,14 @@ def flag_set() -> f.FlagSet:
 
 def _auth(ns) -> tuple[Credential | None, AuthSettings]:  # noqa: ANN001 (argparse.Namespace)
     """The agent's credential and Files API settings; AuthConfigError when they cannot work."""
+    from daemons.common.auth import (
+        Acls,
+        AuthConfigError,
+        AuthSettings,
+        load_credential,
+        load_credentials,
+    )
+
     credential = load_credential(ns.credential) if ns.credential else None
     authenticator = load_credentials(ns.http_credentials, "http_credentials") if ns.http_credentials else None
     if ns.authenticate_http_readonly and authenticator is None:
@@ -175,6 +181,8 @@ def _auth(ns) -> tuple[Credential | None, AuthSettings]:  # noqa: ANN001 (argpar
 
 
 def _configure_logging(level: str) -> None:
+    import logging
+
     logging.basicConfig(
         level=getattr(logging, level.upper()),
         stream=sys.stderr,
@@ -185,7 +193,10 @@ def _configure_logging(level: str) -> None:
 
 
 async def _serve(config: AgentConfig, master: str) -> int:
+    import asyncio
+
     from daemons.agent.agent import Agent
+    from daemons.common.detector import DetectorError, detector_for
 
     try:
         detector = detector_for(master)
@@ -256,10 +267,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except IsolationError as e:
         fs.parser.error(f"flag --isolation: {e}")
     log.info("isolation: %s", isolation.describe())
+    from daemons.common.auth import AuthConfigError
+
     try:
         credential, auth_settings = _auth(ns)
     except AuthConfigError as e:
         fs.parser.error(str(e))
+    import asyncio
+    import socket
+
+    from daemons.agent.host import agent_resources
+
     config = AgentConfig(
         work_dir=work_dir.resolve(),
         resources=agent_resources(ns.resources, work_dir),
@@ -281,6 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_root_tasks=ns.allow_root_tasks,
         credential=credential,
         auth=auth_settings,
+        task_launcher=ns.task_launcher,
         executor_registration_timeout=ns.executor_registration_timeout,
         executor_reregistration_timeout=ns.executor_reregistration_timeout,
         executor_api_port=max(0, ns.executor_api_port),

@@ -1,5 +1,10 @@
 """Task supervisors: how a task's exact exit status outlives the agent that started it.
 
+By default tasks are started by the agent's long-lived launcher (launcher.py), which holds
+their exits the same way (a zombie nobody reaps until the agent says); the per-task
+supervisor below is `--task_launcher=supervisor`. `proc_stat`, `same_process` and `boot_id`
+serve both.
+
 Each task runs under a supervisor the agent spawns in a new session:
 
     dash -c SCRIPT mesos-tui-supervisor [/cgroup/.../cgroup.procs ...] [c=0 ...] -- ARGV...

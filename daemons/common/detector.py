@@ -12,7 +12,6 @@ message says what is wrong and shows a right one, so each command can print it a
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 
@@ -182,6 +181,8 @@ class StandaloneDetector(MasterDetector):
     async def detect(self, previous: str | None = None) -> str:
         if previous == self.address:
             # The only master there is went away: give it a moment before trying it again.
+            import asyncio  # Not at the top: `--help` of every command imports this module.
+
             await asyncio.sleep(0.5)
         return self.address
 

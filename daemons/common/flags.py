@@ -4,6 +4,9 @@ Every flag has Mesos's underscore name (`--work_dir`), answers to the dashed spe
 (`--work-dir`), takes `--flag value` or `--flag=value`, and can come from the environment as
 `MESOS_WORK_DIR`. Booleans also take `--no-flag`. A bad flag or value ends the program with one
 line on stderr that says what was wrong, and exit status 2.
+
+This module is on every command's way to `--help`, so it imports only argparse and pure
+checks: `Resources` (protobuf) is imported when a `--resources` value is parsed.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from daemons.common.detector import check_master, check_zk_url
 from daemons.common.durations import parse_duration
-from daemons.common.resources import ResourceError, Resources
+
+if TYPE_CHECKING:
+    from daemons.common.resources import Resources
 
 
 class FlagError(Exception):
@@ -27,7 +32,7 @@ def _typed(kind: str, convert: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         try:
             return convert(text)
-        except (ValueError, ResourceError) as e:
+        except ValueError as e:  # ResourceError and DetectorError are ValueErrors
             msg = str(e) or f"{text!r} is not {kind}"
             raise argparse.ArgumentTypeError(msg) from None
 
@@ -73,6 +78,8 @@ def _bool(text: str) -> bool:
 
 
 def _resources(text: str) -> Resources:
+    from daemons.common.resources import Resources
+
     return Resources.parse(text)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import grpc
 
+from daemons.common.sizes import DEFAULT_MAX_RECEIVE  # re-exported: its old home
+
 MAX_MESSAGE = 256 * 1024 * 1024
 
 CHANNEL_OPTIONS = [
@@ -36,10 +38,6 @@ SERVER_OPTIONS = [
     ("grpc.so_reuseport", 0),
 ]
 
-# What a daemon accepts in one message by default (--max_message_size): a few MB is room for an
-# ACCEPT of thousands of tasks or the re-registration of a busy agent, and keeps one message from
-# costing a daemon hundreds of MB.
-DEFAULT_MAX_RECEIVE = 8 * 1024 * 1024
 
 
 def server_options(max_receive: int = DEFAULT_MAX_RECEIVE) -> list[tuple[str, int]]:

@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import functools
 import os
-import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl  # Imported where a context is made: every daemon's --help reads this module.
 
 ENV_PREFIX = "LIBPROCESS_SSL_"
 # What a TLS port offers, in its order of preference: gRPC clients offer h2 alone (and insist
@@ -173,6 +175,8 @@ def key_warning(config: TlsConfig) -> str | None:
 
 
 def _load(context: ssl.SSLContext, config: TlsConfig, default_ca: bool) -> None:
+    import ssl
+
     if config.cert_file:
         try:
             context.load_cert_chain(config.cert_file, config.key_file)
@@ -191,6 +195,8 @@ def _load(context: ssl.SSLContext, config: TlsConfig, default_ca: bool) -> None:
 
 
 def _reason(e: BaseException) -> str:
+    import ssl
+
     if isinstance(e, ssl.SSLError) and e.reason:
         return e.reason.replace("_", " ").lower()
     return getattr(e, "strerror", None) or str(e) or type(e).__name__
@@ -199,6 +205,8 @@ def _reason(e: BaseException) -> str:
 def server_context(config: TlsConfig) -> ssl.SSLContext:
     """The context a TLS port serves with: TLS 1.2+, ALPN h2 and http/1.1, client
     certificates required (REQUIRE_CERT), verified when presented (VERIFY_CERT), or ignored."""
+    import ssl
+
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_alpn_protocols(ALPN)
@@ -216,6 +224,8 @@ def client_context(config: TlsConfig, alpn: Sequence[str] = ("http/1.1",)) -> ss
     """The context an HTTPS client (aiohttp, requests' `verify=config.ca_file`) dials with: the
     server's certificate verified against the CA, the host name checked, our own certificate
     presented when we have one."""
+    import ssl
+
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if alpn:

@@ -6,29 +6,27 @@ listens on an ephemeral loopback port behind the shared one, and Mesos's HTTP AP
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
-import socket
 import sys
 from collections.abc import Sequence
-
-import grpc
+from typing import TYPE_CHECKING
 
 from daemons.common import flags as F
 from daemons.common import tls as TLS
-from daemons.common.acceptor import SharedPort
-from daemons.common.auth import Acls, AuthConfigError, AuthSettings, load_credentials
 from daemons.common.detector import read_zk_file, redact_zk
-from daemons.common.resources import ResourceError, Resources
-from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
-from daemons.common.signals import stop_on_signals
-from daemons.master import calls
-from daemons.master.http import MasterHttp
-from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
-from daemons.master.servicers import add_servicers
+from daemons.common.lazylog import lazy_logger
+from daemons.common.sizes import DEFAULT_MAX_RECEIVE, MAX_CLIENT_QUEUE_BYTES
 
-log = logging.getLogger("mesos.master")
+# asyncio, gRPC, aiohttp and the master itself are imported once the flags are parsed:
+# `mesos-master --help` and a bad flag answer without loading them.
+if TYPE_CHECKING:
+    import asyncio
+
+    from daemons.common.auth import AuthSettings
+    from daemons.common.resources import Resources
+    from daemons.master.master import Master, MasterConfig
+
+log = lazy_logger("mesos.master")
 
 # How long a standby asked for something waits for ZooKeeper to say who leads now.
 REFRESH_SECONDS = 0.5
@@ -52,6 +50,8 @@ def _weights(text: str) -> dict[str, float]:
 
 
 def _min_allocatable(text: str) -> list[Resources]:
+    from daemons.common.resources import ResourceError, Resources
+
     out = []
     for alt in text.split("|"):
         try:
@@ -122,6 +122,8 @@ def flag_set() -> F.FlagSet:
 
 def auth_settings(ns) -> AuthSettings:  # noqa: ANN001 (argparse.Namespace)
     """The AuthSettings the flags ask for; AuthConfigError (one line) when they cannot work."""
+    from daemons.common.auth import Acls, AuthConfigError, AuthSettings, load_credentials
+
     authenticator = load_credentials(ns.credentials) if ns.credentials else None
     acls = Acls.load(ns.acls) if ns.acls else None
     settings = AuthSettings(
@@ -143,6 +145,9 @@ def auth_settings(ns) -> AuthSettings:  # noqa: ANN001 (argparse.Namespace)
 
 
 def config_from(ns, values: dict[str, str], auth: AuthSettings | None = None) -> MasterConfig:
+    from daemons.common.auth import AuthSettings
+    from daemons.master.master import MasterConfig
+
     return MasterConfig(
         auth=auth or AuthSettings(),
         ip=ns.ip,
@@ -174,6 +179,17 @@ async def serve(
 ) -> None:
     """Run a master until `stop` is set (or forever): the leader when standalone, a contender
     for leadership with `zk`; TLS on its port when `tls.enabled`."""
+    import asyncio
+
+    import grpc
+
+    from daemons.common.acceptor import SharedPort
+    from daemons.common.rpc import server_options
+    from daemons.master import calls
+    from daemons.master.http import MasterHttp
+    from daemons.master.master import Master
+    from daemons.master.servicers import add_servicers
+
     master = Master(config, leading=not zk)
     master.authorize_task = calls.task_authorizer(master)
     address = f"{config.ip}:{config.port}"
@@ -210,6 +226,8 @@ async def serve(
 
 
 def _contend(master: Master, zk: str, session_timeout: float):
+    import asyncio
+
     from daemons.master.contender import MasterContender
     from daemons.master.registry import Registry
 
@@ -272,6 +290,8 @@ def _contend(master: Master, zk: str, session_timeout: float):
 def main(argv: Sequence[str] | None = None) -> None:
     fs = flag_set()
     ns = fs.parse(argv)
+    import logging
+
     logging.basicConfig(
         level=getattr(logging, ns.log_level),
         format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
@@ -283,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         except OSError as e:
             sys.stderr.write(f"mesos-master: cannot create --work_dir {ns.work_dir}: {e.strerror}\n")
             sys.exit(2)
+    import socket
+
     try:
         socket.inet_aton(ns.ip)
     except OSError:
@@ -304,12 +326,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     values = fs.values(ns)
     if values.get("zk"):
         values["zk"] = redact_zk(values["zk"])  # GET_FLAGS never shows the password
+    from daemons.common.auth import AuthConfigError
+
     try:
         settings = auth_settings(ns)
     except AuthConfigError as e:
         sys.stderr.write(f"mesos-master: {e}\n")
         sys.exit(2)
     config = config_from(ns, values, settings)
+    import asyncio
+
+    from daemons.common.signals import stop_on_signals
 
     async def run() -> None:
         stop = asyncio.Event()

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from daemons.common.auth import AuthSettings
 from daemons.common.ids import IdMaker, new_uuid
 from daemons.common.resources import ResourceError, Resources
+from daemons.common.sizes import MAX_CLIENT_QUEUE_BYTES  # re-exported: its old home
 from daemons.common.states import is_terminal, state_name
 from daemons.master.allocator.hierarchical import (
     AGENT_BELOW_MIN,
@@ -66,10 +67,6 @@ RescindReason = master_pb2.Event.OfferRescinded
 
 # Mesos caps refuse_seconds at a year.
 MAX_REFUSE_SECONDS = 365 * 24 * 3600.0
-# What may wait unread for one client (a framework's event stream, an agent link, an operator
-# subscriber) before the master gives up on it: a client that does not read must not grow the
-# master without bound (--max_client_queue_bytes).
-MAX_CLIENT_QUEUE_BYTES = 16 * 1024 * 1024
 # An ACCEPT or RECONCILE is worked through this many tasks per turn of the event loop.
 ACCEPT_SLICE = 500
 # SORTER_UPDATED is coalesced: at most one per this many seconds (and one per loop turn).

@@ -572,12 +572,15 @@ async def test_agent_process_stops_on_sigterm_and_leaves_tasks_running(
 
 
 def _kill_container(pid: int) -> None:
-    """SIGKILL a task's process group and its supervisor (its parent, which holds its exit)."""
+    """SIGKILL a task's process group and its supervisor or launcher (its parent, which holds
+    its exit; with no agent left to have it reaped, it would stay)."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        with open(f"/proc/{ppid}/comm") as f:
-            supervisor = ppid if f.read().strip() == "sleep" else None
+        with open(f"/proc/{ppid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+        holder = argv[0].endswith(b"sleep") or any(a.endswith(b"launcher.py") for a in argv)
+        supervisor = ppid if holder else None
     except (OSError, ValueError, IndexError):
         supervisor = None
     with contextlib.suppress(ProcessLookupError):

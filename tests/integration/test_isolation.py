@@ -4,6 +4,7 @@ a busy task is held to its cpus, pids.max caps forks, and usage figures match wh
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from daemons.agent import isolation as isolation_module
 from daemons.agent.containerizer import Container, Containerizer, LaunchSpec
 from daemons.agent.isolation import MB, Isolation, IsolationError, Limits, parse_isolation
 from tests.cluster import REPO, Cluster
@@ -178,3 +180,81 @@ def test_isolation_flag_names() -> None:
     posix = parse_isolation("posix/cpu,posix/mem", mounts=mounts)
     assert posix.memory_watchdog and not posix.cgroups
     assert parse_isolation("best", mounts=({}, None)).memory_watchdog  # Falls back to posix.
+
+
+def _open_paths(fds: dict[str, int]) -> set[str]:
+    found = set()
+    for fd in fds.values():
+        try:
+            found.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return found
+
+
+async def test_usage_reads_the_cgroup_counters_it_keeps_open(tmp_path: Path) -> None:
+    """Under cgroups a sample is a few preads of files opened once; the figures are the ones
+    the cgroup files say (the open-each-time path agrees), and the files close with the
+    container."""
+    isolation = isolation_or_skip("cgroups/v1")
+    containerizer = Containerizer(tmp_path, isolation)
+    program = "import time; x = bytearray(64 * 1024 * 1024); print('ready', flush=True); time.sleep(60)"
+    container = containerizer.launch(
+        spec(f"python3 -c \"{program}\" & sleep 60", "counters", cpus=1.0, mem_bytes=256 * MB)
+    )
+    assert container.cgroups is not None
+    try:
+        await _stdout_line(container, "ready")
+        first = (await containerizer.usage())[container.container_id]
+        counters = container.cgroups.counters
+        assert counters is not None and counters.kept_open
+        fds = dict(counters._fds)
+        memory = container.cgroups.paths["memory"]
+        assert f"{memory}/memory.stat" in _open_paths(fds)
+        second = (await containerizer.usage())[container.container_id]
+        assert container.cgroups.counters is counters  # Not reopened for the second sample.
+        before = isolation.read_usage(container.cgroups)
+        assert before is not None
+        # The shell, python and sleep: the task's processes and threads (the launcher that
+        # forked it is not in its cgroups).
+        assert second.processes == before.processes == 3, (second, before)
+        assert second.threads == before.threads
+        assert 60 * MB <= second.mem_rss_bytes <= 100 * MB, second.mem_rss_bytes / MB
+        assert abs(second.mem_rss_bytes - before.rss_bytes) < 8 * MB
+        assert second.cpus_user_time_secs + second.cpus_system_time_secs >= (
+            first.cpus_user_time_secs + first.cpus_system_time_secs
+        ) > 0
+    finally:
+        await _ended(containerizer, container)
+    assert counters._closed and not counters._fds
+    assert not _open_paths(fds) & {f"{memory}/memory.stat"}
+    assert isolation.sample(container.cgroups) is None  # Removed: nothing to read, nothing opened.
+    assert container.cgroups.counters is counters
+
+
+async def test_usage_past_the_fd_budget_opens_the_files_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    isolation = isolation_or_skip("cgroups/v1")
+    monkeypatch.setattr(isolation_module._BUDGET, "left", 0)
+    containerizer = Containerizer(tmp_path, isolation)
+    container = containerizer.launch(spec("sleep 60", "nobudget", cpus=0.1, mem_bytes=64 * MB))
+    assert container.cgroups is not None
+    try:
+        stats = (await containerizer.usage())[container.container_id]
+        assert container.cgroups.counters is not None
+        assert not container.cgroups.counters.kept_open
+        assert stats.processes == 1 and stats.threads == 1  # sleep, read from the cgroup files
+    finally:
+        await _ended(containerizer, container)
+    assert isolation_module._BUDGET.left == 0  # Nothing was taken, nothing given back.
+
+
+def test_counter_fields_are_read_at_line_starts() -> None:
+    stat = b"cache 4096\nrss 8192\nrss_huge 0\ntotal_cache 12288\ntotal_rss 16384\n"
+    assert isolation_module._field(stat, b"rss") == 8192
+    assert isolation_module._field(stat, b"total_rss") == 16384
+    assert isolation_module._field(stat, b"cache") == 4096
+    assert isolation_module._field(stat, b"swap") == 0
+    assert isolation_module._field(b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n", b"oom_kill") == 2
+    assert isolation_module._field(b"user 7\nsystem 3", b"system") == 3

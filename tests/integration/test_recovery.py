@@ -115,7 +115,7 @@ async def test_twenty_tasks_across_a_killed_agent(cluster: Cluster) -> None:
 
     agent.kill(signal.SIGKILL)
     go.touch()
-    # The quick ones end while the agent is down (their supervisors hold their statuses).
+    # The quick ones end while the agent is down (their launcher holds their statuses).
     quick = [running[t] for t in TASKS if t.startswith("quick")]
     await poll_until(lambda: _all(quick), 10, "the quick tasks to end")
     assert not any(s.state in TERMINAL for s in rec.all("update"))
