@@ -2,6 +2,9 @@
 
     mesos-tui [--master host:port | zk://host:port/path]   the TUI (default 127.0.0.1:5050,
                                                            or $MESOS_MASTER)
+    mesos-tui --context NAME                               the TUI on a cluster of
+                                                           ~/.config/mesos-tui/clusters.toml
+    mesos-tui --readonly                                   no kill, launch or pause
     mesos-tui shell [...]                                  the shell (mesos_tui.shell.repl)
     mesos-tui up [...]                                     a local cluster (mesos_tui.local)
 
@@ -19,7 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from daemons.common.flags import MASTER, STR, FlagSet
+from daemons.common.flags import BOOL, MASTER, STR, FlagSet
 
 SUBCOMMANDS = {
     "shell": ("mesos_tui.shell.repl", "the shell: launch, kill, list and filter tasks "
@@ -52,11 +55,19 @@ def _commands_text() -> str:
 def flags() -> FlagSet:
     fs = FlagSet("mesos-tui", "The Mesos cluster in your terminal: agents, frameworks, tasks,\n"
                  "offers, events and task logs, following the leading master.")
-    fs.parser.usage = "mesos-tui [--master MASTER] [--log_file FILE]\n       mesos-tui {shell,up} ..."
+    fs.parser.usage = ("mesos-tui [--master MASTER | --context NAME] [--readonly] "
+                       "[--log_file FILE]\n       mesos-tui {shell,up} ...")
     fs.parser.epilog = _commands_text()
     fs.parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    fs.add("master", MASTER, default="127.0.0.1:5050",
-           help="the master: host:port, or zk://host:port[,host:port]/path")
+    fs.add("master", MASTER, default=None,
+           help="the master: host:port, or zk://host:port[,host:port]/path (default: the "
+           "contexts file's default context, else 127.0.0.1:5050)")
+    fs.add("context", STR, default="",
+           help="a cluster by name from ~/.config/mesos-tui/clusters.toml "
+           "($MESOS_TUI_CLUSTERS): its master and credentials; :ctx NAME switches later")
+    fs.add("readonly", BOOL, default=False,
+           help="look, don't touch: no kill, launch, start or allocator pause/step keys or "
+           "commands (they say read-only); the footer says READ-ONLY")
     fs.add("log_file", STR, default="",
            help="where to write the TUI's own log (tracebacks go here, never on screen)")
     return fs
@@ -73,7 +84,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     ns = flags().parse(args)
-    master = ns.master
+    from mesos_tui.tui.contexts import ContextError, load_contexts
+
+    master, context = ns.master, None
+    if ns.context and ns.master:
+        sys.stderr.write("mesos-tui: give --master or --context, not both\n")
+        return 2
+    try:
+        if ns.context or not ns.master:
+            contexts = load_contexts()
+            name = ns.context or contexts.default
+            if name:
+                context = contexts.get(name)
+                context.credentials()  # a secret_file that cannot be read: say so now
+    except ContextError as e:
+        sys.stderr.write(f"mesos-tui: {e}\n")
+        return 2
+    if context is None and not master:
+        master = "127.0.0.1:5050"
     log_file = ns.log_file or os.path.join(
         os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),
         "mesos-tui", "tui.log")
@@ -86,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from mesos_tui.tui.app import run_tui
 
-    return run_tui(master)
+    return run_tui(master, readonly=bool(ns.readonly), context=context)
 
 
 if __name__ == "__main__":
