@@ -35,7 +35,6 @@ import contextlib
 import dataclasses
 import difflib
 import inspect
-import re
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -56,6 +55,7 @@ from mesos_tui.shell.errors import CommandError
 from mesos_tui.shell.session import ShellSession
 from mesos_tui.tui.commands import CommandResult, CommandSuggester, ShellCommands
 from mesos_tui.tui.contexts import Context, ContextError, load_contexts
+from mesos_tui.tui.filter import exact
 from mesos_tui.tui.history import History
 from mesos_tui.tui.keymap import KeymapError, keymap_path, load_keymap
 from mesos_tui.tui.resilient import Resilient, report
@@ -778,11 +778,11 @@ class MesosApp(Resilient, App[None]):
         if kind == "agent":
             agent = self.mirror.agents.get(key)
             what = f"agent {agent.hostname if agent else key}"
-            text = f"agent:^{re.escape(key)}$"
+            text = f"agent:{exact(key)}"
         elif kind == "framework":
             fw = self.mirror.frameworks.get(key)
             what = f"framework {fw.name if fw and fw.name else key}"
-            text = f"framework:^{re.escape(key)}$"
+            text = f"framework:{exact(key)}"
         else:
             what = f"role {key}"
             text = role_filter(key)

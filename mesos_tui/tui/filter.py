@@ -123,6 +123,15 @@ def parse_view(text: str, fields: FieldSet) -> TaskFilter:
     return TaskFilter(text.strip(), tuple(terms), negate_all)  # type: ignore[arg-type]
 
 
+_SPECIAL = re.compile(r"([.^$*+?{}\[\]\\|()])")
+
+
+def exact(value: str) -> str:
+    """A regular expression matching exactly `value`, escaping only what is special
+    (`re.escape` also escapes `-`, which makes an id hard to read in a title)."""
+    return "^" + _SPECIAL.sub(r"\\\1", value) + "$"
+
+
 def view_predicate(flt: TaskFilter, values: Callable[[Any], Values]
                    ) -> Callable[[Any], bool] | None:
     """A row filter: `values(row)` matched against `flt`; None for the empty filter."""

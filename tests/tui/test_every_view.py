@@ -182,13 +182,22 @@ async def test_shift_letter_sorts_and_again_reverses(app: MesosApp, key: str, vi
 
 
 async def test_tasks_show_usage_against_allocation(app: MesosApp) -> None:
+    """An agent's AGENT_USAGE report, per container, becomes each task's used/allocated."""
+    from daemons.proto import master_pb2
+
     m = app.mirror
     running = [t for t in m.tasks.values() if t.active]
-    hot, cold = running[0], running[1]
-    for t in (hot, cold):
-        m.agents[t.agent_id].has_usage = True
-    hot.used_cpus, hot.cpus, hot.used_mem, hot.mem = 3.9, 4.0, 100.0, 128.0
-    cold.used_cpus, cold.cpus = 0.01, 4.0
+    hot = running[0]
+    cold = next(t for t in running if t.agent_id != hot.agent_id)
+    event = master_pb2.Event(type=master_pb2.Event.AGENT_USAGE)
+    event.agent_usage.agent_id.value = hot.agent_id
+    ex = event.agent_usage.usage.executors.add()
+    ex.executor_info.framework_id.value = hot.framework_id
+    ex.executor_info.executor_id.value = hot.executor_id or hot.id
+    ex.tasks.add().id.value = hot.id
+    ex.statistics.cpus_usage = hot.cpus * 0.95
+    ex.statistics.mem_rss_bytes = int(hot.mem * 0.5 * 1024 * 1024)
+    m.apply(event)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
         await pilot.press("C", "C")  # CPU used, largest first
@@ -198,8 +207,13 @@ async def test_tasks_show_usage_against_allocation(app: MesosApp) -> None:
         table.move_cursor(0)
         await pilot.pause()
         line = table.render_line(1).text
-        assert "3.9/4" in line and "100M/128M" in line
+        assert f"{hot.cpus * 0.95:g}/{hot.cpus:g}" in line, line
+        assert f"{hot.mem * 0.5:.0f}M/{hot.mem:.0f}M" in line, line
         assert "CPU used/ ▼" in table.render_line(0).text  # sorted by it, largest first
+        table.move_cursor(table.index_of(cold.key))
+        await pilot.pause()
+        row = table.render_line(table.cursor - int(table.scroll_offset.y) + 1).text
+        assert cold.id in row and f"-/{cold.cpus:g}" in row  # no report names it: not 0
 
 
 async def test_pulse_view(app: MesosApp) -> None:

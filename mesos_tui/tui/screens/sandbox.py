@@ -27,7 +27,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from mesos_tui.client.files import AgentFiles, LogSourceError
-from mesos_tui.tui.format import mem
 from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable, natural_key
 
@@ -61,6 +60,17 @@ def _entry(info: Any, directory: str) -> Entry:
                  float(info.mtime), int(info.mode))
 
 
+def size_text(n: int) -> str:
+    """Bytes as `812B`, `13K`, `4.2M`, `1.5G`."""
+    if n < 1024:
+        return f"{n}B"
+    for unit in ("K", "M", "G", "T"):
+        n /= 1024  # type: ignore[assignment]
+        if n < 1024 or unit == "T":
+            return f"{n:.1f}{unit}" if n < 10 else f"{n:.0f}{unit}"
+    return f"{n}"
+
+
 def _name(e: Entry) -> Text:
     return Text(e.name + ("/" if e.is_dir else ""), style="bold blue" if e.is_dir else "",
                 end="")
@@ -69,7 +79,7 @@ def _name(e: Entry) -> Text:
 COLUMNS = [
     Column("name", "NAME", 0, _name, lambda e: (not e.is_dir, natural_key(e.name)),
            hotkey="N", min_width=12),
-    Column("size", "SIZE", 8, lambda e: "-" if e.is_dir else mem(e.size / (1024 * 1024)),
+    Column("size", "SIZE", 8, lambda e: "-" if e.is_dir else size_text(e.size),
            lambda e: e.size, align_right=True, hotkey="Z"),
     Column("mtime", "MODIFIED", 19,
            lambda e: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.mtime))

@@ -11,7 +11,6 @@ shift+letter sorts (L role, W weight, D share, A allocated, O offered, F framewo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -23,7 +22,7 @@ from textual.containers import Vertical
 from textual.widgets import Label
 
 from mesos_tui.client.mirror import Changes, ClusterMirror, Scalars
-from mesos_tui.tui.filter import ROLE_FIELDS, view_predicate
+from mesos_tui.tui.filter import ROLE_FIELDS, exact, view_predicate
 from mesos_tui.tui.format import ALLOCATED, OFFERED, mem, num, share_bar
 from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.filter_bar import FilterBar
@@ -167,4 +166,4 @@ class RolesView(Resilient, Vertical):
 
 def role_filter(role: str) -> str:
     """The tasks filter of one role, exactly."""
-    return f"role:^{re.escape(role)}$"
+    return f"role:{exact(role)}"

@@ -15,7 +15,7 @@ used, E age; again: reverse) sorts by any column; ids and names always sort natu
 
 CPU and MEM show what a task's container was measured using (the agents' AGENT_USAGE
 reports) against what it was allocated: `0.12/0.5` cores, `12M/64M`; `-` where nothing was
-measured (the agent sends no usage, or the task has ended). They sort by what is used.
+measured (no report names its container yet, or the task has ended). They sort by what is used.
 
 A drill-down from an agent or a framework (`t` there) puts its filter here and remembers
 where it came from: Esc clears the filter and goes back there. `b` browses the selected
@@ -70,8 +70,9 @@ def task_columns(mirror: ClusterMirror) -> list[Column]:
         return Text(t.state_name, style=STATE_STYLES.get(t.state, ""), end="")
 
     def measured(t: TaskView) -> bool:
-        a = mirror.agents.get(t.agent_id)
-        return t.active and a is not None and a.has_usage
+        # A task its agent's report measured has a container with some memory; 0 and 0 is
+        # "no report names it" (the agent sends no per-container usage), not "idle".
+        return t.active and (t.used_mem > 0 or t.used_cpus > 0)
 
     def cpu(t: TaskView) -> Text:
         return used_of(t.used_cpus if measured(t) else None, t.cpus, num)
@@ -197,7 +198,8 @@ class TasksView(Resilient, Vertical):
         if self.error:
             parts.insert(0, Text(f"filter error: {self.error}", style="bold red"))
         if table.marked:
-            parts.append(Text(f"{len(table.marked)} marked (ctrl+k kills them)"))
+            hint = "" if getattr(self.app, "readonly", False) else " (ctrl+k kills them)"
+            parts.append(Text(f"{len(table.marked)} marked{hint}"))
         direction = "▼" if table.sort_reverse else "▲"
         parts.append(Text(f"sorted by {table.sort_column} {direction}"))
         self.query_one("#tasks-status", Label).update(Text(" · ").join(parts))
