@@ -512,8 +512,8 @@ class MesosApp(Resilient, App[None]):
             Binding("right", "complete", "Accept the suggestion (completion from the shell)"),
             Binding("escape", "close", "Close the bar"),
         ]
-        sort = [Binding("S", "sort", "shift+letter: sort by the column whose letter the header "
-                                 "underlines (again: reverse)")]
+        sort = [Binding("shift+letter", "sort", "Sort by the column whose letter the header "
+                        "underlines (again: reverse)")]
         return [
             ("Everywhere", bindings(MesosApp) + builtin),
             (": command bar (views, :ctx NAME, and every shell command; :help lists them)",

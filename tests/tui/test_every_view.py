@@ -102,7 +102,7 @@ async def test_enter_opens_agent_details_and_t_drills_down(app: MesosApp) -> Non
         await pilot.pause()
         assert isinstance(app.screen, AgentDetailScreen)
         text = screen_text(app)
-        for what in (agent.id, "attributes", "ALLOCATED", "reserved", "tasks (", "CPU used"):
+        for what in (agent.id, "attributes", "ALLOCATED", "reserved", "known", "CPU used"):
             assert what in text, what
         await pilot.press("t")  # from the details: its tasks
         await pilot.pause()
@@ -128,7 +128,7 @@ async def test_framework_details_and_drill_down_with_t(app: MesosApp) -> None:
         await pilot.pause()
         assert isinstance(app.screen, FrameworkDetailScreen)
         text = screen_text(app)
-        for what in (fw.id, fw.role, "capabilities", "share over time", "offers", "tasks ("):
+        for what in (fw.id, fw.role, "capabilities", "share trend", "outstanding", "known"):
             assert what in text, what
         await pilot.press("escape")
         await pilot.pause()

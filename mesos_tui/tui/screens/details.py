@@ -33,9 +33,10 @@ SPARK = 60
 
 
 def _info() -> Table:
-    table = Table(box=None, show_header=False, padding=(0, 1), expand=False)
-    table.add_column(style="bold dim", no_wrap=True)
-    table.add_column(overflow="fold")
+    # Short labels that never wrap; the values take the rest (a narrow terminal folds them).
+    table = Table(box=None, show_header=False, padding=(0, 1), expand=True)
+    table.add_column(style="bold dim", no_wrap=True, max_width=12)
+    table.add_column(overflow="fold", ratio=1)
     return table
 
 
@@ -150,8 +151,8 @@ class AgentDetailScreen(DetailScreen):
             info.add_row("usage", Text("no history yet (one point a second)", style="dim"))
         tasks = [t for t in self.mirror.tasks.values() if t.agent_id == a.id]
         active = sum(1 for t in tasks if t.active)
-        info.add_row(f"tasks ({active} active, {len(tasks)} known)",
-                     _tasks(tasks, self.mirror, "FRAMEWORK"))
+        info.add_row("tasks", Group(Text(f"{active} active, {len(tasks)} known", style="dim"),
+                                    _tasks(tasks, self.mirror, "FRAMEWORK")))
         return info
 
 
@@ -186,10 +187,10 @@ class FrameworkDetailScreen(DetailScreen):
                                        f"  disk {mem(f.allocated.disk)}", style=ALLOCATED))
         info.add_row("used", Text(f"cpus {num(f.used_cpus)}  mem {mem(f.used_mem)}"
                                   if f.has_usage else "-", style=USED))
-        info.add_row("dominant share", f"{f.dominant_share * 100:.1f}% "
+        info.add_row("share now", f"{f.dominant_share * 100:.1f}% "
                      f"{f.dominant_resource or ''}".rstrip())
         share = list(m.share_history.get(f.id, ()))
-        info.add_row("share over time", _spark(share, ALLOCATED))
+        info.add_row("share trend", _spark(share, ALLOCATED))
         offers = [o for o in m.offers.values() if o.framework_id == f.id]
         if offers:
             table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold dim")
@@ -197,10 +198,11 @@ class FrameworkDetailScreen(DetailScreen):
                 table.add_column(name, no_wrap=name != "RESOURCES")
             for o in sorted(offers, key=lambda o: o.sent)[:MAX_TASKS]:
                 table.add_row(o.id, o.hostname, age(o.sent), o.resources_text)
-            info.add_row(f"offers ({len(offers)} outstanding)", table)
+            info.add_row("offers", Group(Text(f"{len(offers)} outstanding", style="dim"), table))
         else:
             info.add_row("offers", Text("none outstanding", style="dim"))
         tasks = [t for t in m.tasks.values() if t.framework_id == f.id]
         active = sum(1 for t in tasks if t.active)
-        info.add_row(f"tasks ({active} active, {len(tasks)} known)", _tasks(tasks, m, "AGENT"))
+        info.add_row("tasks", Group(Text(f"{active} active, {len(tasks)} known", style="dim"),
+                                    _tasks(tasks, m, "AGENT")))
         return info

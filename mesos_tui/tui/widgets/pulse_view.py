@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widget import Widget
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from mesos_tui.client.mirror import Changes, ClusterMirror, state_name
 from mesos_tui.tui import format as tui_format
@@ -36,14 +38,17 @@ def spark_row(label: str, values: Sequence[float], figure: str, style: str, widt
     return text
 
 
-class PulseView(Resilient, Widget, can_focus=True):
-    """Cluster history in a screenful."""
+class PulseView(Resilient, VerticalScroll, can_focus=True):
+    """Cluster history in a screenful (scrolls in a small terminal)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", show=False, id="pulse.filter"),
     ]
 
-    DEFAULT_CSS = "PulseView { height: 1fr; padding: 1 1 0 1; }"
+    DEFAULT_CSS = """
+    PulseView { height: 1fr; padding: 1 1 0 1; }
+    PulseView #pulse-body { width: 1fr; height: auto; }
+    """
 
     def __init__(self, mirror: ClusterMirror, history: History, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -51,9 +56,16 @@ class PulseView(Resilient, Widget, can_focus=True):
         self.history = history
         self.stale = True
 
+    def compose(self) -> ComposeResult:
+        yield Static(id="pulse-body")
+
+    def on_resize(self) -> None:
+        self.rebuild()
+
     def rebuild(self) -> None:
         self.stale = False
-        self.refresh()
+        body = self.query_one("#pulse-body", Static)
+        body.update(self.render_pulse(self.scrollable_content_region.width))
 
     def apply_changes(self, changes: Changes) -> None:
         if self.stale or changes.totals or changes.tasks or changes.offers or changes.agents:
@@ -63,8 +75,8 @@ class PulseView(Resilient, Widget, can_focus=True):
         self.notify("The pulse view has nothing to filter: / filters the other views.",
                     timeout=4)
 
-    def render(self) -> Text:
-        width = max(20, self.content_size.width)
+    def render_pulse(self, width: int) -> Text:
+        width = max(20, width)
         m, h = self.mirror, self.history
         t = m.totals()
 
