@@ -256,6 +256,7 @@ class TasksView(Resilient, Vertical):
 
     @on(Input.Changed, "#task-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        self.drilled = ""  # edited by hand: no longer "the tasks of X" (Esc still goes back)
         self.set_filter(event.value)
 
     @on(Input.Submitted, "#task-filter")
