@@ -360,3 +360,17 @@ async def test_log_timestamps_and_match_count(mirror: ClusterMirror, control: Fa
         await pilot.press("t")
         await pilot.pause()
         assert view.lines[-1] == "late line" and view.lines[0] == "error 0"
+
+
+async def test_enter_on_an_offer_opens_its_frameworks_details(app: MesosApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("4")
+        await pilot.pause()
+        table = app.query_one("#offers-table", VirtualTable)
+        table.focus()
+        offer = app.mirror.offers[table.cursor_key]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, FrameworkDetailScreen)
+        assert app.screen.framework.id == offer.framework_id
+        assert offer.id in screen_text(app)  # among its outstanding offers

@@ -14,7 +14,9 @@ Left, top to bottom:
 - the classic DRF example (`d`), when it runs: A's and B's tasks and the outcome.
 
 Right: outstanding offers with their age, and a timeline of recent offers and how each ended
-(accepted with tasks, declined with refuse_seconds, rescinded with a reason, timed out).
+(accepted with tasks, declined with refuse_seconds, rescinded with a reason, timed out). `/`
+filters both tables (`fw: agent: outcome: role: resources: id:`); Enter on an offer opens the
+details of the framework it went to.
 
 Teaching mode: `space` pauses or resumes the allocator, `n` runs one explained cycle, `d`
 starts (or stops) the classic DRF example.
@@ -59,6 +61,7 @@ from mesos_tui.tui.filter import OFFER_FIELDS, view_predicate
 from mesos_tui.tui.format import OUTCOME_STYLES, age, mem, num, share_bar
 from mesos_tui.tui.resilient import Resilient
 from mesos_tui.tui.widgets.filter_bar import FilterBar
+from mesos_tui.tui.widgets.messages import ShowDetail
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
 
 OFFERED_NOTE = "offered counts as allocated until declined"
@@ -308,6 +311,15 @@ class OffersView(Resilient, Horizontal):
     def action_clear_filter(self) -> None:
         self.query_one("#offers-filter", FilterBar).clear_filter()
         self.query_one("#offers-table", VirtualTable).focus()
+
+    @on(VirtualTable.Selected)
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        """Enter on an offer: the details of the framework it went to (its offers, its
+        tasks, its share over time)."""
+        event.stop()
+        rec = self.mirror.offers.get(event.key) or self._timeline.get(event.key)
+        if rec is not None and rec.framework_id in self.mirror.frameworks:
+            self.post_message(ShowDetail("framework", rec.framework_id))
 
     @on(FilterBar.Applied, "#offers-filter")
     def _filtered(self, event: FilterBar.Applied) -> None:
