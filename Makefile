@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PROTOS := daemons/proto/mesos.proto daemons/proto/scheduler.proto daemons/proto/master.proto daemons/proto/agent.proto
+PROTOS := daemons/proto/mesos.proto daemons/proto/scheduler.proto daemons/proto/master.proto daemons/proto/agent.proto daemons/proto/agent_api.proto daemons/proto/executor.proto
 
 .PHONY: up test setup zookeeper proto lint bench clean
 

@@ -138,15 +138,21 @@ class EmulatedAgent:
         self.pending: dict[bytes, agent_pb2.StatusUpdate] = {}  # unacknowledged, by uuid
         self.outbox: asyncio.Queue[agent_pb2.AgentMessage] | None = None
         self.channel_options = list(CHANNEL_OPTIONS)
+        # One gRPC channel per master address for every agent of this process (the streams
+        # share one HTTP/2 connection either way, through gRPC's global subchannel pool): a
+        # channel object per agent cost the emulator more CPU than the master spent on them.
+        self.channels: dict[str, grpc.aio.Channel] | None = None
         self.dials = 0  # since the last registration
         self.registrations = 0
 
     # ---------------------------------------------------------------- registration
 
     def registration(self) -> agent_pb2.RegisterAgent:
-        info = mesos_pb2.AgentInfo(hostname=f"emulated-{self.index}", port=40000 + self.index)
+        info = mesos_pb2.AgentInfo(hostname=f"emulated-{self.index}", port=5051)
         info.resources.extend(self.resources.to_proto())
-        message = agent_pb2.RegisterAgent(agent_info=info, version="emulated")
+        message = agent_pb2.RegisterAgent(
+            agent_info=info, version="emulated", files_address=f"emulated-{self.index}:5051"
+        )
         if self.agent_id:
             message.agent_info.id.value = self.agent_id
             message.tasks.extend(self.tasks.values())
@@ -177,33 +183,44 @@ class EmulatedAgent:
 
     async def session(self, address: str) -> None:
         self.census.on_dial(self.index, address)
-        async with grpc.aio.insecure_channel(address, options=self.channel_options) as channel:
-            call = agent_pb2_grpc.AgentLinkStub(channel).Connect()
-            writer: asyncio.Task[None] | None = None
-            try:
-                await call.write(agent_pb2.AgentMessage(register=self.registration()))
-                first = await asyncio.wait_for(call.read(), REGISTRATION_TIMEOUT)
-                if first is grpc.aio.EOF or first.WhichOneof("message") != "registered":
+        if self.channels is None:
+            async with grpc.aio.insecure_channel(address, options=self.channel_options) as channel:
+                await self._session_on(channel, address)
+            return
+        channel = self.channels.get(address)
+        if channel is None:
+            channel = self.channels[address] = grpc.aio.insecure_channel(
+                address, options=self.channel_options
+            )
+        await self._session_on(channel, address)
+
+    async def _session_on(self, channel: grpc.aio.Channel, address: str) -> None:
+        call = agent_pb2_grpc.AgentLinkStub(channel).Connect()
+        writer: asyncio.Task[None] | None = None
+        try:
+            await call.write(agent_pb2.AgentMessage(register=self.registration()))
+            first = await asyncio.wait_for(call.read(), REGISTRATION_TIMEOUT)
+            if first is grpc.aio.EOF or first.WhichOneof("message") != "registered":
+                return
+            self.agent_id = first.registered.agent_id.value
+            self.outbox = asyncio.Queue()
+            self.census.on_registered(self.index, address, self.dials)
+            self.dials = 0
+            self.registrations += 1
+            for update in self.pending.values():
+                self.outbox.put_nowait(agent_pb2.AgentMessage(status_update=update))
+            writer = asyncio.create_task(self._write(call, self.outbox))
+            while True:
+                message = await call.read()
+                if message is grpc.aio.EOF:
                     return
-                self.agent_id = first.registered.agent_id.value
-                self.outbox = asyncio.Queue()
-                self.census.on_registered(self.index, address, self.dials)
-                self.dials = 0
-                self.registrations += 1
-                for update in self.pending.values():
-                    self.outbox.put_nowait(agent_pb2.AgentMessage(status_update=update))
-                writer = asyncio.create_task(self._write(call, self.outbox))
-                while True:
-                    message = await call.read()
-                    if message is grpc.aio.EOF:
-                        return
-                    self.handle(message)
-            finally:
-                if writer is not None:
-                    writer.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await writer
-                call.cancel()
+                self.handle(message)
+        finally:
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await writer
+            call.cancel()
 
     async def _write(self, call, outbox: asyncio.Queue[agent_pb2.AgentMessage]) -> None:  # noqa: ANN001
         while True:
@@ -280,10 +297,17 @@ async def main_async(ns: argparse.Namespace) -> None:
     resources = Resources.parse(
         ns.resources or f"cpus:{ns.tasks_per_agent};mem:{128 * ns.tasks_per_agent}"
     )
-    agents = [EmulatedAgent(i, detector, resources, census, ns.backoff) for i in range(ns.agents)]
+    agents = [
+        EmulatedAgent(ns.first_index + i, detector, resources, census, ns.backoff)
+        for i in range(ns.agents)
+    ]
     if ns.local_subchannels:
         for agent in agents:
             agent.channel_options.append(("grpc.use_local_subchannel_pool", 1))
+    else:
+        shared: dict[str, grpc.aio.Channel] = {}
+        for agent in agents:
+            agent.channels = shared
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -306,6 +330,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--master", required=True, help="zk://host:port/path (or host:port)")
     parser.add_argument("--agents", type=int, default=1000)
     parser.add_argument(
+        "--first-index", type=int, default=0,
+        help="number this process's agents from here (hostnames emulated-N), so that several "
+        "emulator processes present distinct agents",
+    )
+    parser.add_argument(
         "--tasks-per-agent", type=int, default=10, help="sizes each agent's resources"
     )
     parser.add_argument(
@@ -327,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
         help="give each channel its own gRPC subchannel pool (the real agent shares the global one)",
     )
     ns = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=os.environ.get("EMULATED_LOG_LEVEL", "WARNING"), stream=sys.stderr)
     asyncio.run(main_async(ns))
 
 

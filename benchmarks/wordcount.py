@@ -71,6 +71,8 @@ def main() -> int:
     parser.add_argument("--cpus", type=float, default=1.0, help="cpus per task")
     parser.add_argument("--mem", type=float, default=512.0, help="MB per task")
     parser.add_argument("--input", help="count this file instead of generating one")
+    parser.add_argument("--executors", action="store_true",
+                        help="also run each parallelism on custom executors (wordcount --executors)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     ns = parser.parse_args()
     levels = [int(p) for p in ns.parallelism.split(",") if p.strip()]
@@ -107,7 +109,7 @@ def main() -> int:
     os.environ["MESOS_USAGE_INTERVAL"] = "0.5"
     try:
         with LocalCluster(agents=ns.agents, agent_resources=ns.agent_resources) as cluster:
-            for p in levels:
+            for p, on_executors in [(p, e) for p in levels for e in ([False, True] if ns.executors else [False])]:
                 code, fw = asyncio.run(
                     wordcount(
                         path,
@@ -115,8 +117,9 @@ def main() -> int:
                         parallelism=p,
                         reducers=p,
                         resources=f"cpus:{ns.cpus};mem:{ns.mem}",
-                        scratch=os.path.join(folder, f"scratch-{p}"),
+                        scratch=os.path.join(folder, f"scratch-{p}{'-x' if on_executors else ''}"),
                         timeout=1800,
+                        executors=on_executors,
                     )
                 )
                 if code != 0 or fw.result is None:
@@ -131,7 +134,7 @@ def main() -> int:
                     return 1
                 rows.append(
                     {
-                        "run": f"wordcount -p {p}",
+                        "run": f"wordcount -p {p}" + (" --executors" if on_executors else ""),
                         "parallelism": p,
                         "seconds": r.elapsed,
                         "peak_cpus": r.usage.cpus,
@@ -163,7 +166,7 @@ def main() -> int:
         f"{ns.agents} agents of {ns.agent_resources} on a {meta['host_cpus']}-cpu host"
     )
     header = (
-        f"{'run':<20} {'elapsed s':>9} {'peak cpu':>9} {'peak mem MB':>11} "
+        f"{'run':<28} {'elapsed s':>9} {'peak cpu':>9} {'peak mem MB':>11} "
         f"{'task cpu-s':>10} {'max rss MB':>10}"
     )
     print(header)
@@ -174,7 +177,7 @@ def main() -> int:
 
     for row in rows:
         print(
-            f"{row['run']:<20} {row['seconds']:>9.2f} {fmt(row['peak_cpus'], '.2f'):>9} "
+            f"{row['run']:<28} {row['seconds']:>9.2f} {fmt(row['peak_cpus'], '.2f'):>9} "
             f"{fmt(row['peak_mem_mb'], '.1f'):>11} {fmt(row['task_cpu_seconds'], '.2f'):>10} "
             f"{fmt(row['task_max_rss_mb'], '.1f'):>10}"
         )

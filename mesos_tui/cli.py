@@ -7,6 +7,11 @@
     mesos-tui --readonly                                   no kill, launch or pause
     mesos-tui shell [...]                                  the shell (mesos_tui.shell.repl)
     mesos-tui up [...]                                     a local cluster (mesos_tui.local)
+    mesos-tui replay FILE [--speed X]                      play a recording back
+    mesos-tui --record FILE                                the TUI, recording what it sees
+
+`--master host:port` talks gRPC to a mesos-tui master; `http[s]://host:port` and
+`zk://hosts/path` talk Mesos's v1 operator HTTP API, so any Mesos master can be watched.
 
 A first word that is not a flag must be one of the commands: anything else is "unknown
 command", with the list. A malformed --master is one line and exit status 2 (daemons.common
@@ -22,12 +27,15 @@ import os
 import sys
 from collections.abc import Sequence
 
-from daemons.common.flags import BOOL, MASTER, STR, FlagSet
+from daemons.common.flags import BOOL, BYTES, STR, FlagSet
+from mesos_tui.client.sources import OPERATOR_MASTER
 
 SUBCOMMANDS = {
     "shell": ("mesos_tui.shell.repl", "the shell: launch, kill, list and filter tasks "
               "(-c CMD runs one command)"),
     "up": ("mesos_tui.local", "start a local cluster (one master, N agents) and open the TUI on it"),
+    "replay": ("mesos_tui.replay_cli", "play a recording (--record) back in the TUI, without "
+               "a cluster"),
 }
 
 
@@ -48,7 +56,10 @@ def _commands_text() -> str:
     lines = [f"  {name:<{width}}  {what}" for name, (_m, what) in SUBCOMMANDS.items()]
     return "commands:\n" + "\n".join(lines) + (
         "\n\nWith no command, mesos-tui opens the TUI on the master. "
-        "`mesos-tui COMMAND --help` tells more."
+        "`mesos-tui COMMAND --help` tells more.\n\n"
+        "TLS, as for Mesos's own clients: LIBPROCESS_SSL_ENABLED=true and "
+        "LIBPROCESS_SSL_CA_FILE=ca.pem\n(and LIBPROCESS_SSL_CERT_FILE, _KEY_FILE where the "
+        "master requires a client certificate)."
     )
 
 
@@ -56,25 +67,52 @@ def flags() -> FlagSet:
     fs = FlagSet("mesos-tui", "The Mesos cluster in your terminal: agents, frameworks, tasks,\n"
                  "offers, events and task logs, following the leading master.")
     fs.parser.usage = ("mesos-tui [--master MASTER | --context NAME] [--readonly] "
-                       "[--log_file FILE]\n       mesos-tui {shell,up} ...")
+                       "[--record FILE] [--log_file FILE]\n"
+                       "       mesos-tui {shell,up,replay} ...")
     fs.parser.epilog = _commands_text()
     fs.parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    fs.add("master", MASTER, default=None,
-           help="the master: host:port, or zk://host:port[,host:port]/path (default: the "
-           "contexts file's default context, else 127.0.0.1:5050)")
+    fs.add("master", OPERATOR_MASTER, default=None,
+           help="the master: host:port (gRPC, a mesos-tui master), or http[s]://host:port or "
+           "zk://host:port[,host:port]/path (Mesos's operator HTTP API: any Mesos master); "
+           "default: the contexts file's default context, else 127.0.0.1:5050")
     fs.add("context", STR, default="",
            help="a cluster by name from ~/.config/mesos-tui/clusters.toml "
            "($MESOS_TUI_CLUSTERS): its master and credentials; :ctx NAME switches later")
     fs.add("readonly", BOOL, default=False,
            help="look, don't touch: no kill, launch, start or allocator pause/step keys or "
            "commands (they say read-only); the footer says READ-ONLY")
+    fs.add("record", STR, default="",
+           help="write the operator stream to FILE as it comes (JSON lines; play it back "
+           "with `mesos-tui replay FILE`)")
+    fs.add("record_max_bytes", BYTES, default=0,
+           help="the recording stops (saying so) at this size (default: 256MB)")
+    fs.add("extensions", BOOL, default=True,
+           help="over HTTP, ask the master for mesos-tui's own events (offers, usage, "
+           "allocation); --no-extensions shows what an Apache Mesos master streams")
     fs.add("log_file", STR, default="",
            help="where to write the TUI's own log (tracebacks go here, never on screen)")
     return fs
 
 
+def tls_settings_error(prog: str) -> int | None:
+    """Exit status 2, after one line, when this client's LIBPROCESS_SSL_* settings cannot work
+    (a bad boolean, a CA file that is not there): said before dialing, not as a failed call."""
+    from daemons.common import tls
+
+    try:
+        tls.check(tls.current(), server=False)
+    except tls.TlsError as e:
+        sys.stderr.write(f"{prog}: {e}\n")
+        return 2
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if not (args and args[0] == "up"):  # `up` makes its own TLS settings
+        bad = tls_settings_error("mesos-tui" + (f" {args[0]}" if args and args[0] in SUBCOMMANDS else ""))
+        if bad is not None:
+            return bad
     if args and args[0] in SUBCOMMANDS:
         return _subcommand(args[0], args[1:])
     if args and not args[0].startswith("-"):
@@ -112,9 +150,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError:
         logging.basicConfig(level=logging.CRITICAL)
 
+    recorder = None
+    if ns.record:
+        from mesos_tui.client.recording import DEFAULT_MAX_BYTES, Recorder, RecordingError
+
+        recorder = Recorder(ns.record, master or (context.master if context else ""),
+                            max_bytes=ns.record_max_bytes or DEFAULT_MAX_BYTES)
+        try:
+            recorder.open()
+        except RecordingError as e:
+            sys.stderr.write(f"mesos-tui: {e}\n")
+            return 2
     from mesos_tui.tui.app import run_tui
 
-    return run_tui(master, readonly=bool(ns.readonly), context=context)
+    try:
+        return run_tui(master, readonly=bool(ns.readonly), context=context, record=recorder,
+                       extensions=ns.extensions)
+    finally:
+        if recorder is not None:
+            recorder.close("quit")
+            sys.stderr.write(f"Recorded {recorder.events} events to {recorder.path}"
+                             + (f" (stopped: {recorder.stopped})" if recorder.stopped
+                                not in (None, "quit") else "") + "\n")
 
 
 if __name__ == "__main__":

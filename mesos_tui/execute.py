@@ -32,6 +32,7 @@ from typing import TypeVar
 import grpc
 
 from daemons.common import flags as F
+from daemons.common import tls
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.common.states import TERMINAL_STATES
@@ -348,7 +349,7 @@ class Execute(Scheduler):
 
 
 async def get_agents(address: str) -> master_pb2.Response.GetAgents:
-    async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
+    async with tls.channel(address, options=CHANNEL_OPTIONS) as channel:
         stub = master_pb2_grpc.MasterStub(channel)
         response = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=10)
     return response.get_agents
@@ -423,6 +424,10 @@ async def _give_up_unless_subscribed(
 def main(argv: Sequence[str] | None = None) -> None:
     fs = flag_set()
     ns = fs.parse(argv)
+    from mesos_tui.cli import tls_settings_error
+
+    if tls_settings_error("mesos-execute") is not None:
+        sys.exit(2)
     # The driver's own log lines are not for this terminal: what matters is said in one line.
     logging.getLogger().addHandler(logging.NullHandler())
     if not ns.command:

@@ -9,6 +9,10 @@ the agents, then the master, leaving no process behind.
 When the start fails, the error names the daemon and ends with the last lines of its log, and
 the folder of logs is kept (stop() removes the temporary work dir only after a good run), so
 the path it names still exists.
+
+With `tls` (what `mesos-tui up` runs), the cluster speaks only TLS: a CA and a certificate for
+127.0.0.1 are made in `<work_dir>/tls` (mesos_tui/localca.py) and handed to the daemons as
+`LIBPROCESS_SSL_*`; `client_tls` is what a client of this cluster dials with.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 import grpc
 import psutil
 
+from daemons.common import tls as TLS
 from daemons.common.flags import OneLineParser
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
@@ -82,6 +87,9 @@ class LocalCluster:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     names: list[str] = field(default_factory=list)  # of `processes`, as in "master", "agent1"
     keep_logs: bool = False  # set when start() failed: stop() leaves the work dir for reading
+    tls: bool = False  # TLS only, with a CA made for this cluster
+    server_tls: TLS.TlsConfig = field(default_factory=TLS.TlsConfig)  # the daemons'
+    client_tls: TLS.TlsConfig = field(default_factory=TLS.TlsConfig)  # a client's: the CA only
     _own_work_dir: bool = False
 
     @property
@@ -100,6 +108,11 @@ class LocalCluster:
             self.master_port = 5050 if port_is_free(5050, self.host) else free_port(self.host)
         logs = os.path.join(self.work_dir, "logs")
         os.makedirs(logs, exist_ok=True)
+        if self.tls:
+            from mesos_tui.localca import local_tls
+
+            self.server_tls = local_tls(os.path.join(self.work_dir, "tls"))
+            self.client_tls = TLS.TlsConfig(enabled=True, ca_file=self.server_tls.ca_file)
         self._spawn(
             "master",
             [
@@ -132,16 +145,18 @@ class LocalCluster:
 
     def _spawn(self, name: str, args: list[str], logs: str) -> None:
         err = open(os.path.join(logs, f"{name}.log"), "wb")  # noqa: SIM115 (lives with the process)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(TLS.ENV_PREFIX)}
+        env.update(TLS.env_of(self.server_tls))
         proc = subprocess.Popen(
             [sys.executable, *args], stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-            start_new_session=True,
+            start_new_session=True, env=env,
         )
         err.close()
         self.processes.append(proc)
         self.names.append(name)
 
     def state(self) -> master_pb2.Response.GetState:
-        with grpc.insecure_channel(self.master, options=CHANNEL_OPTIONS) as ch:
+        with TLS.sync_channel(self.master, CHANNEL_OPTIONS, self.client_tls) as ch:
             stub = master_pb2_grpc.MasterStub(ch)
             r = stub.Call(master_pb2.Call(type=master_pb2.Call.GET_STATE), timeout=5)
             return r.get_state
@@ -225,7 +240,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="master port (default 5050 if free)")
     parser.add_argument("--demo", action="store_true", help="keep demo frameworks running")
     parser.add_argument(
+        "--no-tls", action="store_true",
+        help="plain text (default: TLS only, with a CA made for this cluster)",
+    )
+    parser.add_argument(
         "--no-tui", action="store_true", help="run the cluster without the TUI (Ctrl+C stops)"
+    )
+    parser.add_argument(
+        "--record", default="", metavar="FILE",
+        help="record what the TUI sees to FILE (mesos-tui replay FILE plays it back)",
     )
     ns = parser.parse_args(argv)
     if ns.agents < 1:
@@ -246,7 +269,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGHUP, _terminate)
-    cluster = LocalCluster(agents=ns.agents, agent_resources=ns.resources, master_port=ns.port)
+    recorder = None
+    if ns.record:
+        from mesos_tui.client.recording import Recorder, RecordingError
+
+        recorder = Recorder(ns.record, "")
+        try:
+            recorder.open()
+        except RecordingError as e:
+            parser.error(str(e))
+    cluster = LocalCluster(
+        agents=ns.agents, agent_resources=ns.resources, master_port=ns.port, tls=not ns.no_tls
+    )
     agents = f"{ns.agents} agent" + ("s" if ns.agents != 1 else "")
     print(f"Starting a local cluster: 1 master, {agents} ...", flush=True)
     demo = None
@@ -261,6 +295,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for line in tail:
                     print(f"  | {line}", file=sys.stderr)
             return 1
+        # This process (the TUI) and what it starts (the demo frameworks) dial with the CA.
+        for key in [k for k in os.environ if k.startswith(TLS.ENV_PREFIX)]:
+            del os.environ[key]
+        os.environ.update(TLS.env_of(cluster.client_tls))
+        TLS.configure(None)
+        tls_env = " ".join(f"{k}={v}" for k, v in TLS.env_of(cluster.client_tls).items())
+        tls_env = tls_env + " " if cluster.tls else ""
         if ns.demo:
             from mesos_tui.frameworks.demo import start_demo
 
@@ -269,8 +310,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The address ends its line (nothing glued to it), so that it copies cleanly.
             print(
                 f"Cluster up: master at {cluster.master}\n"
-                f"  mesos-tui --master {cluster.master}         the TUI\n"
-                f"  mesos-tui shell --master {cluster.master}   the shell\n"
+                + ("  TLS only: clients need the LIBPROCESS_SSL_* settings below\n" if cluster.tls else "")
+                + f"  {tls_env}mesos-tui --master {cluster.master}         the TUI\n"
+                f"  {tls_env}mesos-tui shell --master {cluster.master}   the shell\n"
                 "Ctrl+C stops the cluster.",
                 flush=True,
             )
@@ -284,13 +326,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 filename=os.path.join(cluster.work_dir, "logs", "tui.log"), level=logging.INFO,
                 format="%(asctime)s %(levelname)s %(name)s: %(message)s",
             )
-            if run_tui(cluster.master):
+            if recorder is not None:
+                recorder.master = cluster.master
+            if run_tui(cluster.master, record=recorder):
                 # The TUI ended on an error: the cluster it showed is not taken down with it.
                 log = os.path.join(cluster.work_dir, "logs", "tui.log")
                 kept = _keep_log(log)
                 print(
                     f"The TUI stopped on an error (its log: {kept}).\n"
-                    f"The cluster is still up: mesos-tui --master {cluster.master}\n"
+                    f"The cluster is still up: {tls_env}mesos-tui --master {cluster.master}\n"
                     "Ctrl+C stops the cluster.",
                     file=sys.stderr, flush=True,
                 )
@@ -302,6 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if demo is not None:
             demo.stop()
         cluster.stop()
+        if recorder is not None:
+            recorder.close("quit")
+            print(f"Recorded {recorder.events} events to {recorder.path}", flush=True)
     return 0
 
 

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import grpc
 import psutil
 
+from daemons.common import tls
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import master_pb2, master_pb2_grpc, mesos_pb2
 from mesos_tui.client.scheduler import Scheduler, SchedulerDriver, current_user
@@ -130,8 +131,15 @@ class Daemon:
 class Cluster:
     """Real master and agents for one test; use as `async with Cluster(tmp_path) as c:`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, env: dict[str, str] | None = None,
+        client_tls: tls.TlsConfig | None = None,
+    ) -> None:
+        """`env`: extra environment of every daemon (LIBPROCESS_SSL_*); `client_tls`: how the
+        cluster's own operator client dials the master."""
         self.root = Path(root)
+        self.env = dict(env or {})
+        self.client_tls = client_tls or tls.TlsConfig()
         self.root.mkdir(parents=True, exist_ok=True)
         self.token = uuid.uuid4().hex
         self.master: Daemon | None = None
@@ -160,8 +168,9 @@ class Cluster:
         env[_TOKEN_VAR] = self.token
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("PYTEST_CURRENT_TEST", None)
-        for key in [k for k in env if k.startswith("MESOS_")]:
-            del env[key]  # Flags must come from the command line only.
+        for key in [k for k in env if k.startswith(("MESOS_", tls.ENV_PREFIX))]:
+            del env[key]  # Flags must come from the command line (or self.env) only.
+        env.update(self.env)
         with open(log_path, "ab") as log:
             proc = subprocess.Popen(
                 argv,
@@ -187,7 +196,7 @@ class Cluster:
         self.master = self._spawn("master", "daemons.master.main", port, work_dir, args)
         if self._operator is not None:
             await self._operator.close()
-        self._operator = OperatorClient(self.master.address)
+        self._operator = OperatorClient(self.master.address, self.client_tls)
         master = self.master
 
         async def healthy() -> bool:
@@ -275,13 +284,14 @@ class Cluster:
         failover_timeout: float = 0.0,
         implicit_acknowledgements: bool = True,
         user: str | None = None,
+        checkpoint: bool = False,
     ) -> tuple[SchedulerDriver, RecordingScheduler]:
         """Subscribe a framework and wait until it is subscribed (its tasks run as `user`,
         by default the user running the tests)."""
         rec = scheduler or RecordingScheduler()
         info = mesos_pb2.FrameworkInfo(
             name=name, user=user or current_user(), role=role,
-            failover_timeout=failover_timeout,
+            failover_timeout=failover_timeout, checkpoint=checkpoint,
         )
         for cap in capabilities:
             info.capabilities.add(type=cap)  # type: ignore[arg-type]
@@ -379,9 +389,9 @@ def _flag_args(flags: dict[str, object]) -> list[str]:
 class OperatorClient:
     """The operator API of one master, for tests."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, tls_config: tls.TlsConfig | None = None) -> None:
         self.address = address
-        self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self.channel = tls.channel(address, CHANNEL_OPTIONS, tls_config or tls.TlsConfig())
         self.stub = master_pb2_grpc.MasterStub(self.channel)
 
     async def close(self) -> None:

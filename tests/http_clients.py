@@ -103,26 +103,38 @@ async def get(url: str) -> tuple[int, bytes, dict[str, str]]:
 
 class AvmesosFramework:
     """A framework written against avmesos (a Mesos v1 HTTP API library from PyPI): launches
-    one command task per `command` on the first offers, declines the rest, records every
-    status update (avmesos acknowledges them itself)."""
+    one task per entry of `commands` on the first offers (a command line, or the TaskInfo
+    fields as JSON, such as an `executor`), declines the rest, records every status update
+    (avmesos acknowledges them itself), framework message and FAILURE."""
 
-    def __init__(self, master_url: str, commands: dict[str, str], name: str = "avmesos") -> None:
+    def __init__(
+        self, master_url: str, commands: dict[str, str | dict[str, Any]], name: str = "avmesos",
+        verify: str | bool = False,
+    ) -> None:
+        """`verify`: for an https:// master, the CA file the subscription checks it with."""
         from avmesos.client import MesosClient
 
         self.client = MesosClient(
             mesos_urls=[master_url], frameworkName=name,
             frameworkUser=os.environ.get("USER") or "root", max_reconnect=1,
         )
+        self.client.verify = verify
         self.pending = dict(commands)
         self.updates: list[dict[str, Any]] = []
         self.subscribed = threading.Event()
         self.errors: list[str] = []
         self.offers_seen = 0
         self.framework_id: str | None = None
+        self.messages: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []
+        self.driver: Any = None
         self.client.on(MesosClient.SUBSCRIBED, self._subscribed)
         self.client.on(MesosClient.OFFERS, self._offers)
         self.client.on(MesosClient.UPDATE, self._update)
         self.client.on(MesosClient.ERROR, self.errors.append)
+        self.client.on(MesosClient.FAILURE, self.failures.append)
+        # avmesos has no `on` for MESSAGE but dispatches it through the same table.
+        self.client.callbacks["MESSAGE"] = [self.messages.append]
         self.thread = threading.Thread(target=self.client.register, daemon=True)
 
     def start(self) -> AvmesosFramework:
@@ -130,6 +142,7 @@ class AvmesosFramework:
         return self
 
     def _subscribed(self, driver: Any) -> None:
+        self.driver = driver
         self.framework_id = self.client.frameworkId
         self.subscribed.set()
 
@@ -150,7 +163,7 @@ class AvmesosFramework:
                         {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
                         {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}},
                     ],
-                    "command": {"value": command},
+                    **({"command": {"value": command}} if isinstance(command, str) else command),
                 })
                 del self.pending[task_id]
             offer.accept(tasks)

@@ -32,8 +32,10 @@ import logging
 import socket
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
 
@@ -46,6 +48,9 @@ from daemons.agent.containerizer import (
     LaunchSpec,
     sandbox_path,
 )
+from daemons.agent.executor_api import ExecutorApiServer, serve_executor_api
+from daemons.agent.executor_api import routes as executor_routes
+from daemons.agent.executors import AgentExecutors, ExecutorRecord
 from daemons.agent.files import SandboxFiles, serve_files
 from daemons.agent.gc import WEEK, SandboxCollector, disk_usage_fraction, remove_paths
 from daemons.agent.host import attributes_to_proto
@@ -54,15 +59,28 @@ from daemons.agent.link import MasterLink
 from daemons.agent.monitor import HostSampler, RunningTask, build_usage_report
 from daemons.agent.status_updates import TERMINAL_STATES, Ack, StatusUpdateManager
 from daemons.agent.users import UserError, resolve_task_user
+from daemons.common import tls
+from daemons.common.acceptor import SharedPort
 from daemons.common.detector import MasterDetector
 from daemons.common.ids import new_uuid_bytes
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.validation import Invalid, check_id, check_message
 from daemons.proto import agent_pb2, mesos_pb2
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from daemons.agent.http import AgentHttp
+
 log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
+# Tasks and frameworks kept for /state and GET_STATE after the agent is done with them (their
+# end acknowledged, or their framework shut down), newest kept: Mesos keeps them too
+# (--max_completed_executors_per_framework, --max_completed_frameworks), so a tool finds a
+# finished task's sandbox from the agent's state until it is collected.
+MAX_COMPLETED_TASKS = 1000
+MAX_COMPLETED_FRAMEWORKS = 50
 TaskStatus = mesos_pb2.TaskStatus
 TaskKey = tuple[str, str]  # (framework id, task id)
 
@@ -90,6 +108,13 @@ class AgentConfig:
     disk_watch_interval: float = 60.0
     switch_user: bool = True  # Run each task as its user (users.py), as Mesos does.
     allow_root_tasks: bool = False  # Tasks may run as root (never without this flag).
+    # Custom executors (executors.py), Mesos's flags and defaults.
+    executor_registration_timeout: float = 60.0
+    executor_reregistration_timeout: float = 2.0
+    # Where the executor API listens (loopback; 0: the port used before, else any free one).
+    executor_api_port: int = 0
+    executor_heartbeat_interval: float = 30 * 60.0  # Mesos's DEFAULT_EXECUTOR_HEARTBEAT_INTERVAL
+    flags: dict[str, str] = field(default_factory=dict)  # As given, for /flags and GET_FLAGS.
 
 
 @dataclass(slots=True, eq=False)
@@ -109,6 +134,7 @@ class TaskRecord:
     task_dir: Path | None = None
     sandbox: Path | None = None
     recovered_cleanup: bool = False  # Killed on recovery with --recover=cleanup.
+    executor: ExecutorRecord | None = None  # Its custom executor (executors.py), if any.
 
     @property
     def task_id(self) -> str:
@@ -116,14 +142,18 @@ class TaskRecord:
 
     @property
     def executor_id(self) -> str:
+        if self.executor is not None:
+            return self.executor.executor_id
         return self.task_id  # Command tasks: the executor is named after the task.
 
     @property
     def running(self) -> bool:
+        if self.executor is not None:
+            return self.state not in TERMINAL_STATES
         return self.container is not None and self.container.exit_status is None
 
 
-class Agent:
+class Agent(AgentExecutors):
     """The agent daemon."""
 
     def __init__(self, config: AgentConfig, detector: MasterDetector) -> None:
@@ -148,24 +178,54 @@ class Agent:
         self.link = MasterLink(detector, self, backoff_factor=config.registration_backoff_factor)
         self.agent_id: str | None = None
         self.tasks: dict[TaskKey, TaskRecord] = {}
+        self.executors: dict[tuple[str, str], ExecutorRecord] = {}
+        self.executor_endpoint = ""
+        self.unsent_exits = []
+        self._executor_api: ExecutorApiServer | None = None
         self.frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.shutting_down_frameworks: set[str] = set()
+        self.completed_tasks: deque[TaskRecord] = deque(maxlen=MAX_COMPLETED_TASKS)
+        self.completed_frameworks: dict[str, mesos_pb2.FrameworkInfo] = {}
         self.host_sampler = HostSampler()
         self.files_port = config.port
         self.registered = asyncio.Event()
         self._retry_wakeup = asyncio.Event()
         self._retry_sleep_until: float | None = None
         self._server: grpc.aio.Server | None = None
+        self._shared: SharedPort | None = None
+        self._http: AgentHttp | None = None
+        # More routes for the agent's HTTP app (the executor API mounts itself here before
+        # start); see http.make_app.
+        self.http_routes: list[web.RouteDef] = []
         self._background: list[asyncio.Task[None]] = []
 
     # ---------------------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Serve the Files API and start following the master."""
+        """Serve the agent's port and start following the master.
+
+        One port, --ip:--port, serves both edges (acceptor.py tells them apart on accept):
+        the gRPC Files API, whose server listens on an ephemeral loopback port behind it, and
+        Mesos's agent endpoints over HTTP (http.py). OSError if the port cannot be had.
+        """
+        from daemons.agent.http import AgentHttp
+
         self.recover()
-        self._server, self.files_port = await serve_files(
-            self.files, self.config.ip, self.config.port
+        self._server, grpc_port = await serve_files(self.files, "127.0.0.1", 0)
+        self._http = AgentHttp(self, executor_routes(self))  # + POST /api/v1/executor
+        self._shared = SharedPort(  # TLS as this process's LIBPROCESS_SSL_*/--ssl_* say
+            await self._http.start(), "127.0.0.1", grpc_port, **tls.acceptor_options(tls.current())
         )
+        try:
+            self.files_port = await self._shared.start(self.config.ip, self.config.port)
+        except OSError as e:
+            await self._close_port()
+            raise OSError(
+                f"cannot listen on {self.config.ip}:{self.config.port} "
+                f"({e.strerror or e}: in use, or not an address of this host)"
+            ) from None
+        await self._serve_executor_api()
+        self.start_reregistration_timers()
         log.info(
             "agent serving sandboxes of %s on %s:%d; resources %s",
             self.config.work_dir,
@@ -180,6 +240,17 @@ class Agent:
             asyncio.create_task(self._collect_garbage(), name="sandbox-gc"),
         ]
 
+    async def _serve_executor_api(self) -> None:
+        """The executor HTTP API (executor_api.py) answers on the agent's port, as Mesos's
+        does, and also on a loopback port of its own, plain HTTP whatever the agent's TLS
+        settings, which MESOS_AGENT_ENDPOINT names: executors need no TLS settings or client
+        certificate, and their traffic never leaves the host. That port is kept across
+        restarts (checkpointed), so executors find a restarted agent where they left it."""
+        self._executor_api = await serve_executor_api(
+            self, self.config.executor_api_port, self.checkpoint.meta / "executor_api_port"
+        )
+        self.executor_endpoint = self._executor_api.endpoint
+
     async def stop(self) -> None:
         """Close the link and the Files API; tasks keep running."""
         for task in self._background:
@@ -192,10 +263,28 @@ class Agent:
             except Exception:
                 log.debug("background task failed while stopping", exc_info=True)
         self._background = []
+        for executor in self.executors.values():
+            if executor.timer is not None:
+                executor.timer.cancel()
+                executor.timer = None
+            if executor.stream is not None:
+                executor.stream.close()  # type: ignore[attr-defined]
+        if self._executor_api is not None:
+            await self._executor_api.stop()
+            self._executor_api = None
+        await self._close_port()
+        self.containerizer.close()
+
+    async def _close_port(self) -> None:
+        if self._shared is not None:
+            await self._shared.stop()
+            self._shared = None
+        if self._http is not None:
+            await self._http.stop()
+            self._http = None
         if self._server is not None:
             await self._server.stop(grace=0.5)
             self._server = None
-        self.containerizer.close()
 
     # ---------------------------------------------------------------------------- link
 
@@ -221,6 +310,9 @@ class Agent:
             for record in self.tasks.values():
                 message.tasks.append(self._task_proto(record))
                 framework_ids.add(record.framework_id)
+            for info in self.executor_infos():
+                message.executor_infos.append(info)
+                framework_ids.add(info.framework_id.value)
             for framework_id in sorted(framework_ids):
                 if framework_id in self.frameworks:
                     message.frameworks.append(self.frameworks[framework_id])
@@ -262,6 +354,7 @@ class Agent:
         )
         self.registered.set()
         self.status_updates.resend_all()
+        self.send_unsent_exits()
 
     def on_disconnected(self) -> None:
         self.registered.clear()
@@ -285,6 +378,11 @@ class Agent:
                 self.acknowledge(ack.framework_id.value, ack.task_id.value, ack.uuid)
             elif kind == "shutdown_framework":
                 self.shutdown_framework(message.shutdown_framework.framework_id.value)
+            elif kind == "framework_to_executor":
+                self.framework_to_executor(message.framework_to_executor)
+            elif kind == "shutdown_executor":
+                m = message.shutdown_executor
+                self.shutdown_executor(m.framework_id.value, m.executor_id.value)
             elif kind == "ping":
                 self.link.send(agent_pb2.AgentMessage(pong=agent_pb2.Pong(seq=message.ping.seq)))
             elif kind == "registered":
@@ -332,10 +430,16 @@ class Agent:
             return
         record = TaskRecord(framework_id, info, resources)
         self.tasks[key] = record
+        if info.HasField("executor"):
+            self.run_executor_task(run.framework_info, record)
+            return
         try:
             spec = self._launch_spec(record)
             self._checkpoint_task(record, run.framework_info)
             spec.run_dir = record.run_dir
+            # The sandbox is named after the container id the checkpoint holds, so a
+            # recovered agent finds (and later collects) the same sandbox.
+            spec.container_id = record.container_id
             record.container = self.containerizer.launch(spec, self._container_exited)
         except LaunchError as e:
             self._launch_failed(record, str(e))
@@ -506,6 +610,12 @@ class Agent:
             )
             self._update_unknown(framework_id, task_id)
             return
+        if record.executor is not None:
+            if record.running:
+                self.kill_executor_task(
+                    record, kill.kill_policy if kill.HasField("kill_policy") else None
+                )
+            return
         if not record.running or record.container is None:
             log.debug("kill of task %s, which has already ended; ignored", task_id)
             return
@@ -559,6 +669,7 @@ class Agent:
             record = self.tasks.get((framework_id, task_id))
             if record is not None and not record.running:
                 del self.tasks[(framework_id, task_id)]
+                self.completed_tasks.append(record)
                 self._schedule_gc(record)
                 self._forget_framework_if_idle(framework_id)
 
@@ -569,24 +680,43 @@ class Agent:
             if record.framework_id == framework_id and record.running and record.container:
                 if not record.container.kill_requested:
                     self._kill(record, None)
+        for executor in list(self.executors.values()):
+            if executor.framework_id == framework_id:
+                self._shutdown_executor(executor)
         self._maybe_finish_framework_shutdown(framework_id)
 
     def _maybe_finish_framework_shutdown(self, framework_id: str) -> None:
         if framework_id not in self.shutting_down_frameworks:
             return
-        if any(r.framework_id == framework_id and r.running for r in self.tasks.values()):
+        if any(
+            r.framework_id == framework_id and r.running and r.executor is None
+            for r in self.tasks.values()
+        ) or any(e.framework_id == framework_id for e in self.executors.values()):
             return
         # The framework is gone: nobody will acknowledge its updates.
         self.shutting_down_frameworks.discard(framework_id)
         self.status_updates.forget_framework(framework_id)
         for key in [k for k, r in self.tasks.items() if r.framework_id == framework_id]:
-            self._schedule_gc(self.tasks.pop(key))
-        self.frameworks.pop(framework_id, None)
+            record = self.tasks.pop(key)
+            self.completed_tasks.append(record)
+            self._schedule_gc(record)
+        self._forget_framework(framework_id)
         log.info("framework %s shut down on this agent", framework_id)
 
     def _forget_framework_if_idle(self, framework_id: str) -> None:
-        if not any(r.framework_id == framework_id for r in self.tasks.values()):
-            self.frameworks.pop(framework_id, None)
+        if not any(r.framework_id == framework_id for r in self.tasks.values()) and not any(
+            e.framework_id == framework_id for e in self.executors.values()
+        ):
+            self._forget_framework(framework_id)
+
+    def _forget_framework(self, framework_id: str) -> None:
+        info = self.frameworks.pop(framework_id, None)
+        if info is None:
+            return
+        self.completed_frameworks.pop(framework_id, None)
+        self.completed_frameworks[framework_id] = info
+        while len(self.completed_frameworks) > MAX_COMPLETED_FRAMEWORKS:
+            del self.completed_frameworks[next(iter(self.completed_frameworks))]
 
     # ---------------------------------------------------------------------------- recovery
 
@@ -613,6 +743,10 @@ class Agent:
         self, run: RecoveredRun, frameworks: dict[str, mesos_pb2.FrameworkInfo], cleanup: bool
     ) -> int:
         assert self.agent_id is not None
+        if run.executor_info is not None:
+            if run.framework_id in frameworks:
+                self.frameworks[run.framework_id] = frameworks[run.framework_id]
+            return self.recover_executor_run(run, run.executor_info)
         sandbox = sandbox_path(
             self.config.work_dir, self.agent_id, run.framework_id, run.executor_id,
             run.container_id,
@@ -679,6 +813,9 @@ class Agent:
     # ---------------------------------------------------------------------------- garbage
 
     def _schedule_gc(self, record: TaskRecord) -> None:
+        if record.executor is not None:
+            self.executor_task_forgotten(record)  # The sandbox is the executor's.
+            return
         paths = [p for p in (record.sandbox, record.run_dir) if p is not None]
         if paths:
             self.collector.schedule(paths)
@@ -709,9 +846,17 @@ class Agent:
     ) -> None:
         status = self._status(record.framework_id, record.task_id, state, message, reason, source)
         status.executor_id.value = record.executor_id
-        if record.container is not None:
-            status.container_status.container_id.value = record.container.container_id
-            status.container_status.executor_pid = record.container.pid
+        container = record.container
+        if container is None and record.executor is not None:
+            container = record.executor.container
+        if container is not None:
+            status.container_status.container_id.value = container.container_id
+            status.container_status.executor_pid = container.pid
+        self._record_update(record, status)
+
+    def _record_update(self, record: TaskRecord, status: mesos_pb2.TaskStatus) -> None:
+        """Checkpoint `status` and hand it to the status update manager."""
+        state = status.state
         record.state = state
         record.statuses.append(status)
         if record.task_dir is not None:
@@ -806,7 +951,9 @@ class Agent:
             for r in self.tasks.values()
             if r.running and r.container is not None
         ]
-        return build_usage_report(running, stats, self.config.resources, host)
+        report = build_usage_report(running, stats, self.config.resources, host)
+        self.add_executor_usage(report, stats)
+        return report
 
 
 def _mtime(path: Path) -> float | None:

@@ -5,6 +5,7 @@ Mesos's layout:
     meta/slaves/latest -> <agent_id>
     meta/slaves/<agent_id>/slave.info                                    AgentInfo
     meta/slaves/<agent_id>/frameworks/<fw>/framework.info               FrameworkInfo
+    .../frameworks/<fw>/executors/<ex>/executor.info                    ExecutorInfo (custom)
     .../frameworks/<fw>/executors/<ex>/runs/<container_id>/container.json
           supervisor and task pids with their start times, boot id, cgroups, sandbox
     .../runs/<container_id>/exit_status                                   the wait status
@@ -85,6 +86,7 @@ class RecoveredRun:
     container: dict[str, object]  # container.json (empty if the agent died before writing it)
     exit_status: int | None
     tasks: list[RecoveredTask] = field(default_factory=list)
+    executor_info: mesos_pb2.ExecutorInfo | None = None  # A custom executor's run.
 
 
 @dataclass(slots=True)
@@ -147,6 +149,16 @@ class Checkpoint:
         write_atomically(directory / "framework.info", info.SerializeToString())
         self._frameworks_written.add(key)
 
+    def write_executor(
+        self, agent_id: str, framework_id: str, info: mesos_pb2.ExecutorInfo
+    ) -> None:
+        directory = (
+            self.agent_dir(agent_id) / "frameworks" / framework_id / "executors"
+            / info.executor_id.value
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomically(directory / "executor.info", info.SerializeToString())
+
     def write_task(self, run_dir: Path, info: mesos_pb2.TaskInfo) -> Path:
         directory = self.task_dir(run_dir, info.task_id.value)
         directory.mkdir(parents=True, exist_ok=True)
@@ -197,9 +209,19 @@ class Checkpoint:
                 info.ParseFromString(raw)
                 frameworks[fw_dir.name] = info
             for ex_dir in _subdirs(fw_dir / "executors"):
+                executor_info = None
+                raw = _read(ex_dir / "executor.info")
+                if raw is not None:
+                    executor_info = mesos_pb2.ExecutorInfo()
+                    try:
+                        executor_info.ParseFromString(raw)
+                    except Exception:
+                        log.warning("checkpoint %s/executor.info is damaged; ignored", ex_dir)
+                        executor_info = None
                 for run_dir in _subdirs(ex_dir / "runs"):
                     run = self._recover_run(fw_dir.name, ex_dir.name, run_dir)
                     if run is not None:
+                        run.executor_info = executor_info
                         runs.append(run)
         return Recovered(agent_id, agent_info, frameworks, runs)
 

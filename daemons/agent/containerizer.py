@@ -398,13 +398,14 @@ class Containerizer:
         env.update(
             MESOS_SANDBOX=str(sandbox),
             MESOS_DIRECTORY=str(sandbox),
-            MESOS_TASK_ID=spec.task_id,
             MESOS_AGENT_ID=spec.agent_id,
             MESOS_SLAVE_ID=spec.agent_id,
             MESOS_FRAMEWORK_ID=spec.framework_id,
             MESOS_EXECUTOR_ID=spec.executor_id,
             MESOS_CONTAINER_ID=container_id,
         )
+        if spec.task_id:  # Not for a custom executor, which runs many tasks.
+            env["MESOS_TASK_ID"] = spec.task_id
         for i, port in enumerate(spec.ports):
             env[f"PORT{i}"] = str(port)
         if spec.ports:

@@ -183,10 +183,19 @@ class SandboxFiles:
     # ------------------------------------------------------------------------- requests
 
     def list(self, path: str) -> list[agent_pb2.FileInfo]:
+        return [
+            _file_info(_join(path, name) if name else path, st)
+            for name, st in self.entries(path)
+        ]
+
+    def entries(self, path: str) -> list[tuple[str, os.stat_result]]:
+        """What `path` holds, sorted by name: each entry's name and its own `lstat` (a
+        symlink is shown as a link, never followed); a path that is not a directory is one
+        entry named "" (itself)."""
         opened = self._open(path)
         try:
             if not stat.S_ISDIR(opened.st.st_mode):
-                return [_file_info(path, opened.st)]
+                return [("", opened.st)]
             try:
                 dir_fd = os.open(
                     f"/proc/self/fd/{opened.fd}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
@@ -195,16 +204,15 @@ class SandboxFiles:
                 raise FilesError(
                     grpc.StatusCode.PERMISSION_DENIED, f"cannot list {path!r}: {e.strerror}"
                 ) from None
-            out: list[agent_pb2.FileInfo] = []
+            out: list[tuple[str, os.stat_result]] = []
             try:
-                with os.scandir(dir_fd) as entries:
-                    for entry in sorted(entries, key=lambda e: e.name):
+                with os.scandir(dir_fd) as found:
+                    for entry in sorted(found, key=lambda e: e.name):
                         try:
-                            # The entry itself: a symlink is shown as a link, never followed.
                             info = os.stat(entry.name, dir_fd=dir_fd, follow_symlinks=False)
                         except OSError:
                             continue  # gone meanwhile
-                        out.append(_file_info(_join(path, entry.name), info))
+                        out.append((entry.name, info))
             finally:
                 os.close(dir_fd)
             return out

@@ -23,6 +23,7 @@ from typing import NoReturn, Protocol
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.detector import DetectorError, MasterDetector
 from daemons.common.reach import diagnose
 from daemons.common.rpc import channel_options, leader_hint
@@ -143,7 +144,7 @@ class MasterLink:
 
     async def _session(self, address: str) -> None:
         """One connection: register, then serve until it breaks (raises what broke it)."""
-        async with grpc.aio.insecure_channel(address, options=channel_options()) as channel:
+        async with tls.channel(address, options=channel_options()) as channel:
             stub = agent_pb2_grpc.AgentLinkStub(channel)
             call = stub.Connect()
             writer: asyncio.Task[None] | None = None

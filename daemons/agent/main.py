@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from daemons.agent.host import agent_resources
 from daemons.common import flags as f
+from daemons.common import tls
 from daemons.common.detector import DetectorError, detector_for
 
 if TYPE_CHECKING:
@@ -37,8 +38,11 @@ def flag_set() -> f.FlagSet:
         required=True,
         help="The master: host:port, or zk://host:port[,host:port]/path",
     )
-    fs.add("ip", f.STR, "127.0.0.1", "Address to serve the Files API on")
-    fs.add("port", f.PORT, 5051, "Port to serve the Files API on (0: any free port)")
+    fs.add("ip", f.STR, "127.0.0.1", "Address to serve the agent's port on (HTTP and gRPC)")
+    fs.add(
+        "port", f.PORT, 5051,
+        "Port for Mesos's agent HTTP endpoints and the gRPC Files API, both (0: any free port)",
+    )
     fs.add("hostname", f.STR, None, "Hostname to report to the master (default: this host's)")
     fs.add("work_dir", f.STR, required=True, help="Directory for sandboxes and agent state")
     fs.add(
@@ -113,6 +117,26 @@ def flag_set() -> f.FlagSet:
         "Let tasks run as root (a framework asking for root, or any task of an agent run as "
         "root with --switch_user=false); without it such tasks fail",
     )
+    fs.add(
+        "executor_registration_timeout",
+        f.DURATION,
+        60.0,
+        "Time a custom executor has to SUBSCRIBE after its launch before it is killed",
+    )
+    fs.add(
+        "executor_reregistration_timeout",
+        f.DURATION,
+        2.0,
+        "After a restart: time a recovered executor has to SUBSCRIBE again before it is killed",
+    )
+    fs.add(
+        "executor_api_port",
+        f.INT,
+        0,
+        "Loopback port of the executor HTTP API (MESOS_AGENT_ENDPOINT); 0: the port of the "
+        "agent's last run, else any free port",
+    )
+    tls.add_flags(fs)
     fs.add("log_level", f.choice("debug", "info", "warning", "error"), "info", "Log level")
     return fs
 
@@ -152,6 +176,15 @@ async def _serve(config: AgentConfig, master: str) -> int:
     return 0
 
 
+def _shown_flags(values: dict[str, str]) -> dict[str, str]:
+    """Flag values as /flags and GET_FLAGS show them: never a ZooKeeper password."""
+    from daemons.common.detector import redact_zk
+
+    if values.get("master"):
+        values["master"] = redact_zk(values["master"])
+    return values
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     fs = flag_set()
     ns = fs.parse(argv)
@@ -159,6 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.log_level != "debug":
         # gRPC's C core writes its own lines to stderr; ours already say what went wrong.
         os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    try:
+        settings = tls.from_flags(ns)
+        tls.check(settings, server=True)
+    except tls.TlsError as e:
+        fs.parser.error(str(e))
+    tls.configure(settings)  # the Files API serves with it; the link to the master dials with it
+    if warning := tls.key_warning(settings):
+        log.warning("%s", warning)
     # Imported only now: gRPC reads GRPC_VERBOSITY when it is first loaded.
     from daemons.agent.agent import AgentConfig
 
@@ -198,6 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         disk_watch_interval=max(ns.disk_watch_interval, 0.05),
         switch_user=ns.switch_user,
         allow_root_tasks=ns.allow_root_tasks,
+        executor_registration_timeout=ns.executor_registration_timeout,
+        executor_reregistration_timeout=ns.executor_reregistration_timeout,
+        executor_api_port=max(0, ns.executor_api_port),
+        flags=_shown_flags(fs.values(ns)),
     )
     if os.geteuid() == 0 and ns.allow_root_tasks:
         log.warning("--allow_root_tasks: tasks that ask for root run as root on this agent")

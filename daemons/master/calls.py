@@ -50,11 +50,13 @@ LOCAL_OPERATOR_CALLS = frozenset(
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who is calling, as far as the edge knows: `edge` is "grpc" or "http", `peer` the remote
-    address (`ipv4:1.2.3.4:5678`). Authentication will add the principal."""
+    address (`ipv4:1.2.3.4:5678`), `tls` whether it came over TLS. Authentication will add
+    the principal."""
 
     edge: str
     peer: str = ""
     principal: str | None = None
+    tls: bool = False
 
 
 # ------------------------------------------------------------------------------ validation
@@ -147,15 +149,13 @@ def operator_call(master: Master, caller: Caller, call: master_pb2.Call) -> mast
         return R(type=R.GET_FLAGS, get_flags=R.GetFlags(
             flags=[master_pb2.Flag(name=k, value=v) for k, v in sorted(m.config.flags.items())]))
     if t == C.GET_STATE:
-        state = m.get_state()
-        state.get_executors.SetInParent()  # no custom executors yet
-        return R(type=R.GET_STATE, get_state=state)
+        return R(type=R.GET_STATE, get_state=m.get_state())
     if t == C.GET_AGENTS:
         return R(type=R.GET_AGENTS, get_agents=m.get_agents())
     if t == C.GET_FRAMEWORKS:
         return R(type=R.GET_FRAMEWORKS, get_frameworks=m.get_frameworks())
     if t == C.GET_EXECUTORS:
-        return R(type=R.GET_EXECUTORS, get_executors=R.GetExecutors())
+        return R(type=R.GET_EXECUTORS, get_executors=m.get_executors())
     if t == C.GET_TASKS:
         return R(type=R.GET_TASKS, get_tasks=m.get_tasks())
     if t == C.GET_METRICS:
@@ -199,7 +199,6 @@ def operator_subscribe(master: Master, caller: Caller) -> tuple[Subscriber, mast
     E = master_pb2.Event
     sub = master.events.subscribe(master.config.max_client_queue_bytes)
     snapshot = master.get_state()
-    snapshot.get_executors.SetInParent()
     return sub, E(
         type=E.SUBSCRIBED,
         subscribed=E.Subscribed(

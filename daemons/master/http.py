@@ -141,7 +141,8 @@ def _caller(request: web.Request) -> Caller:
     if name:
         host, port = name[0], name[1]
         peer = f"ipv6:[{host}]:{port}" if ":" in host else f"ipv4:{host}:{port}"
-    return Caller(edge="http", peer=peer)
+    tls = bool(request.transport and request.transport.get_extra_info("ssl_object"))
+    return Caller(edge="http", peer=peer, tls=tls)
 
 
 async def _decode(request: web.Request, cls: type[Message]) -> Message | web.Response:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -17,10 +16,12 @@ from collections.abc import Sequence
 import grpc
 
 from daemons.common import flags as F
+from daemons.common import tls as TLS
+from daemons.common.acceptor import SharedPort
 from daemons.common.detector import read_zk_file, redact_zk
 from daemons.common.resources import ResourceError, Resources
 from daemons.common.rpc import DEFAULT_MAX_RECEIVE, server_options
-from daemons.common.acceptor import SharedPort
+from daemons.common.signals import stop_on_signals
 from daemons.master.http import MasterHttp
 from daemons.master.master import MAX_CLIENT_QUEUE_BYTES, Master, MasterConfig
 from daemons.master.servicers import add_servicers
@@ -94,6 +95,7 @@ def flag_set() -> F.FlagSet:
         "messages that may wait unread for one framework, agent or operator stream before "
         "the master closes it, as in 16MB",
     )
+    TLS.add_flags(fs)
     fs.add("log_level", F.choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", "logging level")
     return fs
 
@@ -125,9 +127,10 @@ async def serve(
     stop: asyncio.Event | None = None,
     zk: str = "",
     zk_session_timeout: float = 10.0,
+    tls: TLS.TlsConfig | None = None,
 ) -> None:
     """Run a master until `stop` is set (or forever): the leader when standalone, a contender
-    for leadership with `zk`."""
+    for leadership with `zk`; TLS on its port when `tls.enabled`."""
     master = Master(config, leading=not zk)
     address = f"{config.ip}:{config.port}"
     server = grpc.aio.server(options=server_options(config.max_message_size))
@@ -136,7 +139,8 @@ async def serve(
     if grpc_port == 0:
         raise SystemExit("mesos-master: cannot listen on a loopback port for gRPC")
     http = MasterHttp(master)
-    shared = SharedPort(await http.start(), "127.0.0.1", grpc_port)
+    tls = tls or TLS.TlsConfig()
+    shared = SharedPort(await http.start(), "127.0.0.1", grpc_port, **TLS.acceptor_options(tls))
     try:
         bound = await shared.start(config.ip, config.port)
     except OSError as e:
@@ -147,7 +151,8 @@ async def serve(
     contender = None
     if zk:
         contender = _contend(master, read_zk_file(zk), zk_session_timeout)
-    log.info("Master %s listening on %s:%d", master.master_info.id, config.ip, bound)
+    log.info("Master %s listening on %s:%d%s", master.master_info.id, config.ip, bound,
+             "" if not tls.enabled else " (TLS" + (", plain text too)" if tls.support_downgrade else ")"))
     stop = stop or asyncio.Event()
     try:
         await stop.wait()
@@ -243,6 +248,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         if ns.quorum is None:
             sys.stderr.write("mesos-master: flag --quorum is required with --zk (see --help)\n")
             sys.exit(2)
+    try:
+        tls = TLS.from_flags(ns)
+        TLS.check(tls, server=True)
+    except TLS.TlsError as e:
+        sys.stderr.write(f"mesos-master: {e}\n")
+        sys.exit(2)
+    TLS.configure(tls)
+    if warning := TLS.key_warning(tls):
+        log.warning("%s", warning)
     values = fs.values(ns)
     if values.get("zk"):
         values["zk"] = redact_zk(values["zk"])  # GET_FLAGS never shows the password
@@ -250,10 +264,8 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     async def run() -> None:
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(config, stop, zk=ns.zk, zk_session_timeout=ns.zk_session_timeout)
+        stop_on_signals(asyncio.get_running_loop(), stop)
+        await serve(config, stop, zk=ns.zk, zk_session_timeout=ns.zk_session_timeout, tls=tls)
 
     asyncio.run(run())
 

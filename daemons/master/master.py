@@ -42,6 +42,8 @@ from daemons.master.allocator.hierarchical import (
     SorterState,
 )
 from daemons.master.events import EventBus
+from daemons.master.executors import MasterExecutors
+from daemons.master.pings import PingWheel
 from daemons.master.registry import Registry
 from daemons.master.state import (
     MAX_COMPLETED_FRAMEWORKS,
@@ -216,7 +218,7 @@ def _time_info(seconds: float | None) -> mesos_pb2.TimeInfo | None:
     return mesos_pb2.TimeInfo(nanoseconds=int(seconds * 1e9))
 
 
-class Master:
+class Master(MasterExecutors):
     def __init__(self, config: MasterConfig, leading: bool = True) -> None:
         self.config = config
         # Process-wide: kept across leadership terms so ids never repeat.
@@ -262,6 +264,16 @@ class Master:
         # Agents removed by health checks whose removal waits for the registry write.
         self.removing_agents: dict[str, Agent] = {}
         self.expected_agents: dict[str, dict[str, object]] = {}
+        # What the registry lists as admitted (live agents and those expected back), kept
+        # entry by entry so that saving the registry never rebuilds it from every agent.
+        self.registered: dict[str, dict[str, object]] = {}
+        # Registered agents by the address they serve on (Mesos's agent pid), to recognise
+        # an agent that registers again because our answer was late (see `agent_id_for`).
+        self.agent_by_address: dict[str, str] = {}
+        self.pings = PingWheel(config.agent_ping_timeout)
+        # While the master's own loop is behind (it woke late for a ping tick), a missing pong
+        # may be sitting unread in its own queue: misses are not counted until then.
+        self._behind_until = 0.0
         self.allocation_paused = False
         self.allocation_cycles = 0
         self.last_allocation_ms = 0.0
@@ -316,6 +328,7 @@ class Master:
         ]
         registry = registry or {}
         self.expected_agents = dict(registry.get("agents", {}))  # type: ignore[arg-type]
+        self.registered = dict(self.expected_agents)
         self.unreachable_agents = {
             k: float(v) for k, v in dict(registry.get("unreachable", {})).items()  # type: ignore[arg-type]
         }
@@ -342,6 +355,7 @@ class Master:
         for agent_id in missing:
             self.unreachable_agents[agent_id] = now
             del self.expected_agents[agent_id]
+            self.registered.pop(agent_id, None)
             log.warning(
                 "Agent %s did not re-register within %.1fs: marked unreachable",
                 agent_id, self.config.agent_reregister_timeout,
@@ -406,20 +420,17 @@ class Master:
                 pass
 
     def _save_registry(self) -> None:
+        """Mark the registry changed: O(1); the content is taken once per (coalesced) write."""
         if self.registry is None or not self.leading:
             return
-        admitted = {
-            a.agent_id: {"hostname": a.info.hostname, "port": a.info.port}
-            for a in self.agents.values()
+        self.registry.save(self._registry_content)
+
+    def _registry_content(self) -> dict[str, object]:
+        return {
+            "agents": dict(self.registered),
+            "unreachable": dict(self.unreachable_agents),
+            "lost": dict(self.lost_agents),
         }
-        admitted.update({k: v for k, v in self.expected_agents.items() if k not in admitted})
-        self.registry.save(
-            {
-                "agents": admitted,
-                "unreachable": dict(self.unreachable_agents),
-                "lost": dict(self.lost_agents),
-            }
-        )
 
     def _after_registry_write(self, action: Callable[[], None]) -> None:
         """Run `action` once what was saved to the registry so far is in ZooKeeper (at once
@@ -453,27 +464,52 @@ class Master:
 
     async def _ping_loop(self) -> None:
         """Mesos's agent health checks: a ping every --agent_ping_timeout; an agent that misses
-        --max_agent_ping_timeouts in a row is removed (marked unreachable)."""
+        --max_agent_ping_timeouts in a row is removed (marked unreachable).
+
+        The agents are spread over a timer wheel (`pings.py`): each tick visits one bucket, so
+        each agent is still pinged once per period but never all at once. A tick that wakes
+        more than half a period late means this loop, not the agents, fell behind (their
+        pongs may be queued unread): misses are not counted for the next period."""
+        loop = asyncio.get_running_loop()
+        wheel = self.pings
+        next_at = loop.time() + wheel.tick
         while True:
-            await asyncio.sleep(self.config.agent_ping_timeout)
-            for agent in list(self.agents.values()):
-                if self.agents.get(agent.agent_id) is not agent:
-                    continue  # removed while this loop ran
-                if agent.awaiting_pong or agent.link is None:
-                    agent.missed_pings += 1
-                    if agent.missed_pings >= self.config.max_agent_ping_timeouts:
-                        self.remove_agent(
-                            agent.agent_id,
-                            f"agent {agent.info.hostname}:{agent.info.port} missed "
-                            f"{agent.missed_pings} pings",
-                        )
-                        continue
-                if agent.link is not None:
-                    agent.ping_seq += 1
-                    agent.awaiting_pong = True
-                    agent.link.send(
-                        agent_pb2.MasterMessage(ping=agent_pb2.Ping(seq=agent.ping_seq))
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+            now = loop.time()
+            late = now - next_at
+            next_at += wheel.tick
+            if late > wheel.period / 2:
+                if now >= self._behind_until:
+                    log.warning(
+                        "This master's event loop is %.1fs behind: not counting missed agent "
+                        "pings for the next %.1fs", late, wheel.period,
                     )
+                self._behind_until = now + wheel.period
+                next_at = now + wheel.tick  # resynchronise rather than burst to catch up
+            self._ping_tick(counting=now >= self._behind_until)
+
+    def _ping_tick(self, counting: bool = True) -> None:
+        """One tick of the wheel: ping the agents of the next bucket, counting a miss for each
+        whose previous ping is unanswered (unless `counting` is off), removing those that
+        missed too many. O(agents in the bucket); O(1) per agent."""
+        for agent_id in self.pings.advance():
+            agent = self.agents.get(agent_id)
+            if agent is None:
+                self.pings.discard(agent_id)
+                continue
+            if counting and (agent.awaiting_pong or agent.link is None):
+                agent.missed_pings += 1
+                if agent.missed_pings >= self.config.max_agent_ping_timeouts:
+                    self.remove_agent(
+                        agent.agent_id,
+                        f"agent {agent.info.hostname}:{agent.info.port} missed "
+                        f"{agent.missed_pings} pings",
+                    )
+                    continue
+            if agent.link is not None:
+                agent.ping_seq += 1
+                agent.awaiting_pong = True
+                agent.link.send(agent_pb2.MasterMessage(ping=agent_pb2.Ping(seq=agent.ping_seq)))
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -871,6 +907,14 @@ class Master:
                 )
                 self._apply_status(task, status)
             self._forget_task(task)
+        for ex in fw.executors.values():
+            agent = self.agents.get(ex.agent_id)
+            if agent is not None and agent.link is not None and agent.agent_id not in agents_told:
+                agents_told.add(agent.agent_id)
+                sf = agent_pb2.ShutdownFramework()
+                sf.framework_id.value = fw.framework_id
+                agent.link.send(agent_pb2.MasterMessage(shutdown_framework=sf))
+        self._drop_framework_executors(fw)
         self.allocator.remove_framework(fw.framework_id)
         del self.frameworks[fw.framework_id]
         self.removed_frameworks.add(fw.framework_id)
@@ -929,9 +973,9 @@ class Master:
         elif t == C.TEARDOWN:
             self.remove_framework(fw)
         elif t == C.SHUTDOWN:
-            raise CallError("UNIMPLEMENTED", "SHUTDOWN: custom executors are not supported; KILL the task")
+            self.shutdown_executor(fw, call.shutdown)
         elif t == C.MESSAGE:
-            raise CallError("UNIMPLEMENTED", "MESSAGE: custom executors are not supported")
+            self.framework_message(fw, call.message)
         elif t == C.REQUEST:
             pass  # Mesos's hierarchical allocator ignores REQUEST too.
         else:
@@ -1047,6 +1091,7 @@ class Master:
             available = available + offer.resources
         launched: list[Task] = []
         ids_in_call: set[str] = set()
+        executors_in_call: dict[str, mesos_pb2.ExecutorInfo] = {}
         for i, info in enumerate(task_infos):
             if i and i % ACCEPT_SLICE == 0:
                 yield
@@ -1062,8 +1107,17 @@ class Master:
                         )
                     available = Resources()
                     break
+            if info.HasField("executor") and not info.executor.HasField("framework_id"):
+                # Mesos fills it in: the field came later to the API, so it is optional.
+                filled = mesos_pb2.TaskInfo()
+                filled.CopyFrom(info)
+                filled.executor.framework_id.value = fw.framework_id
+                info = filled
             error = self._validate_task(fw, info, ids_in_call)
+            if error is None and info.HasField("executor"):
+                error = self._validate_executor(fw, agent, info.executor, executors_in_call)
             resources = Resources()
+            executor_resources = Resources()
             if error is None:
                 try:
                     resources = Resources.from_proto(info.resources)
@@ -1071,8 +1125,14 @@ class Master:
                     error = f"Task uses invalid resources: {e}"
             if error is None and not resources:
                 error = "Task uses no resources"
-            if error is None and not available.contains(resources):
+            if error is None and info.HasField("executor"):
+                executor_resources = self._executor_resources(
+                    fw, agent, info.executor, executors_in_call
+                )
+            if error is None and not available.contains(resources + executor_resources):
                 error = (
+                    f"Task uses more resources {resources + executor_resources} than available "
+                    f"{available}" if executor_resources else
                     f"Task uses more resources {resources} than available {available}"
                 )
             if info.task_id.value:
@@ -1083,7 +1143,9 @@ class Master:
                     Reason.REASON_TASK_INVALID, error,
                 )
                 continue
-            available = available - resources
+            available = available - resources - executor_resources
+            if info.HasField("executor"):
+                executors_in_call[info.executor.executor_id.value] = info.executor
             launched.append(self._launch(fw, agent, info, resources))
 
         if available:
@@ -1124,10 +1186,13 @@ class Master:
             return f"Task {tid} has a duplicate id"
         if not info.name:
             return "Task has no name"
+        if info.HasField("executor") == info.HasField("command"):
+            return (
+                "Task should have at least one (but not both) of CommandInfo or "
+                "ExecutorInfo present"
+            )
         if info.HasField("executor"):
-            return "Custom executors are not supported: give the task a command"
-        if not info.HasField("command"):
-            return "Task has no command: set TaskInfo.command"
+            return None  # _validate_executor checks the rest.
         if info.command.shell and not info.command.value:
             return "Task's command is empty"
         if not info.command.shell and not info.command.value:
@@ -1151,6 +1216,8 @@ class Master:
         )
         fw.tasks[task.task_id] = task
         agent.tasks[task.key] = task
+        if info.HasField("executor"):
+            self._add_executor(fw, agent, task_info.executor)
         run = agent_pb2.RunTask()
         run.framework_info.CopyFrom(fw.info)
         run.task.CopyFrom(task_info)
@@ -1388,11 +1455,28 @@ class Master:
 
     # ------------------------------------------------------------------------ agents
 
+    def agent_id_for(self, reg: agent_pb2.RegisterAgent) -> str:
+        """The id a registration is for: its own, or (Mesos's `registerSlave`: "already
+        registered, resending acknowledgement") that of the agent registered from the same
+        address with no tasks, when an agent that gave up waiting for our answer registers
+        again. Without this, a burst of registrations slower than the agents' timeout would
+        admit each agent several times. An agent at that address with tasks is a different
+        life of it (restarted without its checkpoint): it registers anew."""
+        if reg.agent_info.id.value:
+            return reg.agent_info.id.value
+        known = self.agent_by_address.get(reg.files_address) if reg.files_address else None
+        old = self.agents.get(known) if known else None
+        if old is not None and not old.tasks and old.info.hostname == reg.agent_info.hostname:
+            return old.agent_id
+        return ""
+
     def register_agent(
         self, reg: agent_pb2.RegisterAgent, link: Outbox
     ) -> Agent:
         info = mesos_pb2.AgentInfo()
         info.CopyFrom(reg.agent_info)
+        if not info.id.value:
+            info.id.value = self.agent_id_for(reg)
         if not info.hostname:
             raise CallError("INVALID_ARGUMENT", "agent_info.hostname is empty")
         try:
@@ -1408,6 +1492,14 @@ class Master:
                     raise CallError(
                         "INVALID_ARGUMENT", f"task {t.task_id.value} has invalid resources: {e}"
                     ) from None
+        for e in reg.executor_infos:
+            try:
+                reported_use = reported_use + Resources.from_proto(e.resources)
+            except ResourceError as err:
+                raise CallError(
+                    "INVALID_ARGUMENT",
+                    f"executor {e.executor_id.value} has invalid resources: {err}",
+                ) from None
         if not total.contains(reported_use):
             raise CallError(
                 "INVALID_ARGUMENT",
@@ -1415,7 +1507,7 @@ class Master:
             )
         now = _now()
         agent_id = info.id.value
-        reregistering = bool(agent_id)
+        reregistering = bool(reg.agent_info.id.value)
         if agent_id in self.removing_agents:
             raise CallError(
                 "UNAVAILABLE",
@@ -1441,9 +1533,13 @@ class Master:
             if reregistering:
                 agent.reregistered_time = now
             self.agents[agent_id] = agent
+            self.pings.add(agent_id)
         was_unreachable = self.unreachable_agents.pop(agent_id, None) is not None
         was_lost = self.lost_agents.pop(agent_id, None) is not None
         was_expected = self.expected_agents.pop(agent_id, None) is not None
+        self.registered[agent_id] = {"hostname": info.hostname, "port": info.port}
+        if reg.files_address:
+            self.agent_by_address[reg.files_address] = agent_id
         agent.link = link
         agent.files_address = reg.files_address
         agent.version = reg.version
@@ -1478,6 +1574,7 @@ class Master:
             after_registered += self._reconcile_agent_tasks(
                 agent, reg.tasks, returning=was_unreachable, lost=was_lost
             )
+            self._adopt_executors(agent, list(reg.executor_infos))
         try:
             self.allocator.add_agent(agent_id, total, used=agent.used_by_framework())
         except ValueError as e:
@@ -1631,6 +1728,12 @@ class Master:
             task.released = True  # the whole agent leaves the allocator
         self.allocator.remove_agent(agent_id)
         del self.agents[agent_id]
+        self.pings.discard(agent_id)
+        if self.agent_by_address.get(agent.files_address) == agent_id:
+            del self.agent_by_address[agent.files_address]
+        self.registered.pop(agent_id, None)
+        for ex in list(agent.executors.values()):
+            self._drop_executor(ex)  # Gone with the agent's resources from the pool.
         now = _now()
         self.unreachable_agents[agent_id] = now
         self.lost_agents[agent_id] = now
@@ -1687,15 +1790,16 @@ class Master:
 
     def agent_message(self, agent: Agent, msg: agent_pb2.AgentMessage) -> None:
         kind = msg.WhichOneof("message")
+        # Any message from the agent shows it alive, as a pong does: a busy agent whose pong
+        # queues behind its status updates is not counted as missing.
+        agent.awaiting_pong = False
+        agent.missed_pings = 0
         if kind == "status_update":
             self.status_update(agent, msg.status_update)
         elif kind == "pong":
-            agent.awaiting_pong = False
-            agent.missed_pings = 0
+            pass
         elif kind == "usage":
             agent.usage = msg.usage
-            agent.awaiting_pong = False
-            agent.missed_pings = 0
             if self.events.active:
                 ev = OpEvent(type=OpEvent.AGENT_USAGE)
                 ev.agent_usage.agent_id.value = agent.agent_id
@@ -1704,6 +1808,10 @@ class Master:
                 ev.agent_usage.used.CopyFrom(msg.usage.host)
                 ev.agent_usage.usage.CopyFrom(msg.usage.usage)
                 self.events.publish(ev)
+        elif kind == "executor_to_framework":
+            self.executor_to_framework(agent, msg.executor_to_framework)
+        elif kind == "exited_executor":
+            self.executor_exited(agent, msg.exited_executor)
         elif kind == "register":
             log.warning("Agent %s sent a second register on one link; ignored", agent.agent_id)
 
@@ -1796,6 +1904,8 @@ class Master:
         for t in fw.tasks.values():
             if not t.released:
                 allocated = allocated + t.resources
+        for ex in fw.executors.values():
+            allocated = allocated + ex.resources
         offered = Resources()
         offers = []
         for oid in fw.offers:
@@ -1861,6 +1971,7 @@ class Master:
             get_tasks=self.get_tasks(),
             get_frameworks=self.get_frameworks(),
             get_agents=self.get_agents(),
+            get_executors=self.get_executors(),
             allocator=self.allocator_state(),
             sorter=self.sorter_state_proto(),
         )

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable
 
 import grpc
 
+from daemons.common.acceptor import is_tls, peer_of
 from daemons.common.rpc import (
     LEADER_KEY,
     STREAM_ID_KEY,
@@ -26,7 +27,6 @@ from daemons.common.rpc import (
 )
 from daemons.common.validation import Invalid, check_message, check_message_async
 from daemons.master import calls
-from daemons.common.acceptor import peer_of
 from daemons.master.calls import Caller, leader_elsewhere, not_leader_message
 from daemons.master.events import SlowSubscriber, StreamClosed
 from daemons.master.master import CallError, Master, Outbox
@@ -106,7 +106,8 @@ def guarded(method: Callable) -> Callable:  # type: ignore[type-arg]
 
 
 def _caller(context: grpc.aio.ServicerContext) -> Caller:
-    return Caller(edge="grpc", peer=peer_of(context.peer()))
+    grpc_peer = context.peer()
+    return Caller(edge="grpc", peer=peer_of(grpc_peer), tls=is_tls(grpc_peer))
 
 
 async def _check_leading(master: Master, context: grpc.aio.ServicerContext) -> None:
@@ -251,7 +252,9 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
         await _check_leading(m, context)
         try:
             first = await asyncio.wait_for(anext(request_iterator), REGISTER_TIMEOUT)
-        except (StopAsyncIteration, TimeoutError):
+        except StopAsyncIteration:
+            return  # the agent gave up (closed or cancelled its stream): no one to answer
+        except TimeoutError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the agent sent no register message")
             return
         if isinstance(first, Undecodable):
@@ -262,7 +265,7 @@ class AgentLinkServicer(agent_pb2_grpc.AgentLinkServicer):
             )
             return
         check_message(first, "register")
-        await self._probe_old_link(first.register.agent_info.id.value, context)
+        await self._probe_old_link(m.agent_id_for(first.register), context)
         if not m.leading:
             await _check_leading(m, context)
         link = Outbox(peer=peer_of(context.peer()), limit=m.config.max_client_queue_bytes)

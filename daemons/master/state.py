@@ -81,6 +81,22 @@ class Task:
 
 
 @dataclass(slots=True, eq=False)
+class Executor:
+    """A custom executor on an agent: its resources are held once, whatever its task count,
+    from its first task's launch until the agent says it ended."""
+
+    framework_id: str
+    executor_id: str
+    agent_id: str
+    info: mesos_pb2.ExecutorInfo
+    resources: Resources
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.framework_id, self.executor_id)
+
+
+@dataclass(slots=True, eq=False)
 class Offer:
     offer_id: str
     framework_id: str
@@ -113,6 +129,7 @@ class Agent:
     # The live link (an outbound queue of MasterMessages) or None while disconnected.
     link: Any = None
     tasks: dict[tuple[str, str], Task] = field(default_factory=dict)
+    executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
     offers: set[str] = field(default_factory=set)
     missed_pings: int = 0
     awaiting_pong: bool = False
@@ -128,6 +145,8 @@ class Agent:
         for task in self.tasks.values():
             if not task.released:
                 used[task.framework_id] = used.get(task.framework_id, Resources()) + task.resources
+        for ex in self.executors.values():
+            used[ex.framework_id] = used.get(ex.framework_id, Resources()) + ex.resources
         return used
 
 
@@ -151,6 +170,8 @@ class Framework:
         default_factory=lambda: collections.deque(maxlen=MAX_COMPLETED_TASKS)
     )
     offers: set[str] = field(default_factory=set)
+    # Its custom executors, by (agent id, executor id).
+    executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
     failover_timer: asyncio.TimerHandle | None = None
 
     @property

@@ -16,7 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from daemons.common import protojson
-from daemons.common.states import state_name
+from daemons.common.v0json import attributes as _attributes
+from daemons.common.v0json import labels as _labels
+from daemons.common.v0json import resources, task
 from daemons.proto import master_pb2, mesos_pb2
 
 # Mesos's default `limit` of /master/tasks.
@@ -29,86 +31,6 @@ GetState = master_pb2.Response.GetState
 
 def _seconds(t: mesos_pb2.TimeInfo) -> float:
     return t.nanoseconds / 1e9
-
-
-def _ranges_text(ranges: Iterable[mesos_pb2.Value.Range]) -> str:
-    spans = sorted((r.begin, r.end) for r in ranges)
-    merged: list[list[int]] = []
-    for begin, end in spans:
-        if merged and begin <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([begin, end])
-    return "[" + ", ".join(f"{b}-{e}" for b, e in merged) + "]"
-
-
-def resources(items: Iterable[mesos_pb2.Resource]) -> dict[str, Any]:
-    """Mesos's resources object: every scalar summed (cpus, gpus, mem and disk always
-    present), ranges as "[a-b, c-d]", sets as "{a, b}"."""
-    scalars: dict[str, float] = {"cpus": 0.0, "gpus": 0.0, "mem": 0.0, "disk": 0.0}
-    ranges: dict[str, list[mesos_pb2.Value.Range]] = {}
-    sets: dict[str, list[str]] = {}
-    for r in items:
-        if r.type == Value.SCALAR:
-            scalars[r.name] = scalars.get(r.name, 0.0) + r.scalar.value
-        elif r.type == Value.RANGES:
-            ranges.setdefault(r.name, []).extend(r.ranges.range)
-        elif r.type == Value.SET:
-            sets.setdefault(r.name, []).extend(r.set.item)
-    out: dict[str, Any] = {k: round(v, 6) for k, v in scalars.items()}
-    for name, spans in ranges.items():
-        out[name] = _ranges_text(spans)
-    for name, items_ in sets.items():
-        out[name] = "{" + ", ".join(items_) + "}"
-    return out
-
-
-def _attributes(attrs: Iterable[mesos_pb2.Attribute]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for a in attrs:
-        if a.type == Value.SCALAR:
-            out[a.name] = a.scalar.value
-        elif a.type == Value.RANGES:
-            out[a.name] = _ranges_text(a.ranges.range)
-        elif a.type == Value.SET:
-            out[a.name] = "{" + ", ".join(a.set.item) + "}"
-        else:
-            out[a.name] = a.text.value
-    return out
-
-
-def _labels(labels: mesos_pb2.Labels) -> list[dict[str, Any]]:
-    return [protojson.to_dict(label) for label in labels.labels]
-
-
-def task(t: mesos_pb2.Task, role: str) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": t.task_id.value,
-        "name": t.name,
-        "framework_id": t.framework_id.value,
-        "executor_id": t.executor_id.value,
-        "slave_id": t.agent_id.value,
-        "state": state_name(t.state),
-        "resources": resources(t.resources),
-        "role": role,
-        "statuses": [_status(s) for s in t.statuses],
-    }
-    if t.HasField("user"):
-        out["user"] = t.user
-    if t.HasField("labels"):
-        out["labels"] = _labels(t.labels)
-    return out
-
-
-def _status(s: mesos_pb2.TaskStatus) -> dict[str, Any]:
-    out: dict[str, Any] = {"state": state_name(s.state), "timestamp": s.timestamp}
-    if s.HasField("labels"):
-        out["labels"] = _labels(s.labels)
-    if s.HasField("container_status"):
-        out["container_status"] = protojson.to_dict(s.container_status)
-    if s.HasField("healthy"):
-        out["healthy"] = s.healthy
-    return out
 
 
 def offer(o: mesos_pb2.Offer) -> dict[str, Any]:
@@ -137,9 +59,43 @@ def _tasks_by_framework(state: GetState) -> dict[str, dict[str, list[mesos_pb2.T
     return out
 
 
+def _command(c: mesos_pb2.CommandInfo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if c.HasField("shell"):
+        out["shell"] = c.shell
+    if c.HasField("value"):
+        out["value"] = c.value
+    out["argv"] = list(c.arguments)
+    if c.HasField("environment"):
+        out["environment"] = {
+            "variables": [{"name": v.name, "value": v.value} for v in c.environment.variables]
+        }
+    out["uris"] = [{"value": u.value, "executable": u.executable} for u in c.uris]
+    return out
+
+
+def executor(e: master_pb2.Response.GetExecutors.Executor) -> dict[str, Any]:
+    """An ExecutorInfo as Mesos's master writes it in a framework's `executors`."""
+    info = e.executor_info
+    out: dict[str, Any] = {
+        "executor_id": info.executor_id.value,
+        "name": info.name,
+        "framework_id": info.framework_id.value,
+        "command": _command(info.command),
+        "resources": resources(info.resources),
+    }
+    if info.resources:
+        out["role"] = info.resources[0].allocation_info.role or "*"
+    if info.HasField("labels"):
+        out["labels"] = _labels(info.labels)
+    out["slave_id"] = e.agent_id.value
+    return out
+
+
 def framework(
     f: master_pb2.Response.GetFrameworks.Framework,
     tasks: dict[str, list[mesos_pb2.Task]],
+    executors: Iterable[master_pb2.Response.GetExecutors.Executor] = (),
 ) -> dict[str, Any]:
     info = f.framework_info
     role = _framework_role(info)
@@ -177,7 +133,7 @@ def framework(
     for kind in ("tasks", "unreachable_tasks", "completed_tasks"):
         out[kind] = [task(t, role) for t in tasks.get(kind, ())]
     out["offers"] = [offer(o) for o in f.offers]
-    out["executors"] = []
+    out["executors"] = [executor(e) for e in executors]
     if info.HasField("labels"):
         out["labels"] = _labels(info.labels)
     out["offer_constraints"] = {}
@@ -221,10 +177,16 @@ def agent(a: master_pb2.Response.GetAgents.Agent, full: bool = False) -> dict[st
 def frameworks(state: GetState, framework_id: str | None = None) -> dict[str, Any]:
     """`/master/frameworks` (optionally one `framework_id`)."""
     by_framework = _tasks_by_framework(state)
+    executors: dict[str, list[master_pb2.Response.GetExecutors.Executor]] = {}
+    for e in state.get_executors.executors:
+        executors.setdefault(e.executor_info.framework_id.value, []).append(e)
 
     def rows(items: Iterable[master_pb2.Response.GetFrameworks.Framework]) -> list[dict[str, Any]]:
         return [
-            framework(f, by_framework.get(f.framework_info.id.value, {}))
+            framework(
+                f, by_framework.get(f.framework_info.id.value, {}),
+                executors.get(f.framework_info.id.value, ()),
+            )
             for f in items
             if framework_id is None or f.framework_info.id.value == framework_id
         ]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from daemons.proto import mesos_pb2 as daemons_dot_proto_dot_mesos__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64\x61\x65mons/proto/agent.proto\x12\x0fmesos_tui.agent\x1a\x19\x64\x61\x65mons/proto/mesos.proto\"\xac\x01\n\rRegisterAgent\x12\'\n\nagent_info\x18\x01 \x01(\x0b\x32\x13.mesos.v1.AgentInfo\x12\x1d\n\x05tasks\x18\x02 \x03(\x0b\x32\x0e.mesos.v1.Task\x12+\n\nframeworks\x18\x03 \x03(\x0b\x32\x17.mesos.v1.FrameworkInfo\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x15\n\rfiles_address\x18\x05 \x01(\t\"\x80\x01\n\x0f\x41gentRegistered\x12#\n\x08\x61gent_id\x18\x01 \x01(\x0b\x32\x11.mesos.v1.AgentID\x12)\n\x0bmaster_info\x18\x02 \x01(\x0b\x32\x14.mesos.v1.MasterInfo\x12\x1d\n\x15ping_interval_seconds\x18\x03 \x01(\x01\"\\\n\x07RunTask\x12/\n\x0e\x66ramework_info\x18\x01 \x01(\x0b\x32\x17.mesos.v1.FrameworkInfo\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x12.mesos.v1.TaskInfo\"\x85\x01\n\x08KillTask\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12!\n\x07task_id\x18\x02 \x01(\x0b\x32\x10.mesos.v1.TaskID\x12)\n\x0bkill_policy\x18\x03 \x01(\x0b\x32\x14.mesos.v1.KillPolicy\"\x8c\x01\n\x0cStatusUpdate\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12$\n\x06status\x18\x02 \x01(\x0b\x32\x14.mesos.v1.TaskStatus\x12)\n\x0clatest_state\x18\x03 \x01(\x0e\x32\x13.mesos.v1.TaskState\"{\n\x1bStatusUpdateAcknowledgement\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12!\n\x07task_id\x18\x02 \x01(\x0b\x32\x10.mesos.v1.TaskID\x12\x0c\n\x04uuid\x18\x03 \x01(\x0c\"@\n\x11ShutdownFramework\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\"\x13\n\x04Ping\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"\x13\n\x04Pong\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"a\n\x0bUsageReport\x12&\n\x05usage\x18\x01 \x01(\x0b\x32\x17.mesos.v1.ResourceUsage\x12*\n\x04host\x18\x02 \x01(\x0b\x32\x1c.mesos.v1.ResourceStatistics\"\xdb\x01\n\x0c\x41gentMessage\x12\x32\n\x08register\x18\x01 \x01(\x0b\x32\x1e.mesos_tui.agent.RegisterAgentH\x00\x12\x36\n\rstatus_update\x18\x02 \x01(\x0b\x32\x1d.mesos_tui.agent.StatusUpdateH\x00\x12-\n\x05usage\x18\x03 \x01(\x0b\x32\x1c.mesos_tui.agent.UsageReportH\x00\x12%\n\x04pong\x18\x04 \x01(\x0b\x32\x15.mesos_tui.agent.PongH\x00\x42\t\n\x07message\"\xe2\x02\n\rMasterMessage\x12\x36\n\nregistered\x18\x01 \x01(\x0b\x32 .mesos_tui.agent.AgentRegisteredH\x00\x12,\n\x08run_task\x18\x02 \x01(\x0b\x32\x18.mesos_tui.agent.RunTaskH\x00\x12.\n\tkill_task\x18\x03 \x01(\x0b\x32\x19.mesos_tui.agent.KillTaskH\x00\x12G\n\x0f\x61\x63knowledgement\x18\x04 \x01(\x0b\x32,.mesos_tui.agent.StatusUpdateAcknowledgementH\x00\x12@\n\x12shutdown_framework\x18\x05 \x01(\x0b\x32\".mesos_tui.agent.ShutdownFrameworkH\x00\x12%\n\x04ping\x18\x06 \x01(\x0b\x32\x15.mesos_tui.agent.PingH\x00\x42\t\n\x07message\"S\n\x08\x46ileInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x0e\n\x06is_dir\x18\x03 \x01(\x08\x12\r\n\x05mtime\x18\x04 \x01(\x01\x12\x0c\n\x04mode\x18\x05 \x01(\r\" \n\x10ListFilesRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"=\n\x11ListFilesResponse\x12(\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x19.mesos_tui.agent.FileInfo\"?\n\x0fReadFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0e\n\x06length\x18\x03 \x01(\x03\">\n\x10ReadFileResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x0c\n\x04size\x18\x03 \x01(\x04\"1\n\x11\x46ollowFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x32Y\n\tAgentLink\x12L\n\x07\x43onnect\x12\x1d.mesos_tui.agent.AgentMessage\x1a\x1e.mesos_tui.agent.MasterMessage(\x01\x30\x01\x32\xf6\x01\n\x05\x46iles\x12M\n\x04List\x12!.mesos_tui.agent.ListFilesRequest\x1a\".mesos_tui.agent.ListFilesResponse\x12K\n\x04Read\x12 .mesos_tui.agent.ReadFileRequest\x1a!.mesos_tui.agent.ReadFileResponse\x12Q\n\x06\x46ollow\x12\".mesos_tui.agent.FollowFileRequest\x1a!.mesos_tui.agent.ReadFileResponse0\x01')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64\x61\x65mons/proto/agent.proto\x12\x0fmesos_tui.agent\x1a\x19\x64\x61\x65mons/proto/mesos.proto\"\xdc\x01\n\rRegisterAgent\x12\'\n\nagent_info\x18\x01 \x01(\x0b\x32\x13.mesos.v1.AgentInfo\x12\x1d\n\x05tasks\x18\x02 \x03(\x0b\x32\x0e.mesos.v1.Task\x12+\n\nframeworks\x18\x03 \x03(\x0b\x32\x17.mesos.v1.FrameworkInfo\x12\x0f\n\x07version\x18\x04 \x01(\t\x12\x15\n\rfiles_address\x18\x05 \x01(\t\x12.\n\x0e\x65xecutor_infos\x18\x06 \x03(\x0b\x32\x16.mesos.v1.ExecutorInfo\"\x80\x01\n\x0f\x41gentRegistered\x12#\n\x08\x61gent_id\x18\x01 \x01(\x0b\x32\x11.mesos.v1.AgentID\x12)\n\x0bmaster_info\x18\x02 \x01(\x0b\x32\x14.mesos.v1.MasterInfo\x12\x1d\n\x15ping_interval_seconds\x18\x03 \x01(\x01\"\\\n\x07RunTask\x12/\n\x0e\x66ramework_info\x18\x01 \x01(\x0b\x32\x17.mesos.v1.FrameworkInfo\x12 \n\x04task\x18\x02 \x01(\x0b\x32\x12.mesos.v1.TaskInfo\"\x85\x01\n\x08KillTask\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12!\n\x07task_id\x18\x02 \x01(\x0b\x32\x10.mesos.v1.TaskID\x12)\n\x0bkill_policy\x18\x03 \x01(\x0b\x32\x14.mesos.v1.KillPolicy\"\x8c\x01\n\x0cStatusUpdate\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12$\n\x06status\x18\x02 \x01(\x0b\x32\x14.mesos.v1.TaskStatus\x12)\n\x0clatest_state\x18\x03 \x01(\x0e\x32\x13.mesos.v1.TaskState\"{\n\x1bStatusUpdateAcknowledgement\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12!\n\x07task_id\x18\x02 \x01(\x0b\x32\x10.mesos.v1.TaskID\x12\x0c\n\x04uuid\x18\x03 \x01(\x0c\"@\n\x11ShutdownFramework\x12+\n\x0c\x66ramework_id\x18\x01 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\"\xa7\x01\n\x1a\x46rameworkToExecutorMessage\x12#\n\x08slave_id\x18\x01 \x01(\x0b\x32\x11.mesos.v1.AgentID\x12+\n\x0c\x66ramework_id\x18\x02 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12)\n\x0b\x65xecutor_id\x18\x03 \x01(\x0b\x32\x14.mesos.v1.ExecutorID\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"\xa7\x01\n\x1a\x45xecutorToFrameworkMessage\x12#\n\x08slave_id\x18\x01 \x01(\x0b\x32\x11.mesos.v1.AgentID\x12+\n\x0c\x66ramework_id\x18\x02 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12)\n\x0b\x65xecutor_id\x18\x03 \x01(\x0b\x32\x14.mesos.v1.ExecutorID\x12\x0c\n\x04\x64\x61ta\x18\x04 \x01(\x0c\"\xa4\x01\n\x15\x45xitedExecutorMessage\x12#\n\x08slave_id\x18\x01 \x01(\x0b\x32\x11.mesos.v1.AgentID\x12+\n\x0c\x66ramework_id\x18\x02 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\x12)\n\x0b\x65xecutor_id\x18\x03 \x01(\x0b\x32\x14.mesos.v1.ExecutorID\x12\x0e\n\x06status\x18\x04 \x01(\x05\"q\n\x17ShutdownExecutorMessage\x12)\n\x0b\x65xecutor_id\x18\x01 \x01(\x0b\x32\x14.mesos.v1.ExecutorID\x12+\n\x0c\x66ramework_id\x18\x02 \x01(\x0b\x32\x15.mesos.v1.FrameworkID\"\x13\n\x04Ping\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"\x13\n\x04Pong\x12\x0b\n\x03seq\x18\x01 \x01(\x04\"a\n\x0bUsageReport\x12&\n\x05usage\x18\x01 \x01(\x0b\x32\x17.mesos.v1.ResourceUsage\x12*\n\x04host\x18\x02 \x01(\x0b\x32\x1c.mesos.v1.ResourceStatistics\"\xec\x02\n\x0c\x41gentMessage\x12\x32\n\x08register\x18\x01 \x01(\x0b\x32\x1e.mesos_tui.agent.RegisterAgentH\x00\x12\x36\n\rstatus_update\x18\x02 \x01(\x0b\x32\x1d.mesos_tui.agent.StatusUpdateH\x00\x12-\n\x05usage\x18\x03 \x01(\x0b\x32\x1c.mesos_tui.agent.UsageReportH\x00\x12%\n\x04pong\x18\x04 \x01(\x0b\x32\x15.mesos_tui.agent.PongH\x00\x12L\n\x15\x65xecutor_to_framework\x18\x05 \x01(\x0b\x32+.mesos_tui.agent.ExecutorToFrameworkMessageH\x00\x12\x41\n\x0f\x65xited_executor\x18\x06 \x01(\x0b\x32&.mesos_tui.agent.ExitedExecutorMessageH\x00\x42\t\n\x07message\"\xf7\x03\n\rMasterMessage\x12\x36\n\nregistered\x18\x01 \x01(\x0b\x32 .mesos_tui.agent.AgentRegisteredH\x00\x12,\n\x08run_task\x18\x02 \x01(\x0b\x32\x18.mesos_tui.agent.RunTaskH\x00\x12.\n\tkill_task\x18\x03 \x01(\x0b\x32\x19.mesos_tui.agent.KillTaskH\x00\x12G\n\x0f\x61\x63knowledgement\x18\x04 \x01(\x0b\x32,.mesos_tui.agent.StatusUpdateAcknowledgementH\x00\x12@\n\x12shutdown_framework\x18\x05 \x01(\x0b\x32\".mesos_tui.agent.ShutdownFrameworkH\x00\x12%\n\x04ping\x18\x06 \x01(\x0b\x32\x15.mesos_tui.agent.PingH\x00\x12L\n\x15\x66ramework_to_executor\x18\x07 \x01(\x0b\x32+.mesos_tui.agent.FrameworkToExecutorMessageH\x00\x12\x45\n\x11shutdown_executor\x18\x08 \x01(\x0b\x32(.mesos_tui.agent.ShutdownExecutorMessageH\x00\x42\t\n\x07message\"S\n\x08\x46ileInfo\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0c\n\x04size\x18\x02 \x01(\x04\x12\x0e\n\x06is_dir\x18\x03 \x01(\x08\x12\r\n\x05mtime\x18\x04 \x01(\x01\x12\x0c\n\x04mode\x18\x05 \x01(\r\" \n\x10ListFilesRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\"=\n\x11ListFilesResponse\x12(\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x19.mesos_tui.agent.FileInfo\"?\n\x0fReadFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0e\n\x06length\x18\x03 \x01(\x03\">\n\x10ReadFileResponse\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x0e\n\x06offset\x18\x02 \x01(\x04\x12\x0c\n\x04size\x18\x03 \x01(\x04\"1\n\x11\x46ollowFileRequest\x12\x0c\n\x04path\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x32Y\n\tAgentLink\x12L\n\x07\x43onnect\x12\x1d.mesos_tui.agent.AgentMessage\x1a\x1e.mesos_tui.agent.MasterMessage(\x01\x30\x01\x32\xf6\x01\n\x05\x46iles\x12M\n\x04List\x12!.mesos_tui.agent.ListFilesRequest\x1a\".mesos_tui.agent.ListFilesResponse\x12K\n\x04Read\x12 .mesos_tui.agent.ReadFileRequest\x1a!.mesos_tui.agent.ReadFileResponse\x12Q\n\x06\x46ollow\x12\".mesos_tui.agent.FollowFileRequest\x1a!.mesos_tui.agent.ReadFileResponse0\x01')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,43 +33,51 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'daemons.proto.agent_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REGISTERAGENT']._serialized_start=74
-  _globals['_REGISTERAGENT']._serialized_end=246
-  _globals['_AGENTREGISTERED']._serialized_start=249
-  _globals['_AGENTREGISTERED']._serialized_end=377
-  _globals['_RUNTASK']._serialized_start=379
-  _globals['_RUNTASK']._serialized_end=471
-  _globals['_KILLTASK']._serialized_start=474
-  _globals['_KILLTASK']._serialized_end=607
-  _globals['_STATUSUPDATE']._serialized_start=610
-  _globals['_STATUSUPDATE']._serialized_end=750
-  _globals['_STATUSUPDATEACKNOWLEDGEMENT']._serialized_start=752
-  _globals['_STATUSUPDATEACKNOWLEDGEMENT']._serialized_end=875
-  _globals['_SHUTDOWNFRAMEWORK']._serialized_start=877
-  _globals['_SHUTDOWNFRAMEWORK']._serialized_end=941
-  _globals['_PING']._serialized_start=943
-  _globals['_PING']._serialized_end=962
-  _globals['_PONG']._serialized_start=964
-  _globals['_PONG']._serialized_end=983
-  _globals['_USAGEREPORT']._serialized_start=985
-  _globals['_USAGEREPORT']._serialized_end=1082
-  _globals['_AGENTMESSAGE']._serialized_start=1085
-  _globals['_AGENTMESSAGE']._serialized_end=1304
-  _globals['_MASTERMESSAGE']._serialized_start=1307
-  _globals['_MASTERMESSAGE']._serialized_end=1661
-  _globals['_FILEINFO']._serialized_start=1663
-  _globals['_FILEINFO']._serialized_end=1746
-  _globals['_LISTFILESREQUEST']._serialized_start=1748
-  _globals['_LISTFILESREQUEST']._serialized_end=1780
-  _globals['_LISTFILESRESPONSE']._serialized_start=1782
-  _globals['_LISTFILESRESPONSE']._serialized_end=1843
-  _globals['_READFILEREQUEST']._serialized_start=1845
-  _globals['_READFILEREQUEST']._serialized_end=1908
-  _globals['_READFILERESPONSE']._serialized_start=1910
-  _globals['_READFILERESPONSE']._serialized_end=1972
-  _globals['_FOLLOWFILEREQUEST']._serialized_start=1974
-  _globals['_FOLLOWFILEREQUEST']._serialized_end=2023
-  _globals['_AGENTLINK']._serialized_start=2025
-  _globals['_AGENTLINK']._serialized_end=2114
-  _globals['_FILES']._serialized_start=2117
-  _globals['_FILES']._serialized_end=2363
+  _globals['_REGISTERAGENT']._serialized_end=294
+  _globals['_AGENTREGISTERED']._serialized_start=297
+  _globals['_AGENTREGISTERED']._serialized_end=425
+  _globals['_RUNTASK']._serialized_start=427
+  _globals['_RUNTASK']._serialized_end=519
+  _globals['_KILLTASK']._serialized_start=522
+  _globals['_KILLTASK']._serialized_end=655
+  _globals['_STATUSUPDATE']._serialized_start=658
+  _globals['_STATUSUPDATE']._serialized_end=798
+  _globals['_STATUSUPDATEACKNOWLEDGEMENT']._serialized_start=800
+  _globals['_STATUSUPDATEACKNOWLEDGEMENT']._serialized_end=923
+  _globals['_SHUTDOWNFRAMEWORK']._serialized_start=925
+  _globals['_SHUTDOWNFRAMEWORK']._serialized_end=989
+  _globals['_FRAMEWORKTOEXECUTORMESSAGE']._serialized_start=992
+  _globals['_FRAMEWORKTOEXECUTORMESSAGE']._serialized_end=1159
+  _globals['_EXECUTORTOFRAMEWORKMESSAGE']._serialized_start=1162
+  _globals['_EXECUTORTOFRAMEWORKMESSAGE']._serialized_end=1329
+  _globals['_EXITEDEXECUTORMESSAGE']._serialized_start=1332
+  _globals['_EXITEDEXECUTORMESSAGE']._serialized_end=1496
+  _globals['_SHUTDOWNEXECUTORMESSAGE']._serialized_start=1498
+  _globals['_SHUTDOWNEXECUTORMESSAGE']._serialized_end=1611
+  _globals['_PING']._serialized_start=1613
+  _globals['_PING']._serialized_end=1632
+  _globals['_PONG']._serialized_start=1634
+  _globals['_PONG']._serialized_end=1653
+  _globals['_USAGEREPORT']._serialized_start=1655
+  _globals['_USAGEREPORT']._serialized_end=1752
+  _globals['_AGENTMESSAGE']._serialized_start=1755
+  _globals['_AGENTMESSAGE']._serialized_end=2119
+  _globals['_MASTERMESSAGE']._serialized_start=2122
+  _globals['_MASTERMESSAGE']._serialized_end=2625
+  _globals['_FILEINFO']._serialized_start=2627
+  _globals['_FILEINFO']._serialized_end=2710
+  _globals['_LISTFILESREQUEST']._serialized_start=2712
+  _globals['_LISTFILESREQUEST']._serialized_end=2744
+  _globals['_LISTFILESRESPONSE']._serialized_start=2746
+  _globals['_LISTFILESRESPONSE']._serialized_end=2807
+  _globals['_READFILEREQUEST']._serialized_start=2809
+  _globals['_READFILEREQUEST']._serialized_end=2872
+  _globals['_READFILERESPONSE']._serialized_start=2874
+  _globals['_READFILERESPONSE']._serialized_end=2936
+  _globals['_FOLLOWFILEREQUEST']._serialized_start=2938
+  _globals['_FOLLOWFILEREQUEST']._serialized_end=2987
+  _globals['_AGENTLINK']._serialized_start=2989
+  _globals['_AGENTLINK']._serialized_end=3078
+  _globals['_FILES']._serialized_start=3081
+  _globals['_FILES']._serialized_end=3327
 # @@protoc_insertion_point(module_scope)

@@ -8,18 +8,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RegisterAgent(_message.Message):
-    __slots__ = ("agent_info", "tasks", "frameworks", "version", "files_address")
+    __slots__ = ("agent_info", "tasks", "frameworks", "version", "files_address", "executor_infos")
     AGENT_INFO_FIELD_NUMBER: _ClassVar[int]
     TASKS_FIELD_NUMBER: _ClassVar[int]
     FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     FILES_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    EXECUTOR_INFOS_FIELD_NUMBER: _ClassVar[int]
     agent_info: _mesos_pb2.AgentInfo
     tasks: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.Task]
     frameworks: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.FrameworkInfo]
     version: str
     files_address: str
-    def __init__(self, agent_info: _Optional[_Union[_mesos_pb2.AgentInfo, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_mesos_pb2.Task, _Mapping]]] = ..., frameworks: _Optional[_Iterable[_Union[_mesos_pb2.FrameworkInfo, _Mapping]]] = ..., version: _Optional[str] = ..., files_address: _Optional[str] = ...) -> None: ...
+    executor_infos: _containers.RepeatedCompositeFieldContainer[_mesos_pb2.ExecutorInfo]
+    def __init__(self, agent_info: _Optional[_Union[_mesos_pb2.AgentInfo, _Mapping]] = ..., tasks: _Optional[_Iterable[_Union[_mesos_pb2.Task, _Mapping]]] = ..., frameworks: _Optional[_Iterable[_Union[_mesos_pb2.FrameworkInfo, _Mapping]]] = ..., version: _Optional[str] = ..., files_address: _Optional[str] = ..., executor_infos: _Optional[_Iterable[_Union[_mesos_pb2.ExecutorInfo, _Mapping]]] = ...) -> None: ...
 
 class AgentRegistered(_message.Message):
     __slots__ = ("agent_id", "master_info", "ping_interval_seconds")
@@ -75,6 +77,50 @@ class ShutdownFramework(_message.Message):
     framework_id: _mesos_pb2.FrameworkID
     def __init__(self, framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ...) -> None: ...
 
+class FrameworkToExecutorMessage(_message.Message):
+    __slots__ = ("slave_id", "framework_id", "executor_id", "data")
+    SLAVE_ID_FIELD_NUMBER: _ClassVar[int]
+    FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    slave_id: _mesos_pb2.AgentID
+    framework_id: _mesos_pb2.FrameworkID
+    executor_id: _mesos_pb2.ExecutorID
+    data: bytes
+    def __init__(self, slave_id: _Optional[_Union[_mesos_pb2.AgentID, _Mapping]] = ..., framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ..., executor_id: _Optional[_Union[_mesos_pb2.ExecutorID, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class ExecutorToFrameworkMessage(_message.Message):
+    __slots__ = ("slave_id", "framework_id", "executor_id", "data")
+    SLAVE_ID_FIELD_NUMBER: _ClassVar[int]
+    FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    slave_id: _mesos_pb2.AgentID
+    framework_id: _mesos_pb2.FrameworkID
+    executor_id: _mesos_pb2.ExecutorID
+    data: bytes
+    def __init__(self, slave_id: _Optional[_Union[_mesos_pb2.AgentID, _Mapping]] = ..., framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ..., executor_id: _Optional[_Union[_mesos_pb2.ExecutorID, _Mapping]] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class ExitedExecutorMessage(_message.Message):
+    __slots__ = ("slave_id", "framework_id", "executor_id", "status")
+    SLAVE_ID_FIELD_NUMBER: _ClassVar[int]
+    FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    EXECUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    slave_id: _mesos_pb2.AgentID
+    framework_id: _mesos_pb2.FrameworkID
+    executor_id: _mesos_pb2.ExecutorID
+    status: int
+    def __init__(self, slave_id: _Optional[_Union[_mesos_pb2.AgentID, _Mapping]] = ..., framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ..., executor_id: _Optional[_Union[_mesos_pb2.ExecutorID, _Mapping]] = ..., status: _Optional[int] = ...) -> None: ...
+
+class ShutdownExecutorMessage(_message.Message):
+    __slots__ = ("executor_id", "framework_id")
+    EXECUTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    executor_id: _mesos_pb2.ExecutorID
+    framework_id: _mesos_pb2.FrameworkID
+    def __init__(self, executor_id: _Optional[_Union[_mesos_pb2.ExecutorID, _Mapping]] = ..., framework_id: _Optional[_Union[_mesos_pb2.FrameworkID, _Mapping]] = ...) -> None: ...
+
 class Ping(_message.Message):
     __slots__ = ("seq",)
     SEQ_FIELD_NUMBER: _ClassVar[int]
@@ -96,32 +142,40 @@ class UsageReport(_message.Message):
     def __init__(self, usage: _Optional[_Union[_mesos_pb2.ResourceUsage, _Mapping]] = ..., host: _Optional[_Union[_mesos_pb2.ResourceStatistics, _Mapping]] = ...) -> None: ...
 
 class AgentMessage(_message.Message):
-    __slots__ = ("register", "status_update", "usage", "pong")
+    __slots__ = ("register", "status_update", "usage", "pong", "executor_to_framework", "exited_executor")
     REGISTER_FIELD_NUMBER: _ClassVar[int]
     STATUS_UPDATE_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     PONG_FIELD_NUMBER: _ClassVar[int]
+    EXECUTOR_TO_FRAMEWORK_FIELD_NUMBER: _ClassVar[int]
+    EXITED_EXECUTOR_FIELD_NUMBER: _ClassVar[int]
     register: RegisterAgent
     status_update: StatusUpdate
     usage: UsageReport
     pong: Pong
-    def __init__(self, register: _Optional[_Union[RegisterAgent, _Mapping]] = ..., status_update: _Optional[_Union[StatusUpdate, _Mapping]] = ..., usage: _Optional[_Union[UsageReport, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ...) -> None: ...
+    executor_to_framework: ExecutorToFrameworkMessage
+    exited_executor: ExitedExecutorMessage
+    def __init__(self, register: _Optional[_Union[RegisterAgent, _Mapping]] = ..., status_update: _Optional[_Union[StatusUpdate, _Mapping]] = ..., usage: _Optional[_Union[UsageReport, _Mapping]] = ..., pong: _Optional[_Union[Pong, _Mapping]] = ..., executor_to_framework: _Optional[_Union[ExecutorToFrameworkMessage, _Mapping]] = ..., exited_executor: _Optional[_Union[ExitedExecutorMessage, _Mapping]] = ...) -> None: ...
 
 class MasterMessage(_message.Message):
-    __slots__ = ("registered", "run_task", "kill_task", "acknowledgement", "shutdown_framework", "ping")
+    __slots__ = ("registered", "run_task", "kill_task", "acknowledgement", "shutdown_framework", "ping", "framework_to_executor", "shutdown_executor")
     REGISTERED_FIELD_NUMBER: _ClassVar[int]
     RUN_TASK_FIELD_NUMBER: _ClassVar[int]
     KILL_TASK_FIELD_NUMBER: _ClassVar[int]
     ACKNOWLEDGEMENT_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FRAMEWORK_FIELD_NUMBER: _ClassVar[int]
     PING_FIELD_NUMBER: _ClassVar[int]
+    FRAMEWORK_TO_EXECUTOR_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_EXECUTOR_FIELD_NUMBER: _ClassVar[int]
     registered: AgentRegistered
     run_task: RunTask
     kill_task: KillTask
     acknowledgement: StatusUpdateAcknowledgement
     shutdown_framework: ShutdownFramework
     ping: Ping
-    def __init__(self, registered: _Optional[_Union[AgentRegistered, _Mapping]] = ..., run_task: _Optional[_Union[RunTask, _Mapping]] = ..., kill_task: _Optional[_Union[KillTask, _Mapping]] = ..., acknowledgement: _Optional[_Union[StatusUpdateAcknowledgement, _Mapping]] = ..., shutdown_framework: _Optional[_Union[ShutdownFramework, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ...) -> None: ...
+    framework_to_executor: FrameworkToExecutorMessage
+    shutdown_executor: ShutdownExecutorMessage
+    def __init__(self, registered: _Optional[_Union[AgentRegistered, _Mapping]] = ..., run_task: _Optional[_Union[RunTask, _Mapping]] = ..., kill_task: _Optional[_Union[KillTask, _Mapping]] = ..., acknowledgement: _Optional[_Union[StatusUpdateAcknowledgement, _Mapping]] = ..., shutdown_framework: _Optional[_Union[ShutdownFramework, _Mapping]] = ..., ping: _Optional[_Union[Ping, _Mapping]] = ..., framework_to_executor: _Optional[_Union[FrameworkToExecutorMessage, _Mapping]] = ..., shutdown_executor: _Optional[_Union[ShutdownExecutorMessage, _Mapping]] = ...) -> None: ...
 
 class FileInfo(_message.Message):
     __slots__ = ("path", "size", "is_dir", "mtime", "mode")

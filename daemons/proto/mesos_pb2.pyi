@@ -328,7 +328,7 @@ class KillPolicy(_message.Message):
     def __init__(self, grace_period: _Optional[_Union[DurationInfo, _Mapping]] = ...) -> None: ...
 
 class ExecutorInfo(_message.Message):
-    __slots__ = ("type", "executor_id", "framework_id", "command", "resources", "name", "source", "data", "labels")
+    __slots__ = ("type", "executor_id", "framework_id", "command", "resources", "name", "source", "data", "shutdown_grace_period", "labels")
     class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         UNKNOWN: _ClassVar[ExecutorInfo.Type]
@@ -345,6 +345,7 @@ class ExecutorInfo(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
+    SHUTDOWN_GRACE_PERIOD_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     type: ExecutorInfo.Type
     executor_id: ExecutorID
@@ -354,8 +355,9 @@ class ExecutorInfo(_message.Message):
     name: str
     source: str
     data: bytes
+    shutdown_grace_period: DurationInfo
     labels: Labels
-    def __init__(self, type: _Optional[_Union[ExecutorInfo.Type, str]] = ..., executor_id: _Optional[_Union[ExecutorID, _Mapping]] = ..., framework_id: _Optional[_Union[FrameworkID, _Mapping]] = ..., command: _Optional[_Union[CommandInfo, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[Resource, _Mapping]]] = ..., name: _Optional[str] = ..., source: _Optional[str] = ..., data: _Optional[bytes] = ..., labels: _Optional[_Union[Labels, _Mapping]] = ...) -> None: ...
+    def __init__(self, type: _Optional[_Union[ExecutorInfo.Type, str]] = ..., executor_id: _Optional[_Union[ExecutorID, _Mapping]] = ..., framework_id: _Optional[_Union[FrameworkID, _Mapping]] = ..., command: _Optional[_Union[CommandInfo, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[Resource, _Mapping]]] = ..., name: _Optional[str] = ..., source: _Optional[str] = ..., data: _Optional[bytes] = ..., shutdown_grace_period: _Optional[_Union[DurationInfo, _Mapping]] = ..., labels: _Optional[_Union[Labels, _Mapping]] = ...) -> None: ...
 
 class TaskInfo(_message.Message):
     __slots__ = ("name", "task_id", "agent_id", "resources", "executor", "command", "data", "kill_policy", "labels", "max_completion_time")
@@ -380,6 +382,12 @@ class TaskInfo(_message.Message):
     labels: Labels
     max_completion_time: DurationInfo
     def __init__(self, name: _Optional[str] = ..., task_id: _Optional[_Union[TaskID, _Mapping]] = ..., agent_id: _Optional[_Union[AgentID, _Mapping]] = ..., resources: _Optional[_Iterable[_Union[Resource, _Mapping]]] = ..., executor: _Optional[_Union[ExecutorInfo, _Mapping]] = ..., command: _Optional[_Union[CommandInfo, _Mapping]] = ..., data: _Optional[bytes] = ..., kill_policy: _Optional[_Union[KillPolicy, _Mapping]] = ..., labels: _Optional[_Union[Labels, _Mapping]] = ..., max_completion_time: _Optional[_Union[DurationInfo, _Mapping]] = ...) -> None: ...
+
+class TaskGroupInfo(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[TaskInfo]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskInfo, _Mapping]]] = ...) -> None: ...
 
 class ContainerStatus(_message.Message):
     __slots__ = ("container_id", "executor_pid")

@@ -21,6 +21,7 @@ from typing import Protocol
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.rpc import CHANNEL_OPTIONS
 from daemons.proto import agent_pb2, agent_pb2_grpc
 
@@ -89,7 +90,7 @@ class AgentFiles:
     def __init__(self, address: str, timeout: float = 5.0) -> None:
         self.address = address
         self.timeout = timeout
-        self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        self._channel = tls.channel(address, options=CHANNEL_OPTIONS)
         self._stub = agent_pb2_grpc.FilesStub(self._channel)
 
     async def list(self, path: str) -> list[agent_pb2.FileInfo]:

@@ -459,6 +459,9 @@ class ClusterMirror:
         self.cpu_alloc_history: deque[float] = deque(maxlen=history)
         self.mem_alloc_history: deque[float] = deque(maxlen=history)
         self.subscribed = False
+        # Whether the source streams this project's events (offers, usage, allocation): an
+        # Apache Mesos master does not, and the views say so instead of showing nothing.
+        self.streams_extensions = True
         self.heartbeat_interval = 0.0
         self.last_event_at = 0.0
         self._completed: deque[TaskKey] = deque()
@@ -722,6 +725,8 @@ class ClusterMirror:
         gf = state.get_frameworks
         for f in gf.frameworks:
             self._put_framework(f)
+            if not self.streams_extensions:
+                continue  # nothing would say how they end: they would go stale on screen
             for offer in f.offers:
                 self._offer_sent(offer, now, log=False)
         for f in gf.completed_frameworks:
@@ -745,9 +750,9 @@ class ClusterMirror:
             if fw is not None:
                 fw.tasks += 1
                 fw.allocated.add(res)
-        if state.HasField("allocator"):
+        if state.HasField("allocator") and self.streams_extensions:
             self._put_allocator(state.allocator)
-        if state.HasField("sorter"):
+        if state.HasField("sorter") and self.streams_extensions:
             self._put_sorter(state.sorter, now)
         self._changes.reset = True
         self._changes.totals = True
@@ -786,7 +791,7 @@ class ClusterMirror:
         agent.pid = a.pid
         if a.registered_time.nanoseconds:
             agent.registered = a.registered_time.nanoseconds / 1e9
-        if a.HasField("used"):
+        if a.HasField("used") and self.streams_extensions:
             # Our master's extension: the sum of the agent's containers at its last report.
             agent.used_cpus = round(a.used.cpus_usage, 3)
             agent.used_mem = a.used.mem_rss_bytes / (1024 * 1024)

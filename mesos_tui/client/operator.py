@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.detector import (
     DetectorError,
     MasterDetector,
@@ -85,6 +86,22 @@ class CallResult:
     response: master_pb2.Response | None = None
 
 
+class LeaderElsewhere(Exception):
+    """A standby answered: the leader is at `leader` (host:port)."""
+
+    def __init__(self, leader: str, detail: str = "this master is a standby") -> None:
+        super().__init__(detail)
+        self.leader = leader
+
+
+class StreamProblem(Exception):
+    """A connection or stream that failed in a way said in one line (no traceback to log)."""
+
+
+class NotAMaster(Exception):
+    """What answered is not a Mesos master (a web server, an agent): retrying will not help."""
+
+
 def _describe(error: BaseException) -> str:
     if isinstance(error, grpc.aio.AioRpcError):
         code = error.code()
@@ -96,7 +113,11 @@ def _describe(error: BaseException) -> str:
 
 
 class OperatorClient:
-    """Follows the leading master and streams its operator events."""
+    """Follows the leading master and streams its operator events (over gRPC: our masters)."""
+
+    transport = "grpc"
+    # Our master over gRPC always streams this project's events (offers, usage, allocation).
+    streams_extensions = True
 
     def __init__(
         self,
@@ -155,7 +176,7 @@ class OperatorClient:
             if self._channel is not None:
                 old = self._channel
                 asyncio.get_running_loop().create_task(old.close())
-            self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channel = tls.channel(address, options=CHANNEL_OPTIONS)
             self._channel_address = address
         return master_pb2_grpc.MasterStub(self._channel)
 
@@ -211,7 +232,14 @@ class OperatorClient:
                     reach = await diagnose(address, e)
                     detail = reach.text
                     permanent = reach.permanent and isinstance(self._detector, StandaloneDetector)
-            except DetectorError as e:
+            except LeaderElsewhere as e:
+                hint = e.leader
+                detail = str(e)
+            except NotAMaster as e:
+                hint = None
+                detail = str(e)
+                permanent = isinstance(self._detector, StandaloneDetector)
+            except (DetectorError, StreamProblem) as e:
                 hint = None
                 detail = str(e)
             except Exception as e:  # never let anything reach the UI
@@ -326,6 +354,12 @@ class OperatorClient:
         call.kill_task.task_id.value = task_id
         if framework_id:
             call.kill_task.framework_id.value = framework_id
+        return await self.call(call)
+
+    async def teardown(self, framework_id: str) -> CallResult:
+        """Mesos's TEARDOWN: the framework is removed, its tasks killed."""
+        call = Call(type=Call.TEARDOWN)
+        call.teardown.framework_id.value = framework_id
         return await self.call(call)
 
     async def pause_allocator(self) -> CallResult:

@@ -48,6 +48,7 @@ from typing import Any
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.detector import MasterDetector, StandaloneDetector, detector_for
 from daemons.common.reach import diagnose
 from daemons.common.resources import Resources
@@ -629,7 +630,10 @@ class SchedulerDriver:
         starts or the driver stops, so that a call in flight as the stream ends (a TEARDOWN
         the master answers by closing the stream) still gets its answer."""
         await self._close_retired()
-        channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        try:
+            channel = tls.channel(address, options=CHANNEL_OPTIONS)
+        except tls.TlsError as e:
+            raise _Fatal(str(e)) from None  # LIBPROCESS_SSL_* that cannot work: retrying won't help
         stream = None
         try:
             stub = scheduler_pb2_grpc.SchedulerStub(channel)

@@ -31,6 +31,7 @@ from typing import IO, Any, TypeVar
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.flags import DURATION, MASTER, one_line_errors
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
@@ -180,10 +181,38 @@ class TaskSpec:
     message: str = ""
     stderr_tail: str = ""
     data: Any = None  # What the framework keeps with it (results, ...).
+    # Run on this custom executor (its command a python_command, see _module_executor.py)
+    # rather than as a command task.
+    executor: mesos_pb2.ExecutorInfo | None = None
 
     @property
     def done(self) -> bool:
         return self.state in ("finished", "failed", "killed")
+
+
+def on_executor(info: mesos_pb2.TaskInfo, spec: TaskSpec) -> None:
+    """Make `info` a task of `spec.executor`: its `python -m module args` command becomes
+    TaskInfo.data for _module_executor (a call of the module's main in that process)."""
+    from mesos_tui.frameworks._module_executor import task_data
+
+    assert spec.executor is not None and isinstance(spec.command, list)
+    module, argv = spec.command[2], spec.command[3:]  # [python, -m, module, *argv]
+    info.ClearField("command")
+    info.executor.CopyFrom(spec.executor)
+    info.data = task_data(module, argv)
+
+
+def module_executor(executor_id: str, extra_env: dict[str, str] | None = None) -> mesos_pb2.ExecutorInfo:
+    """An ExecutorInfo running _module_executor with this checkout (no resources of its own:
+    its tasks carry them)."""
+    info = mesos_pb2.ExecutorInfo(name=f"python module executor {executor_id}")
+    info.executor_id.value = executor_id
+    info.command.shell = False
+    info.command.value = sys.executable
+    info.command.arguments.extend([sys.executable, "-m", "mesos_tui.frameworks._module_executor"])
+    for name, value in task_environment(extra_env).items():
+        info.command.environment.variables.add(name=name, value=value)
+    return info
 
 
 def fits_first(
@@ -218,7 +247,7 @@ def offer_role(offer: mesos_pb2.Offer) -> str | None:
 
 async def agent_files_address(master: str, agent_id: str) -> str | None:
     """The `host:port` of an agent's Files API, from GET_AGENTS (`slave(1)@ip:port`)."""
-    async with grpc.aio.insecure_channel(master, options=CHANNEL_OPTIONS) as channel:
+    async with tls.channel(master, options=CHANNEL_OPTIONS) as channel:
         stub = master_pb2_grpc.MasterStub(channel)
         response = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_AGENTS), timeout=5)
     for agent in response.get_agents.agents:
@@ -474,6 +503,8 @@ class TaskFramework(Scheduler):
                     environment=spec.environment,
                     role=role,
                 )
+                if spec.executor is not None:
+                    on_executor(info, spec)
                 infos.append(info)
             refuse = self.busy_refuse_seconds if self.pending else self.idle_refuse_seconds
             if refuse > self.busy_refuse_seconds:

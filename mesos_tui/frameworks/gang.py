@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from daemons.common import tls
 from daemons.common.durations import parse_duration
 from daemons.common.resources import Resources
 from daemons.common.rpc import CHANNEL_OPTIONS
@@ -338,7 +339,7 @@ class Gang(TaskFramework):
 async def offer_timeout_of(master: str) -> float | None:
     """The master's --offer_timeout in seconds, from GET_FLAGS (None: never, or unknown)."""
     try:
-        async with grpc.aio.insecure_channel(master, options=CHANNEL_OPTIONS) as ch:
+        async with tls.channel(master, options=CHANNEL_OPTIONS) as ch:
             stub = master_pb2_grpc.MasterStub(ch)
             r = await stub.Call(master_pb2.Call(type=master_pb2.Call.GET_FLAGS), timeout=5)
     except grpc.aio.AioRpcError:

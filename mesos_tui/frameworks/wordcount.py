@@ -38,6 +38,7 @@ from mesos_tui.frameworks.common import (
     add_common_flags,
     format_usage,
     framework_info,
+    module_executor,
     positive_float,
     positive_int,
     python_command,
@@ -81,8 +82,12 @@ class WordCount(TaskFramework):
         max_retries: int = 2,
         progress: Progress | None = None,
         extra_env: dict[str, str] | None = None,
+        executors: bool = False,
     ) -> None:
         super().__init__("wordcount", max_retries=max_retries, progress=progress)
+        # With `executors`, map i and reduce i run on executor `wordcount-i` (one Python
+        # process per slot, started once per agent) instead of a process per task.
+        self.executors = executors
         self.path = os.path.abspath(path)
         self.scratch = scratch
         self.parallelism = parallelism
@@ -101,12 +106,17 @@ class WordCount(TaskFramework):
     def reduce_file(self, r: int) -> str:
         return os.path.join(self.scratch, f"reduce-{r}.pkl")
 
+    def _slot(self, spec: TaskSpec, i: int) -> TaskSpec:
+        if self.executors:
+            spec.executor = module_executor(f"wordcount-{i % self.parallelism}", self.extra_env)
+        return spec
+
     def map_specs(self) -> list[TaskSpec]:
         size = os.path.getsize(self.path)
         self.progress.bar("map", "map", self.parallelism)
         self.progress.bar("reduce", "reduce", self.reducers)
         return [
-            self.new_spec(
+            self._slot(self.new_spec(
                 f"map-{i}",
                 python_command(
                     TASK_MODULE,
@@ -124,14 +134,14 @@ class WordCount(TaskFramework):
                 ),
                 self.resources,
                 environment=task_environment(self.extra_env),
-            )
+            ), i)
             for i, (start, end) in enumerate(byte_ranges(size, self.parallelism))
         ]
 
     def reduce_specs(self) -> list[TaskSpec]:
         maps = ",".join(self.map_dir(i) for i in range(self.parallelism))
         return [
-            self.new_spec(
+            self._slot(self.new_spec(
                 f"reduce-{r}",
                 python_command(
                     TASK_MODULE,
@@ -145,7 +155,7 @@ class WordCount(TaskFramework):
                 ),
                 self.resources,
                 environment=task_environment(self.extra_env),
-            )
+            ), r)
             for r in range(self.reducers)
         ]
 
@@ -221,6 +231,7 @@ async def wordcount(
     timeout: float | None = None,
     extra_env: dict[str, str] | None = None,
     install_signals: bool = False,
+    executors: bool = False,
 ) -> tuple[int, WordCount]:
     """Run a word count; answer (exit code, the framework with `.result` or `.error_message`)."""
     if isinstance(resources, str):
@@ -236,6 +247,7 @@ async def wordcount(
         max_retries=max_retries,
         progress=progress,
         extra_env=extra_env,
+        executors=executors,
     )
     watcher = UsageWatcher(master)
     fw.usage = watcher
@@ -299,6 +311,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mem", type=positive_float, default=256.0, help="MB per task")
     parser.add_argument("--top", type=int, default=10, help="how many words to print")
     parser.add_argument(
+        "--executors",
+        action="store_true",
+        help="run the tasks on custom executors (one Python process per slot, reused by its "
+        "map and reduce) instead of a process per task; the tasks' CPU and RSS figures are "
+        "then their executor process's so far",
+    )
+    parser.add_argument(
         "--scratch",
         default=None,
         help="the shared folder for intermediate files (default: a temp dir)",
@@ -319,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=progress,
             role=ns.role,
             install_signals=True,
+            executors=ns.executors,
         ),
     )
     if result is None:

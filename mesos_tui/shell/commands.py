@@ -34,6 +34,7 @@ from mesos_tui.shell.registry import (
     COMMAND_NAME,
     FILTER,
     FLOAT,
+    FRAMEWORK,
     INT,
     REGISTRY,
     STR,
@@ -303,6 +304,50 @@ def _kill_targets(s: ShellSession, words: Sequence[str]) -> tuple[list[TaskView]
 def _plain(word: str) -> bool:
     """A word that may be a task id or name (not a filter with fields or negation)."""
     return not word.startswith("!") and not re.match(r"[A-Za-z_]+:", word)
+
+
+@command(
+    "teardown",
+    help="tear a framework down: the master removes it and kills all its tasks (asks first)",
+    flags=[Flag("-y", "--yes", BOOL, "tear down without asking")],
+    args=[Arg("framework", FRAMEWORK, help="its id, a unique id prefix, or its name")],
+    details="Mesos's operator TEARDOWN call, which every Mesos master has (where a single\n"
+    "task cannot be killed by an operator, as on Apache Mesos, this is the operator's way).",
+)
+async def teardown(ctx: CommandContext, args: Args) -> CommandResult | None:
+    s = _session(ctx)
+    word: str = args.framework
+    live = [f for f in s.mirror.frameworks.values() if not f.completed]
+    for match in (lambda f: f.id == word, lambda f: f.name == word,
+                  lambda f: f.id.startswith(word)):
+        found = [f for f in live if match(f)]
+        if found:
+            break
+    if not found:
+        raise CommandError(f"teardown: no registered framework {word!r} (see frameworks)")
+    if len(found) > 1:
+        raise CommandError(f"teardown: {word!r} names {len(found)} frameworks "
+                           f"({names(f'{f.name} {f.id}' for f in found)}); give its id")
+    fw = found[0]
+    label = f"{fw.name or short_id(fw.id)} ({fw.id})"
+    if not args.yes:
+        return CommandResult(
+            ok=False,
+            text=f"teardown: needs confirmation: {label} and its {fw.tasks} active tasks; "
+            "add -y to tear it down without asking",
+            confirm=Confirmation(prompt=f"Tear down {label}? Its {fw.tasks} tasks are killed.",
+                                 line=f"{ctx.line.strip()} -y", count=1, items=[label]),
+        )
+    if s.read_only:
+        raise CommandError(f"teardown: not sent: {s.read_only}")
+    sender = getattr(s.killer, "teardown", None)
+    if sender is None:
+        raise CommandError("teardown: not connected to a master")
+    result = await sender(fw.id)
+    if not result.ok:
+        raise CommandError(f"teardown: {result.message}")
+    ctx.print(f"teardown sent: {label}")
+    return None
 
 
 # ------------------------------------------------------------------------------ views

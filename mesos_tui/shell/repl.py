@@ -35,8 +35,9 @@ from collections.abc import Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from daemons.common.detector import DetectorError, check_master
-from daemons.common.flags import DURATION, MASTER, OneLineParser
+from daemons.common.detector import DetectorError
+from daemons.common.flags import DURATION, OneLineParser
+from mesos_tui.client.sources import OPERATOR_MASTER, check_operator_master
 from mesos_tui.frameworks.queue import DEFAULT_FAILOVER_TIMEOUT
 from mesos_tui.shell.errors import EXIT_FAILED, EXIT_OK
 from mesos_tui.shell.registry import REGISTRY, CommandResult, Registry, complete
@@ -75,9 +76,10 @@ def parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     p.add_argument(
-        "--master", type=MASTER, default=None,
-        help="the master: host:port or zk://host:port/path (default $MESOS_MASTER or "
-        "127.0.0.1:5050)",
+        "--master", type=OPERATOR_MASTER, default=None,
+        help="the master: host:port (gRPC, a mesos-tui master), http[s]://host:port or "
+        "zk://host:port/path (Mesos's operator HTTP API: any Mesos master) (default "
+        "$MESOS_MASTER or 127.0.0.1:5050)",
     )
     p.add_argument(
         "--connect_timeout", "--connect-timeout", dest="connect_timeout", type=DURATION,
@@ -102,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = p.parse_args(list(argv) if argv is not None else None)
     if ns.master is None:
         try:
-            ns.master = check_master(default_master())
+            ns.master = check_operator_master(default_master())
         except DetectorError as e:
             p.error(f"bad value in $MESOS_MASTER: {e}")
     _setup_logging(data_dir() / "shell.log")

@@ -39,6 +39,7 @@ from mesos_tui.client.operator import (
     ConnectionStatus,
     OperatorClient,
 )
+from mesos_tui.client.sources import operator_source
 from mesos_tui.frameworks.queue import (
     DEFAULT_FAILOVER_TIMEOUT,
     FRAMEWORK_NAME,
@@ -96,6 +97,8 @@ class ShellSession:
         self.connect_timeout = connect_timeout
         self.stop_timeout = 1.0  # how long close() waits for the framework's driver to stop
         self.default_filter: TaskFilter | None = None
+        # Why commands must not change the cluster (a replay), or None.
+        self.read_only: str | None = None
         self.owns_stream = mirror is None
         self.mirror = mirror if mirror is not None else ClusterMirror()
         self.operator = operator
@@ -121,7 +124,7 @@ class ShellSession:
         if not self.master:
             return
         if self.operator is None:
-            self.operator = OperatorClient(
+            self.operator = operator_source(
                 self.master, on_event=self._on_event, on_status=self._on_status
             )
         self._stream_task = asyncio.create_task(self.operator.run(), name="shell-operator")
@@ -247,23 +250,45 @@ class ShellSession:
 
     async def framework(self) -> CommandQueue:
         """The shell's command-queue framework, subscribed (started on first use)."""
+        if self.read_only:
+            raise CommandError(f"not launched: {self.read_only}")
         async with self._queue_lock:
             q = self.queue
             if q is not None and q.driver is not None and not q.driver.stopped:
                 return q
             if not self.master:
                 raise CommandError("no master to launch on: start the shell with --master")
+            master = self.scheduler_master()
             q = CommandQueue()
             q.listeners.append(self._on_task_status)
             reuse = self.reusable_framework_id()
             try:
                 await q.start(
-                    self.master, framework_id=reuse, failover_timeout=self.failover_timeout
+                    master, framework_id=reuse, failover_timeout=self.failover_timeout
                 )
             except Exception as e:
                 raise CommandError(f"the shell's framework could not subscribe: {e}") from None
             self.queue = q
             return q
+
+    def scheduler_master(self) -> str:
+        """Where the shell's framework subscribes: the master's own address. Our scheduler
+        driver speaks gRPC, which only a mesos-tui master serves (on its HTTP port): over
+        http:// or zk:// it is used only when the master showed it is one (an Apache Mesos
+        master is watched, not launched on)."""
+        master = self.master
+        if not master.lower().startswith(("http://", "https://", "zk://")):
+            return master
+        operator = self.operator
+        if operator is not None and self.mirror.subscribed and not getattr(
+                operator, "streams_extensions", True):
+            raise CommandError(
+                "not launched: this shell reaches this master over its operator HTTP API, "
+                "which cannot launch tasks (a framework does, through the scheduler API); "
+                "launch with a Mesos framework, or run the shell on a mesos-tui master")
+        if master.lower().startswith("zk://"):
+            return master  # the driver finds the leader in ZooKeeper itself
+        return master.split("://", 1)[1].split("/", 1)[0]
 
     def reusable_framework_id(self) -> str | None:
         """An earlier shell's framework that is failing over (same name, same user)."""

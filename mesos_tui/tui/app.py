@@ -50,7 +50,9 @@ from textual.widgets import ContentSwitcher, Footer, Input, Label
 from daemons.common.states import TERMINAL_STATES
 from mesos_tui.client.files import AgentFiles, AgentLogSource, LogSource
 from mesos_tui.client.mirror import AgentView, ClusterMirror, TaskView
-from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, OperatorClient
+from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, Event, OperatorClient
+from mesos_tui.client.recording import Recorder
+from mesos_tui.client.sources import operator_source
 from mesos_tui.shell.errors import CommandError
 from mesos_tui.shell.session import ShellSession
 from mesos_tui.tui.commands import CommandResult, CommandSuggester, ShellCommands
@@ -99,6 +101,13 @@ VIEW_TITLES = {
     "events": "Events: the operator stream",
     "roles": "Roles: weights and DRF shares",
     "pulse": "Pulse: the cluster over time",
+}
+# What a view lacks when the master does not stream this project's events (Apache Mesos, or
+# ours asked without `Mesos-Tui-Extensions`): said in its title rather than left blank.
+NOT_STREAMED = {
+    "agents": "  (used: - , this master does not stream usage)",
+    "frameworks": "  (used: - , this master does not stream usage)",
+    "offers": "  (this master does not stream the offer cycle)",
 }
 APP_WORDS = ("events", "roles", "pulse", "pause", "resume", "step", "logs", "ctx")
 # What --readonly refuses: the actions of keys, and the bar's commands, that change the cluster.
@@ -173,7 +182,13 @@ class MesosApp(Resilient, App[None]):
         readonly: bool = False,
         files: FilesFactory = agent_files,
         context: Context | None = None,
+        extensions: bool = True,
+        record: Recorder | None = None,
+        source: Callable[..., Any] | None = None,
     ) -> None:
+        """`extensions`: ask an HTTP master for this project's events; `record`: write the
+        operator stream to a recording as it comes; `source(on_event, on_status)`: where the
+        events come from instead of `master` (a replay)."""
         super().__init__()
         self.readonly = readonly
         self.files = files
@@ -182,9 +197,14 @@ class MesosApp(Resilient, App[None]):
         master = self.master
         self.mirror = mirror or ClusterMirror(clock=clock)
         self.history = History()
+        self.recorder = record
+        self.extensions = extensions
         self.client: OperatorClient | None = None
         self.credentials_note = ""
-        if master and connect:
+        if source is not None:
+            self.client = source(self._on_event, self._on_status)
+            control = control or self.client
+        elif master and connect:
             self.client = self.operator_client(master, context)
             control = control or self.client
         self.control = control
@@ -211,22 +231,20 @@ class MesosApp(Resilient, App[None]):
         self.clock = clock
 
     def operator_client(self, master: str, context: Context | None) -> OperatorClient:
-        """An operator client on `master`, with the context's credentials if the client
-        takes credentials (a client without authentication connects without them, and the
-        app says so once)."""
+        """The client for `master` (gRPC or HTTP: `operator_source`), with the context's
+        credentials as `credentials=(principal, secret)` if it takes them; a client without
+        authentication connects without them, and the app says so once."""
         kwargs: dict[str, Any] = {}
         creds = context.credentials() if context is not None else None
         if creds is not None:
-            params = inspect.signature(OperatorClient).parameters
-            if "credentials" in params:
+            if "credentials" in inspect.signature(operator_source).parameters:
                 kwargs["credentials"] = creds
-            elif "principal" in params and "secret" in params:
-                kwargs["principal"], kwargs["secret"] = creds
             else:
                 self.credentials_note = (
-                    f"context {context.name!r}: this client does not authenticate yet; "
-                    "connecting without its credentials")  # type: ignore[union-attr]
-        return OperatorClient(master, self._on_event, self._on_status, **kwargs)
+                    f"context {context.name!r}: this client does not authenticate yet; "  # type: ignore[union-attr]
+                    "connecting without its credentials")
+        return operator_source(master, self._on_event, self._on_status,
+                               extensions=self.extensions, **kwargs)
 
     # ------------------------------------------------------------------------ layout
 
@@ -328,6 +346,8 @@ class MesosApp(Resilient, App[None]):
             await self.shell_session.close()
         if self.client is not None:
             await self.client.close()
+        if self.recorder is not None:
+            self.recorder.close("quit")
 
     def view(self, name: str) -> Any:
         return self._views[name]
@@ -355,6 +375,16 @@ class MesosApp(Resilient, App[None]):
     # ---------------------------------------------------------------------- refresh
 
     def _on_event(self, event: Any) -> None:
+        streams = getattr(self.client, "streams_extensions", True)
+        if event.type == Event.SUBSCRIBED:
+            # What this master streams is known from its snapshot on (see sources.py).
+            self.mirror.streams_extensions = streams
+        if self.recorder is not None and self.recorder.stopped is None:
+            self.recorder.record(event, streams)
+            if self.recorder.stopped is not None:
+                self.notify(f"Recording to {self.recorder.path} stopped: "
+                            f"{self.recorder.stopped}", severity="warning", timeout=10,
+                            markup=False)
         self.mirror.apply(event)
         self.shell_session.notify()  # commands waiting on the stream see it
 
@@ -386,6 +416,8 @@ class MesosApp(Resilient, App[None]):
             if not changes and not self._status_dirty:
                 return
             with self.batch_update():
+                if changes.reset:
+                    self.update_title()
                 header = self._header
                 header.update_from(self.connection, self.cluster_name)
                 self._status_dirty = False
@@ -477,6 +509,8 @@ class MesosApp(Resilient, App[None]):
             text = bar.filter.text.strip() if bar is not None else ""
         if text:
             title = f"{title} · /{text}"
+        if not self.mirror.streams_extensions:
+            title += NOT_STREAMED.get(name, "")
         if self.context is not None:
             title = f"[{self.context.name}] {title}"
         with contextlib.suppress(NoMatches):
@@ -973,10 +1007,11 @@ class MesosApp(Resilient, App[None]):
         self.tasks_view.action_sandbox()
 
 
-def run_tui(master: str | None, *, readonly: bool = False,
-            context: Context | None = None) -> int:
+def run_tui(master: str | None, *, readonly: bool = False, context: Context | None = None,
+            record: Recorder | None = None, extensions: bool = True) -> int:
     """Open the TUI on `master` (what `mesos-tui` and `mesos-tui up` call); its exit status:
     0 when the user quit, 1 when an error ended it (the traceback is in the log)."""
-    app = MesosApp(master, readonly=readonly, context=context)
+    app = MesosApp(master, readonly=readonly, context=context, record=record,
+                   extensions=extensions)
     app.run()
     return app.return_code or 0

@@ -129,3 +129,30 @@ async def test_failing_map_is_retried_bounded_then_reported_with_stderr(
         t for t in (await cluster.operator.state()).get_tasks.completed_tasks if t.name == "map-0"
     ]
     assert len(attempts) == 2
+
+
+async def test_wordcount_on_executors_equals_counter(cluster: Cluster, tmp_path: Path) -> None:
+    """`--executors`: map i and reduce i run in executor `wordcount-i`'s one Python process."""
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:1024")
+    data = tricky_text(5, 30_000)
+    path = tmp_path / "input.txt"
+    path.write_bytes(data)
+
+    code, fw = await wordcount(
+        str(path), cluster.master_address, parallelism=2, resources="cpus:0.5;mem:128",
+        scratch=str(tmp_path / "scratch"), timeout=60, executors=True,
+    )
+
+    assert code == 0, fw.error_message
+    assert fw.result is not None
+    assert fw.result.counts == dict(Counter(data.lower().split()))
+    tasks = (await cluster.operator.tasks()).completed_tasks
+    assert sorted((t.name, t.executor_id.value) for t in tasks) == [
+        ("map-0", "wordcount-0"), ("map-1", "wordcount-1"),
+        ("reduce-0", "wordcount-0"), ("reduce-1", "wordcount-1"),
+    ]
+    # One executor process per slot ran both its tasks: one run directory per executor.
+    runs = sorted(p.parent.parent.parent.name for p in agent.work_dir.glob(
+        "slaves/*/frameworks/*/executors/wordcount-*/runs/*-*/stdout"))
+    assert runs == ["wordcount-0", "wordcount-1"]

@@ -42,10 +42,12 @@ def environ(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def run(tmp_path: Path, *args: str, timeout: float = BOUND) -> subprocess.CompletedProcess[str]:
+def run(
+    tmp_path: Path, *args: str, timeout: float = BOUND, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PY, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO,
-        env=environ(tmp_path), stdin=subprocess.DEVNULL,
+        env={**environ(tmp_path), **(env or {})}, stdin=subprocess.DEVNULL,
     )
 
 
@@ -348,9 +350,11 @@ def master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield cluster.master
 
 
-def shell(tmp_path: Path, master: str, command: str) -> subprocess.CompletedProcess[str]:
+def shell(
+    tmp_path: Path, master: str, command: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return run(tmp_path, "-m", "mesos_tui.cli", "shell", "--master", master, "-c", command,
-               timeout=90)
+               timeout=90, env=env)
 
 
 def test_kill_two_targets(tmp_path: Path, master: str) -> None:
@@ -433,8 +437,14 @@ def test_up_no_tui_prints_a_clean_address(tmp_path: Path) -> None:
         assert m is not None, line
         address = m.group(1)
         assert re.fullmatch(r"127\.0\.0\.1:\d+", address), address
-        r = shell(tmp_path, address, "agents")
+        # The cluster speaks TLS only; the lines after say with which settings to dial it.
+        hint = lines.wait(lambda line: "mesos-tui shell --master" in line)
+        settings = dict(word.split("=", 1) for word in hint.split() if "=" in word)
+        assert settings["LIBPROCESS_SSL_ENABLED"] == "true", hint
+        r = shell(tmp_path, address, "agents", env=settings)
         assert r.returncode == 0 and "agent1" in r.stdout, r.stderr
+        r = shell(tmp_path, address, "agents", env={"LIBPROCESS_SSL_ENABLED": "false"})
+        assert r.returncode == 1 and "requires TLS" in one_line(r), r.stderr
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=BOUND) == 0

@@ -463,23 +463,31 @@ async def test_a_big_accept_does_not_stall_the_master(cluster: Cluster) -> None:
             t.task_id.value = f"t{i}"
             t.agent_id.value = agent.agent_id
             t.command.value = "true"
-        latencies: list[float] = []
+        answered: list[tuple[float, float]] = []  # (asked, answered) of each GET_HEALTH
         done = asyncio.Event()
 
         async def probe() -> None:
             health = master_pb2_grpc.MasterStub(ch)
             while not done.is_set():
                 t0 = time.monotonic()
-                await health.Call(OC(type=OC.GET_HEALTH), timeout=5)
-                latencies.append(time.monotonic() - t0)
-                await asyncio.sleep(0.01)
+                await health.Call(OC(type=OC.GET_HEALTH), timeout=30)
+                answered.append((t0, time.monotonic()))
+                await asyncio.sleep(0)
 
         prober = asyncio.get_running_loop().create_task(probe())
-        await asyncio.sleep(0.1)
+        while not answered:  # the prober is under way
+            await asyncio.sleep(0.01)
+        sent = time.monotonic()
         await sched.Call(call, metadata=((STREAM_ID_KEY, sid),), timeout=60)
+        returned = time.monotonic()
         done.set()
         await prober
         reader.cancel()
         stream.cancel()
-    assert len(latencies) > 5
-    assert max(latencies) < 0.5, f"GET_HEALTH waited {max(latencies):.2f}s during a big ACCEPT"
+    # Sliced, the ACCEPT lets other calls in between its slices: health checks asked after it
+    # was sent are answered before it returns. Done in one piece, none could be (the loop
+    # would be busy from the ACCEPT's arrival to its answer). Counted, not timed.
+    during = [a for a in answered if sent <= a[0] and a[1] <= returned]
+    assert len(during) >= 2, (
+        f"{len(during)} GET_HEALTH answered during a {returned - sent:.2f}s ACCEPT"
+    )

@@ -71,15 +71,18 @@ async def test_mesos_execute_task_survives_a_killed_agent(cluster: Cluster) -> N
     assert "  message: 'Command exited with status 0'" in lines, lines
 
 
-# (command, expected state, expected message); the short ones end while the agent is down.
+# (command, expected state, expected message); the quick ones end while the agent is down: they
+# wait for the file {go}, which the test creates once the agent is killed (a fixed sleep raced
+# the launch of the twenty on a loaded machine: some ended before the agent was killed).
+WAIT_GO = "while [ ! -e {go} ]; do sleep 0.05; done"
 TASKS = {
-    **{f"quick-ok-{i}": ("sleep 0.3", mesos_pb2.TASK_FINISHED, "Command exited with status 0")
+    **{f"quick-ok-{i}": (WAIT_GO, mesos_pb2.TASK_FINISHED, "Command exited with status 0")
        for i in range(5)},
-    **{f"quick-fail-{i}": ("sleep 0.3; exit 3", mesos_pb2.TASK_FAILED,
+    **{f"quick-fail-{i}": (WAIT_GO + "; exit 3", mesos_pb2.TASK_FAILED,
                            "Command exited with status 3") for i in range(4)},
-    **{f"quick-137-{i}": ("sleep 0.3; exit 137", mesos_pb2.TASK_FAILED,
+    **{f"quick-137-{i}": (WAIT_GO + "; exit 137", mesos_pb2.TASK_FAILED,
                           "Command exited with status 137") for i in range(2)},
-    **{f"quick-signal-{i}": ("sleep 0.3; kill -SEGV $$", mesos_pb2.TASK_FAILED,
+    **{f"quick-signal-{i}": (WAIT_GO + "; kill -SEGV $$", mesos_pb2.TASK_FAILED,
                              "Command terminated with signal SIGSEGV") for i in range(2)},
     **{f"late-ok-{i}": ("sleep 4", mesos_pb2.TASK_FINISHED, "Command exited with status 0")
        for i in range(3)},
@@ -97,7 +100,8 @@ async def test_twenty_tasks_across_a_killed_agent(cluster: Cluster) -> None:
     agent = await cluster.start_agent("cpus:4;mem:4096", **AGENT_FLAGS)
     driver, rec = await cluster.framework("survivors")
     [offer, *_] = await rec.next("offers")
-    infos = [task_info(tid, tid, agent.agent_id, cmd, "cpus:0.1;mem:32")
+    go = cluster.root / "go"
+    infos = [task_info(tid, tid, agent.agent_id, cmd.format(go=go), "cpus:0.1;mem:32")
              for tid, (cmd, _, _) in TASKS.items()]
     for info in infos:
         if info.task_id.value.startswith("long"):
@@ -110,6 +114,7 @@ async def test_twenty_tasks_across_a_killed_agent(cluster: Cluster) -> None:
     assert set(running) == set(TASKS)
 
     agent.kill(signal.SIGKILL)
+    go.touch()
     # The quick ones end while the agent is down (their supervisors hold their statuses).
     quick = [running[t] for t in TASKS if t.startswith("quick")]
     await poll_until(lambda: _all(quick), 10, "the quick tasks to end")

@@ -125,6 +125,10 @@ class ClusterHeader(Resilient, Widget):
             # A master we follow is out of reach: what its allocator does now is unknown,
             # so say that rather than its last state. (No status: a mirror fed directly.)
             parts.append(Part(_t(("allocator ", "dim"), ("unknown", "dim")), None, priority=4))
+        elif not self.mirror.streams_extensions:
+            # An Apache Mesos master (or ours, asked without extensions) says nothing of it.
+            parts.append(Part(_t(("allocator ", "dim"), ("not streamed", "yellow")), None,
+                              priority=4))
         elif alloc.paused:
             cycle = f" · cycle {alloc.cycles}" if alloc.cycles else ""
             parts.append(Part(_t(("allocator ", "dim"), ("PAUSED", "bold reverse yellow"),
@@ -135,6 +139,12 @@ class ClusterHeader(Resilient, Widget):
             parts.append(Part(_t(("allocator ", "dim"), ("running", "green"), (cycle, "dim")),
                               _t(("alloc ", "dim"), ("running", "green")), priority=4))
         return parts
+
+    def _resources(self) -> list[Resource]:
+        """The meters; `used` only where the master streams measured usage (a `-` else)."""
+        if self.mirror.streams_extensions:
+            return _RESOURCES
+        return [(label, pick, fmt, False) for label, pick, fmt, _ in _RESOURCES]
 
     def _counts(self, c: Counts) -> list[Part]:
         agents_full = _t((f"{c.agents}", "bold"), (_plural(c.agents, " agent"), ""))
@@ -178,15 +188,15 @@ class ClusterHeader(Resilient, Widget):
                 fit_parts(identity, width),
                 Text(" ", end="").append_text(fit_parts(counts, width - 1)),
             ]
-            lines += meter_lines(t, _RESOURCES, width)
+            lines += meter_lines(t, self._resources(), width)
         else:
             lines = [fit_parts(identity + counts, width)]
             if rows >= 3:
-                lines += meter_lines(t, _RESOURCES[:rows - 1], width)
+                lines += meter_lines(t, self._resources()[:rows - 1], width)
             else:
                 half = width // 2
-                (cpu,) = meter_lines(t, _RESOURCES[:1], half)
-                (memory,) = meter_lines(t, _RESOURCES[1:2], width - half)
+                (cpu,) = meter_lines(t, self._resources()[:1], half)
+                (memory,) = meter_lines(t, self._resources()[1:2], width - half)
                 lines.append(Text("", end="").join([cpu, memory]))
         return Text("\n", end="").join(lines[:max(1, rows)])
 

@@ -67,7 +67,13 @@ from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
 OFFERED_NOTE = "offered counts as allocated until declined"
 SPARK = " ▁▂▃▄▅▆▇█"
 RESOURCE_ORDER = ("cpus", "mem", "disk", "gpus")
-MAX_STEP_AGENTS = 12  # agents listed in a step's walk (the rest are counted)
+MAX_STEP_AGENTS = 12
+NOT_STREAMED = (
+    "This master does not stream the offer cycle. Apache Mesos's operator API has no "
+    "offer, allocation or usage events (and no allocator pause or step): offers, DRF "
+    "shares and steps are shown only for a mesos-tui master, which streams them to a "
+    "client that asks (Mesos-Tui-Extensions: 1)."
+)  # agents listed in a step's walk (the rest are counted)
 
 
 def sparkline(values: Iterable[float], width: int, top: float = 1.0) -> Text:
@@ -399,7 +405,9 @@ class OffersView(Resilient, Horizontal):
 
         sorter = m.sorter
         parts: list[RenderableType] = []
-        if sorter is None:
+        if not m.streams_extensions:
+            pass  # the allocator panel says why there is nothing here
+        elif sorter is None:
             parts.append(Text("DRF order: the master has not sent its allocator's table "
                               "(an older master, or not connected yet).", style="dim"))
         else:
@@ -439,6 +447,10 @@ class OffersView(Resilient, Horizontal):
         a = m.allocator
         head = Text()
         head.append("Allocator ", style="bold")
+        if not m.streams_extensions:
+            head.append(" NOT STREAMED ", style="bold reverse yellow")
+            head.append(f"\n{NOT_STREAMED}", style="yellow")
+            return head
         if not connected:
             head.append(" UNKNOWN ", style="bold reverse red")
             head.append(f"  {why or 'not connected'}: the allocator's state is not known",
@@ -463,6 +475,8 @@ class OffersView(Resilient, Horizontal):
         parts: list[RenderableType] = []
         if latest is not None and latest is not step:
             parts.append(self._cycle_line(latest))
+        if not m.streams_extensions:
+            return Group(*parts)
         if step is None:
             parts.append(Text("Press n to run one allocation cycle, explained: the DRF table "
                               "before it, who got each agent and why the others were skipped, "
@@ -634,6 +648,11 @@ class OffersView(Resilient, Horizontal):
         if self.example_running():
             self.stop_example()
             self.app.notify("Stopping the DRF example: A and B are torn down, its agent stops.")
+            return
+        read_only = getattr(self.app, "read_only", None)
+        if read_only:
+            self.app.notify(f"The DRF example runs on a cluster: {read_only}.",
+                            severity="warning", markup=False)
             return
         master = getattr(self.app, "master", None)
         if not master:
