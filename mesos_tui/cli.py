@@ -4,6 +4,9 @@
                                                            or $MESOS_MASTER); --principal with
                                                            --secret_file when the master asks
                                                            for credentials
+    mesos-tui --context NAME                               the TUI on a cluster of
+                                                           ~/.config/mesos-tui/clusters.toml
+    mesos-tui --readonly                                   no kill, launch or pause
     mesos-tui shell [...]                                  the shell (mesos_tui.shell.repl)
     mesos-tui up [...]                                     a local cluster (mesos_tui.local)
     mesos-tui replay FILE [--speed X]                      play a recording back
@@ -74,14 +77,21 @@ def _commands_text() -> str:
 def flags() -> FlagSet:
     fs = FlagSet("mesos-tui", "The Mesos cluster in your terminal: agents, frameworks, tasks,\n"
                  "offers, events and task logs, following the leading master.")
-    fs.parser.usage = ("mesos-tui [--master MASTER] [--record FILE] [--log_file FILE] "
-                       "[--principal P --secret_file FILE]\n"
+    fs.parser.usage = ("mesos-tui [--master MASTER | --context NAME] [--readonly] "
+                       "[--record FILE] [--log_file FILE] [--principal P --secret_file FILE]\n"
                        "       mesos-tui {shell,up,replay} ...")
     fs.parser.epilog = _commands_text()
     fs.parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    fs.add("master", OPERATOR_MASTER, default="127.0.0.1:5050",
+    fs.add("master", OPERATOR_MASTER, default=None,
            help="the master: host:port (gRPC, a mesos-tui master), or http[s]://host:port or "
-           "zk://host:port[,host:port]/path (Mesos's operator HTTP API: any Mesos master)")
+           "zk://host:port[,host:port]/path (Mesos's operator HTTP API: any Mesos master); "
+           "default: the contexts file's default context, else 127.0.0.1:5050")
+    fs.add("context", STR, default="",
+           help="a cluster by name from ~/.config/mesos-tui/clusters.toml "
+           "($MESOS_TUI_CLUSTERS): its master and credentials; :ctx NAME switches later")
+    fs.add("readonly", BOOL, default=False,
+           help="look, don't touch: no kill, launch, start or allocator pause/step keys or "
+           "commands (they say read-only); the footer says READ-ONLY")
     fs.add("record", STR, default="",
            help="write the operator stream to FILE as it comes (JSON lines; play it back "
            "with `mesos-tui replay FILE`)")
@@ -146,7 +156,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     fs = flags()
     ns = fs.parse(args)
     set_credential(fs, ns)
-    master = ns.master
+    from mesos_tui.tui.contexts import ContextError, load_contexts
+
+    master, context = ns.master, None
+    if ns.context and ns.master:
+        sys.stderr.write("mesos-tui: give --master or --context, not both\n")
+        return 2
+    try:
+        if ns.context or not ns.master:
+            contexts = load_contexts()
+            name = ns.context or contexts.default
+            if name:
+                context = contexts.get(name)
+                context.credentials()  # a secret_file that cannot be read: say so now
+    except ContextError as e:
+        sys.stderr.write(f"mesos-tui: {e}\n")
+        return 2
+    if context is None and not master:
+        master = "127.0.0.1:5050"
     log_file = ns.log_file or os.path.join(
         os.environ.get("XDG_STATE_HOME", os.path.expanduser("~/.local/state")),
         "mesos-tui", "tui.log")
@@ -163,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if ns.record:
         from mesos_tui.client.recording import DEFAULT_MAX_BYTES, Recorder, RecordingError
 
-        recorder = Recorder(ns.record, master,
+        recorder = Recorder(ns.record, master or (context.master if context else ""),
                             max_bytes=ns.record_max_bytes or DEFAULT_MAX_BYTES)
         try:
             recorder.open()
@@ -173,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mesos_tui.tui.app import run_tui
 
     try:
-        return run_tui(master, record=recorder, extensions=ns.extensions)
+        return run_tui(master, readonly=bool(ns.readonly), context=context, record=recorder,
+                       extensions=ns.extensions)
     finally:
         if recorder is not None:
             recorder.close("quit")

@@ -1,4 +1,6 @@
-"""Regenerate the TUI's screenshots: one SVG per view, plus logs, help and the kill question.
+"""Regenerate the TUI's screenshots: one SVG per view, plus logs, help and the kill question,
+the agent and framework details, a drill-down, the sandbox browser, a log search with
+timestamps, and the read-only footer.
 
 By default from a live local cluster: a real master and three agents (`mesos_tui.local`), the
 demo frameworks competing under DRF (`mesos_tui.frameworks.demo`), and the TUI connected to
@@ -15,6 +17,7 @@ import asyncio
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -23,12 +26,14 @@ from mesos_tui.client.files import LocalLogSource  # noqa: E402
 from mesos_tui.client.mirror import ClusterMirror  # noqa: E402
 from mesos_tui.tui import synthetic  # noqa: E402
 from mesos_tui.tui.app import MesosApp  # noqa: E402
+from mesos_tui.tui.screens.sandbox import LocalFiles  # noqa: E402
 from mesos_tui.tui.widgets.log_view import LogView  # noqa: E402
 
 SIZES = ((160, 45), (80, 24))  # the first is the README's; the others get a -WxH suffix
 
 
-async def shoot(app: MesosApp, out: Path, settle: float, wait_for_cluster: bool) -> list[str]:
+async def shoot(app: MesosApp, out: Path, settle: float, wait_for_cluster: bool,
+                prepare_sandbox: Any = None) -> list[str]:
     saved: list[str] = []
     suffix = ""
 
@@ -54,7 +59,8 @@ async def shoot(app: MesosApp, out: Path, settle: float, wait_for_cluster: bool)
             await pilot.resize_terminal(*size)
             await pilot.pause(0.3)
             for key, name in (("1", "agents"), ("2", "frameworks"), ("3", "tasks"),
-                              ("4", "offers"), ("5", "events")):
+                              ("4", "offers"), ("5", "events"), ("6", "roles"),
+                              ("7", "pulse")):
                 await pilot.press(key)
                 await pilot.pause(0.3)
                 save(name)
@@ -87,6 +93,56 @@ async def shoot(app: MesosApp, out: Path, settle: float, wait_for_cluster: bool)
         await pilot.pause(0.3)
         save("help")
         await pilot.press("escape")
+        view.show_filter("")
+        # An agent's details, then t: its tasks, the drill-down's filter in the title.
+        await pilot.press("1")
+        await pilot.pause(0.2)
+        await pilot.press("T", "T")  # most tasks first
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        save("agent-detail")
+        await pilot.press("t")
+        await pilot.pause(0.3)
+        save("tasks-drilled")
+        await pilot.press("escape")
+        await pilot.press("2")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        save("framework-detail")
+        await pilot.press("escape")
+        # The sandbox of a task, and a file of it in the log viewer, searched, with times.
+        await pilot.press("3")
+        if task is not None:
+            if prepare_sandbox is not None:
+                prepare_sandbox(task)
+            app.open_sandbox(task)
+            for _ in range(50):
+                await pilot.pause(0.1)
+                if app.screen.entries or app.screen.error:  # type: ignore[attr-defined]
+                    break
+            await pilot.pause(0.3)
+            save("sandbox")
+            await pilot.press("escape")
+            app.open_logs(task)
+            await pilot.pause(0.5)
+            log = app.screen.query_one(LogView)
+            for _ in range(100):
+                log.flush()
+                if len(log.lines) > 3:
+                    break
+                await pilot.pause(0.1)
+            await pilot.press("slash", *"1", "enter", "t")
+            await pilot.pause(0.5)
+            save("logs-search")
+            await pilot.press("q")
+        # Read-only: the footer says so, and has no kill key.
+        app.readonly = True
+        app.hide_write_bindings()
+        await pilot.press("3")
+        await pilot.resize_terminal(*SIZES[1])
+        await pilot.pause(0.3)
+        save("readonly-80x24")
     return saved
 
 
@@ -105,7 +161,23 @@ def synthetic_app(tmp: Path) -> MesosApp:
     log.write_text("".join(f"map 3/6: {i * 1000} darts, pi ~ 3.14{i % 10}\n" for i in range(400)))
     (tmp / "stderr").write_text("")
     return MesosApp(mirror=mirror, connect=False, keymap={},
-                    log_source=lambda task, agent, file: LocalLogSource(str(tmp / file)))
+                    log_source=lambda task, agent, file: LocalLogSource(str(tmp / file)),
+                    files=lambda agent: LocalFiles(str(tmp / "sandboxes")))
+
+
+def synthetic_sandbox(tmp: Path) -> Any:
+    """A sandbox, laid out as an agent lays one out, for the task the screenshot opens."""
+
+    def prepare(task: Any) -> None:
+        run = (tmp / "sandboxes" / task.agent_id / "frameworks" / task.framework_id
+               / "executors" / (task.executor_id or task.id) / "runs" / "latest")
+        (run / "output").mkdir(parents=True, exist_ok=True)
+        (run / "stdout").write_text((tmp / "stdout").read_text())
+        (run / "stderr").write_text("")
+        (run / "output" / "part-00000").write_text("pi 3.14159\n" * 200)
+        (run / "pi.py").write_text("import random\n" * 40)
+
+    return prepare
 
 
 def main() -> int:
@@ -120,7 +192,8 @@ def main() -> int:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            saved = asyncio.run(shoot(synthetic_app(Path(tmp)), out, 0, False))
+            saved = asyncio.run(shoot(synthetic_app(Path(tmp)), out, 0, False,
+                                      synthetic_sandbox(Path(tmp))))
     else:
         from mesos_tui.frameworks.demo import start_demo
         from mesos_tui.local import LocalCluster

@@ -7,8 +7,19 @@ the next one, and only changed rows are redrawn). Hidden views just go stale and
 when shown. Nothing here blocks: calls to the master run in workers and come back as
 notifications.
 
-Views: 1 agents, 2 frameworks, 3 tasks, 4 offers, 5 events (or `:agents` ... in the command
-bar). Every binding has an id; `keys.toml` remaps them (see `mesos_tui.tui.keymap`).
+Views: 1 agents, 2 frameworks, 3 tasks, 4 offers, 5 events, 6 roles, 7 pulse (or `:agents`
+... in the command bar). Every binding has an id; `keys.toml` remaps them (see
+`mesos_tui.tui.keymap`).
+
+Every view behaves alike: `/` filters it in the one filter language (with the fields that
+fit the view), Enter opens a row's details (a task, an agent, a framework), `t` on an agent,
+a framework or a role drills down to the tasks view filtered to it (the filter in the title;
+Esc clears it and goes back), and a column's shift+letter sorts by it (again: reverse).
+
+`--readonly` (`readonly=True`): the keys and commands that change the cluster (kill, launch,
+start, the allocator's pause/resume/step, the DRF example) are hidden from the footer and the
+help and refuse with "read-only" when pressed; the footer says READ-ONLY. `:ctx NAME` switches
+to another cluster of `~/.config/mesos-tui/clusters.toml` (`mesos_tui.tui.contexts`).
 
 The `:` bar is the shell: every shell command runs through the shell's registry in a
 `ShellSession` that shares this app's mirror and operator client (`mesos_tui.tui.commands`).
@@ -21,6 +32,7 @@ filter, in the shell's one filter language.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import time
 from collections.abc import Callable, Iterable
@@ -32,10 +44,12 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Input
+from textual.widgets import ContentSwitcher, Footer, Input, Label
 
+from daemons.common.auth import Credential
 from daemons.common.states import TERMINAL_STATES
-from mesos_tui.client.files import AgentLogSource, LogSource
+from mesos_tui.client import identity
+from mesos_tui.client.files import AgentFiles, AgentLogSource, LogSource
 from mesos_tui.client.mirror import AgentView, ClusterMirror, TaskView
 from mesos_tui.client.operator import CONNECTED, CallResult, ConnectionStatus, Event, OperatorClient
 from mesos_tui.client.recording import Recorder
@@ -43,31 +57,42 @@ from mesos_tui.client.sources import operator_source
 from mesos_tui.shell.errors import CommandError
 from mesos_tui.shell.session import ShellSession
 from mesos_tui.tui.commands import CommandResult, CommandSuggester, ShellCommands
+from mesos_tui.tui.contexts import Context, ContextError, load_contexts
+from mesos_tui.tui.filter import exact
+from mesos_tui.tui.history import History
 from mesos_tui.tui.keymap import KeymapError, keymap_path, load_keymap
 from mesos_tui.tui.resilient import Resilient, report
 from mesos_tui.tui.screens.confirm import ConfirmScreen
+from mesos_tui.tui.screens.details import AgentDetailScreen, DetailScreen, FrameworkDetailScreen
 from mesos_tui.tui.screens.help import HelpScreen
 from mesos_tui.tui.screens.logs import LogScreen
 from mesos_tui.tui.screens.output import OutputScreen
+from mesos_tui.tui.screens.sandbox import FileSource, SandboxFiles, SandboxScreen
 from mesos_tui.tui.screens.task_detail import TaskDetailScreen
 from mesos_tui.tui.widgets.agents_view import AgentsView
 from mesos_tui.tui.widgets.cluster_header import ClusterHeader
 from mesos_tui.tui.widgets.command_bar import CommandBar
 from mesos_tui.tui.widgets.events_view import EventsView
+from mesos_tui.tui.widgets.filter_bar import FilterBar
 from mesos_tui.tui.widgets.frameworks_view import FrameworksView
 from mesos_tui.tui.widgets.line_view import LineView
+from mesos_tui.tui.widgets.messages import DrillTasks, ShowDetail
 from mesos_tui.tui.widgets.offers_view import OffersView
+from mesos_tui.tui.widgets.pulse_view import PulseView
+from mesos_tui.tui.widgets.roles_view import RolesView, role_filter
 from mesos_tui.tui.widgets.tasks_view import TasksView
 from mesos_tui.tui.widgets.view_title import ViewTitle
 from mesos_tui.tui.widgets.virtual_table import VirtualTable
 
-VIEWS = ("agents", "frameworks", "tasks", "offers", "events")
+VIEWS = ("agents", "frameworks", "tasks", "offers", "events", "roles", "pulse")
 VIEW_ALIASES = {
     "agents": "agents", "agent": "agents", "a": "agents", "ag": "agents", "nodes": "agents",
     "frameworks": "frameworks", "framework": "frameworks", "fw": "frameworks", "f": "frameworks",
     "tasks": "tasks", "task": "tasks", "t": "tasks",
     "offers": "offers", "offer": "offers", "o": "offers", "drf": "offers",
     "events": "events", "event": "events", "ev": "events", "e": "events",
+    "roles": "roles", "role": "roles", "r": "roles",
+    "pulse": "pulse", "pu": "pulse", "overview": "pulse",
 }
 VIEW_TITLES = {
     "agents": "Agents: used | allocated | offered per resource",
@@ -75,6 +100,8 @@ VIEW_TITLES = {
     "tasks": "Tasks",
     "offers": "Offers: the offer cycle and DRF",
     "events": "Events: the operator stream",
+    "roles": "Roles: weights and DRF shares",
+    "pulse": "Pulse: the cluster over time",
 }
 # What a view lacks when the master does not stream this project's events (Apache Mesos, or
 # ours asked without `Mesos-Tui-Extensions`): said in its title rather than left blank.
@@ -83,7 +110,10 @@ NOT_STREAMED = {
     "frameworks": "  (used: - , this master does not stream usage)",
     "offers": "  (this master does not stream the offer cycle)",
 }
-APP_WORDS = ("events", "pause", "resume", "step", "logs")  # the bar's words beyond the shell's
+APP_WORDS = ("events", "roles", "pulse", "pause", "resume", "step", "logs", "ctx")
+# What --readonly refuses: the actions of keys, and the bar's commands, that change the cluster.
+WRITE_ACTIONS = {"kill", "toggle_allocator", "step", "drf_example"}
+WRITE_COMMANDS = {"kill", "launch", "run", "start", "pause", "resume", "step"}
 
 REFRESH_SECONDS = 0.1  # redraws are throttled to 10 Hz
 
@@ -98,11 +128,25 @@ class ClusterControl(Protocol):
 
 
 LogSourceFactory = Callable[[TaskView, AgentView, str], LogSource]
+FilesFactory = Callable[[AgentView], SandboxFiles]
 
 
 def agent_log_source(task: TaskView, agent: AgentView, file: str) -> LogSource:
     return AgentLogSource(agent.files_address, agent.id, task.framework_id, task.executor_id,
                           task.id, file)
+
+
+def agent_files(agent: AgentView) -> SandboxFiles:
+    return AgentFiles(agent.files_address)
+
+
+class ReadOnlyFooter(Footer):
+    """The footer, with READ-ONLY in front of the keys when the app is read-only."""
+
+    def compose(self) -> ComposeResult:
+        if getattr(self.app, "readonly", False):
+            yield Label(" READ-ONLY ", id="readonly-badge")
+        yield from super().compose()
 
 
 class MesosApp(Resilient, App[None]):
@@ -117,6 +161,8 @@ class MesosApp(Resilient, App[None]):
         Binding("3", "show_view('tasks')", "Tasks", id="view.tasks"),
         Binding("4", "show_view('offers')", "Offers", id="view.offers"),
         Binding("5", "show_view('events')", "Events", id="view.events"),
+        Binding("6", "show_view('roles')", "Roles", id="view.roles"),
+        Binding("7", "show_view('pulse')", "Pulse", id="view.pulse"),
         Binding("colon", "command_bar", "Command", id="app.command"),
         Binding("ctrl+k", "kill", "Kill", id="task.kill"),
         Binding("question_mark", "help", "Help", id="app.help"),
@@ -134,6 +180,9 @@ class MesosApp(Resilient, App[None]):
         log_source: LogSourceFactory = agent_log_source,
         initial_view: str = "agents",
         clock: Callable[[], float] = time.time,
+        readonly: bool = False,
+        files: FilesFactory = agent_files,
+        context: Context | None = None,
         extensions: bool = True,
         record: Recorder | None = None,
         source: Callable[..., Any] | None = None,
@@ -142,16 +191,22 @@ class MesosApp(Resilient, App[None]):
         operator stream to a recording as it comes; `source(on_event, on_status)`: where the
         events come from instead of `master` (a replay)."""
         super().__init__()
-        self.master = master
+        self.readonly = readonly
+        self.files = files
+        self.context = context
+        self.master = context.master if context is not None and master is None else master
+        master = self.master
         self.mirror = mirror or ClusterMirror(clock=clock)
+        self.history = History()
         self.recorder = record
+        self.extensions = extensions
         self.client: OperatorClient | None = None
+        self._cli_credential = identity.default()  # --principal/--secret_file, if any
         if source is not None:
             self.client = source(self._on_event, self._on_status)
             control = control or self.client
         elif master and connect:
-            self.client = operator_source(master, self._on_event, self._on_status,
-                                          extensions=extensions)
+            self.client = self.operator_client(master, context)
             control = control or self.client
         self.control = control
         self.shell_session = ShellSession(
@@ -177,6 +232,18 @@ class MesosApp(Resilient, App[None]):
         self.up = False  # the first screen is mounted: from here on no error is fatal
         self.refreshes = 0
         self.after_refresh: Callable[[], None] | None = None  # benchmark hook
+        self.clock = clock
+
+    def operator_client(self, master: str, context: Context | None) -> OperatorClient:
+        """The client for `master` (gRPC or HTTP: `operator_source`). A context's credentials
+        become this process's default (identity.py), so the operator client, the shell's
+        framework and the sandbox reader all authenticate as it; a context without them goes
+        back to what the command line gave."""
+        if context is not None:
+            creds = context.credentials()
+            identity.set_default(Credential(*creds) if creds else self._cli_credential)
+        return operator_source(master, self._on_event, self._on_status,
+                               extensions=self.extensions)
 
     # ------------------------------------------------------------------------ layout
 
@@ -188,6 +255,8 @@ class MesosApp(Resilient, App[None]):
             "tasks": TasksView(self.mirror, id="tasks"),
             "offers": OffersView(self.mirror, id="offers"),
             "events": EventsView(self.mirror, id="events"),
+            "roles": RolesView(self.mirror, id="roles"),
+            "pulse": PulseView(self.mirror, self.history, id="pulse"),
         }
         yield self._header
         yield ViewTitle(id="view-title")
@@ -195,7 +264,7 @@ class MesosApp(Resilient, App[None]):
             yield from self._views.values()
         self._bar = CommandBar(CommandSuggester(self.shell, APP_WORDS), id="command-bar")
         yield self._bar
-        yield Footer()
+        yield ReadOnlyFooter()
 
     def on_mount(self) -> None:
         keymap = self.key_overrides
@@ -209,6 +278,8 @@ class MesosApp(Resilient, App[None]):
         self.key_overrides = keymap
         if keymap:
             self.set_keymap(keymap)
+        if self.readonly:
+            self.hide_write_bindings()
         self.view_timers = [
             self.set_interval(REFRESH_SECONDS, self.refresh_views),
             self.set_interval(1.0, self.tick),
@@ -223,7 +294,8 @@ class MesosApp(Resilient, App[None]):
     def known_keymap(self, keymap: dict[str, str], source: str) -> dict[str, str]:
         """`keymap` without the ids no binding has, each of those said once (a typo in
         keys.toml would otherwise do nothing, silently)."""
-        known = {b.id for _, bindings in self.help_sections() for b in bindings if b.id}
+        known = {b.id for _, bindings in self.help_sections(everything=True)
+                 for b in bindings if b.id}
         unknown = sorted(set(keymap) - known)
         for name in unknown:
             close = difflib.get_close_matches(name, known, n=1)
@@ -251,6 +323,9 @@ class MesosApp(Resilient, App[None]):
         super()._handle_exception(error)
 
     async def _dispatch_action(self, namespace: Any, action_name: str, params: Any) -> bool:
+        if self.readonly and action_name in WRITE_ACTIONS:
+            self.refuse(action_name.replace("_", " "))
+            return True
         try:
             return await super()._dispatch_action(namespace, action_name, params)
         except Exception as error:  # noqa: BLE001 - a key must never end the app
@@ -273,6 +348,26 @@ class MesosApp(Resilient, App[None]):
 
     def view(self, name: str) -> Any:
         return self._views[name]
+
+    # -------------------------------------------------------------------- read-only
+
+    def refuse(self, what: str) -> None:
+        self.notify(f"read-only: {what} is not allowed (mesos-tui --readonly)",
+                    severity="warning", timeout=4, markup=False)
+
+    def hide_write_bindings(self) -> None:
+        """Take the keys that change the cluster out of the footer (pressing them still
+        reaches `_dispatch_action`, which says read-only)."""
+        nodes: list[Any] = [self, *self.query("*")]
+        for node in nodes:
+            bindings = getattr(node, "_bindings", None)
+            if bindings is None:
+                continue
+            for key, items in bindings.key_to_bindings.items():
+                bindings.key_to_bindings[key] = [
+                    dataclasses.replace(b, show=False) if b.action.split("(")[0]
+                    in WRITE_ACTIONS else b for b in items]
+        self.refresh_bindings()
 
     # ---------------------------------------------------------------------- refresh
 
@@ -324,7 +419,7 @@ class MesosApp(Resilient, App[None]):
                 return
             with self.batch_update():
                 if changes.reset:
-                    self.show_title()
+                    self.update_title()
                 header = self._header
                 header.update_from(self.connection, self.cluster_name)
                 self._status_dirty = False
@@ -358,12 +453,15 @@ class MesosApp(Resilient, App[None]):
         view = self.current_view
         try:
             self.mirror.sample_history()
+            self.history.sample(self.mirror, self.clock())
             if view == "agents":
                 self.view("agents").update_history()
             elif view == "tasks":
                 self.view("tasks").refresh_ages()
             elif view == "offers":
                 self.view("offers").tick()
+            elif view == "pulse":
+                self.view("pulse").rebuild()
         except NoMatches:
             self.view(view).stale = True  # being (un)mounted: drawn whole next time
         except Exception as error:  # noqa: BLE001 - never fatal
@@ -391,17 +489,32 @@ class MesosApp(Resilient, App[None]):
             view.apply_changes(self.mirror.peek_changes())
         except Exception as error:  # noqa: BLE001 - the view says so; switching still works
             report(self, f"the {name} view", error)
-        self.show_title()
-        focus = view if isinstance(view, LineView) else view.query(VirtualTable).first(None)
+        self.update_title()
+        focus = view if isinstance(view, (LineView, PulseView)) else view.query(
+            "VirtualTable, LineView").first(None)
         if focus is not None:
             focus.focus()
 
-    def show_title(self) -> None:
-        """The current view's title, saying what this master does not stream."""
+    def update_title(self) -> None:
+        """The view's title, and the filter in force (a drill-down says where Esc goes)."""
         name = self.current_view
         title = VIEW_TITLES[name]
+        view = self.view(name)
+        if name == "tasks":
+            text = self.tasks_view.filter.text.strip()
+            if self.tasks_view.drilled:
+                title = f"Tasks of {self.tasks_view.drilled}"
+                back = self.tasks_view.back_to
+                text = f"{text} · esc: back to {back}" if back else text
+        else:
+            bar = next(iter(view.query(FilterBar)), None)
+            text = bar.filter.text.strip() if bar is not None else ""
+        if text:
+            title = f"{title} · /{text}"
         if not self.mirror.streams_extensions:
             title += NOT_STREAMED.get(name, "")
+        if self.context is not None:
+            title = f"[{self.context.name}] {title}"
         with contextlib.suppress(NoMatches):
             self.screen_stack[0].query_one("#view-title", ViewTitle).show(name, title)
 
@@ -414,10 +527,13 @@ class MesosApp(Resilient, App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.help_sections(), str(keymap_path())))
 
-    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+    def help_sections(self, everything: bool = False) -> list[tuple[str, list[Binding]]]:
+        """The help's sections; read-only leaves out what it refuses (`everything`: not)."""
         def bindings(cls: type) -> list[Binding]:
             out = []
             for b in getattr(cls, "BINDINGS", []):
+                if not everything and self.readonly and b.action.split("(")[0] in WRITE_ACTIONS:
+                    continue
                 if isinstance(b, Binding):
                     keys = (self.key_overrides or {}).get(b.id or "", b.key)
                     out.append(Binding(keys, b.action, b.description, id=b.id))
@@ -432,13 +548,22 @@ class MesosApp(Resilient, App[None]):
             Binding("right", "complete", "Accept the suggestion (completion from the shell)"),
             Binding("escape", "close", "Close the bar"),
         ]
+        sort = [Binding("shift+letter", "sort", "Sort by the column whose letter the header "
+                        "underlines (again: reverse)")]
         return [
             ("Everywhere", bindings(MesosApp) + builtin),
-            (": command bar (views and every shell command; :help lists them)", bar),
-            ("Tables (agents, frameworks, tasks, offers)", bindings(VirtualTable)),
-            ("Frameworks view", bindings(FrameworksView)),
+            (": command bar (views, :ctx NAME, and every shell command; :help lists them)",
+             bar),
+            ("Tables (agents, frameworks, tasks, offers, roles)", bindings(VirtualTable) + sort),
+            ("Agents view (enter: details)", bindings(AgentsView)),
+            ("Frameworks view (enter: details)", bindings(FrameworksView)),
             ("Tasks view", bindings(TasksView)),
             ("Offers view (teaching mode)", bindings(OffersView)),
+            ("Events view", bindings(EventsView)),
+            ("Roles view (enter: its tasks)", bindings(RolesView)),
+            ("Pulse view", bindings(PulseView)),
+            ("Agent and framework details", bindings(DetailScreen)),
+            ("Sandbox", bindings(SandboxScreen)),
             ("Logs", bindings(LogScreen) + bindings(LineView)),
             ("Kill confirmation", bindings(ConfirmScreen)),
             ("Task details", bindings(TaskDetailScreen)),
@@ -503,6 +628,11 @@ class MesosApp(Resilient, App[None]):
             return CommandResult(True, "")
         if word in ("q", "quit", "exit") and not rest:
             return CommandResult(quit=True)
+        if self.readonly and word in WRITE_COMMANDS:
+            return CommandResult(False, f"read-only: {word} is not allowed (mesos-tui "
+                                 "--readonly)")
+        if word == "ctx":
+            return await self.switch_context(rest)
         if word in ("pause", "resume", "step"):
             return await self._allocator(word)
         if word.startswith("/"):
@@ -522,6 +652,7 @@ class MesosApp(Resilient, App[None]):
             # `:filter` sets the session's default filter: the tasks view's filter.
             self.show_view("tasks")
             self.tasks_view.show_filter(after.text if after else "")
+            self.update_title()
             return CommandResult(result.ok, "" if result.ok else result.text)
         return result
 
@@ -550,6 +681,9 @@ class MesosApp(Resilient, App[None]):
     # kill -----------------------------------------------------------------------------
 
     def action_kill(self) -> None:
+        if self.readonly:
+            self.refuse("kill")
+            return
         if self.current_view != "tasks":
             self.notify("Select tasks in the tasks view (3) to kill them.", severity="warning")
             return
@@ -617,6 +751,9 @@ class MesosApp(Resilient, App[None]):
         return result
 
     async def _allocator(self, what: str) -> CommandResult:
+        if self.readonly:
+            return CommandResult(False, f"read-only: {what} is not allowed (mesos-tui "
+                                 "--readonly)")
         if self.control is None:
             return CommandResult(False, "Not connected to a master.")
         if what == "pause":
@@ -636,6 +773,65 @@ class MesosApp(Resilient, App[None]):
     def _filter_changed(self, event: TasksView.FilterChanged) -> None:
         """The tasks view's filter is the session's default filter (as `:filter` sets it)."""
         self.shell_session.default_filter = event.filter
+        if self.current_view == "tasks":
+            self.update_title()
+
+    @on(FilterBar.Applied)
+    def _view_filtered(self, event: FilterBar.Applied) -> None:
+        self.update_title()
+
+    # details and drill-down -------------------------------------------------------------
+
+    @on(ShowDetail)
+    def _show_detail(self, event: ShowDetail) -> None:
+        kind, key = event.kind, event.key
+        screen: DetailScreen
+        if kind == "agent":
+            agent = self.mirror.agents.get(key)
+            if agent is None:
+                return
+            screen = AgentDetailScreen(self.mirror, agent, self.history)
+        else:
+            framework = self.mirror.frameworks.get(key)
+            if framework is None:
+                return
+            screen = FrameworkDetailScreen(self.mirror, framework)
+
+        def then(answer: str | None) -> None:
+            if answer == "tasks":
+                self.drill_tasks(kind, key)
+
+        self.push_screen(screen, then)
+
+    @on(DrillTasks)
+    def _drill(self, event: DrillTasks) -> None:
+        self.drill_tasks(event.kind, event.key)
+
+    def drill_tasks(self, kind: str, key: str) -> None:
+        """The tasks view, filtered to the tasks of an agent, a framework or a role; Esc
+        there goes back to the view this came from."""
+        came_from = self.current_view
+        if kind == "agent":
+            agent = self.mirror.agents.get(key)
+            what = f"agent {agent.hostname if agent else key}"
+            text = f"agent:{exact(key)}"
+        elif kind == "framework":
+            fw = self.mirror.frameworks.get(key)
+            what = f"framework {fw.name if fw and fw.name else key}"
+            text = f"framework:{exact(key)}"
+        else:
+            what = f"role {key}"
+            text = role_filter(key)
+        self.show_view("tasks")
+        tasks = self.tasks_view
+        tasks.show_filter(text)
+        tasks.back_to = came_from if came_from != "tasks" else None
+        tasks.drilled = what
+        self.update_title()
+
+    @on(TasksView.GoBack)
+    def _go_back(self, event: TasksView.GoBack) -> None:
+        self.show_view(event.view)
 
 
     @on(TasksView.ShowTask)
@@ -646,10 +842,15 @@ class MesosApp(Resilient, App[None]):
         if event.logs:
             self.open_logs(task)
             return
+        if event.sandbox:
+            self.open_sandbox(task)
+            return
 
         def then(answer: str | None) -> None:
             if answer == "logs":
                 self.open_logs(task)
+            elif answer == "sandbox":
+                self.open_sandbox(task)
 
         self.push_screen(TaskDetailScreen(self.mirror, task), then)
 
@@ -668,9 +869,88 @@ class MesosApp(Resilient, App[None]):
                                    lambda file: factory(task, agent, file),
                                    task_ended=task_ended))
 
+    def open_sandbox(self, task: TaskView) -> None:
+        agent = self.mirror.agents.get(task.agent_id)
+        if agent is None:
+            self.notify(f"Agent {task.agent_id} of task {task.id} is not known: its sandbox "
+                        "cannot be read.", severity="error")
+            return
+
+        async def locate(files: SandboxFiles) -> str:
+            path = await files.resolve_sandbox(agent.id, task.framework_id, task.executor_id,
+                                               task.id, "stdout")
+            return path.rsplit("/", 1)[0]
+
+        def open_file(source: FileSource) -> None:
+            self.push_screen(LogScreen(f"{task.id}: {source.name}", lambda _file: source,
+                                       file=source.name, switchable=False))
+
+        self.push_screen(SandboxScreen(f"{task.id} on {agent.hostname}",
+                                       lambda: self.files(agent), locate, open_file))
+
+    # contexts ---------------------------------------------------------------------------
+
+    async def switch_context(self, name: str) -> CommandResult:
+        """`:ctx` lists the contexts; `:ctx NAME` leaves this cluster for that one: the
+        stream, the mirror and the shell session start again on its master."""
+        try:
+            contexts = load_contexts()
+        except ContextError as e:
+            return CommandResult(False, f"ctx: {e}")
+        if not name:
+            if not contexts.contexts:
+                return CommandResult(False, f"ctx: no contexts ({contexts.path} has none)")
+            now = self.context.name if self.context is not None else ""
+            lines = [f"{'*' if n == now else ' '} {n:<16} {c.master}"
+                     + (f"  (principal {c.principal})" if c.principal else "")
+                     for n, c in sorted(contexts.contexts.items())]
+            return CommandResult(True, "\n".join(["  CONTEXT          MASTER", *lines]))
+        try:
+            context = contexts.get(name.split()[0])
+            client = self.operator_client(context.master, context)
+        except ContextError as e:
+            return CommandResult(False, f"ctx: {e}")
+        await self._leave_cluster()
+        self.context = context
+        self.master = context.master
+        self.client = client
+        self.control = client
+        self.connection = client.status
+        self.shell_session = ShellSession(context.master, mirror=self.mirror, operator=client,
+                                          control=client, interactive=True)
+        self.shell = ShellCommands(self.shell_session)
+        self._bar.suggester = CommandSuggester(self.shell, APP_WORDS)
+        self.cluster_name = ""
+        self._status_dirty = True
+        self.run_worker(client.run(), name="operator-stream", group="operator",
+                        exit_on_error=False)
+        self.show_view(self.current_view)
+        return CommandResult(True, f"Switched to {context.name} ({context.master}).")
+
+    async def _leave_cluster(self) -> None:
+        """Stop following this cluster: its stream ends, the shell's framework fails over
+        (its tasks keep running), the mirror forgets it."""
+        self.workers.cancel_group(self, "operator")
+        with contextlib.suppress(Exception):
+            await self.shell_session.close()
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+        self.mirror.reset()
+        self.history = History()
+        self.view("pulse").history = self.history
+        for name in VIEWS:
+            self.view(name).stale = True
+
     # command palette ------------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        writes = ("Tasks: kill", "Allocator:", "DRF:")
+        for entry in self._system_commands(screen):
+            if not (self.readonly and entry.title.startswith(writes)):
+                yield entry
+
+    def _system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for name in VIEWS:
             yield SystemCommand(f"View: {name}", f"Show the {name} view (:{name})",
@@ -683,6 +963,8 @@ class MesosApp(Resilient, App[None]):
                             self._palette_logs)
         yield SystemCommand("Tasks: details of the selected task", "enter in the tasks view",
                             self._palette_details)
+        yield SystemCommand("Tasks: browse the selected task's sandbox", "b in the tasks view",
+                            self._palette_sandbox)
         yield SystemCommand("Allocator: pause", "Teaching mode: stop periodic allocation",
                             lambda: self.allocator_worker("pause"))
         yield SystemCommand("Allocator: resume", "Resume periodic allocation",
@@ -697,6 +979,9 @@ class MesosApp(Resilient, App[None]):
         yield SystemCommand("Help: every key", "?", self.action_help)
 
     def _palette_drf_example(self) -> None:
+        if self.readonly:
+            self.refuse("the DRF example")
+            return
         self.show_view("offers")
         self.view("offers").action_drf_example()
 
@@ -716,10 +1001,16 @@ class MesosApp(Resilient, App[None]):
         self.show_view("tasks")
         self.tasks_view.action_details()
 
+    def _palette_sandbox(self) -> None:
+        self.show_view("tasks")
+        self.tasks_view.action_sandbox()
 
-def run_tui(master: str, *, record: Recorder | None = None, extensions: bool = True) -> int:
+
+def run_tui(master: str | None, *, readonly: bool = False, context: Context | None = None,
+            record: Recorder | None = None, extensions: bool = True) -> int:
     """Open the TUI on `master` (what `mesos-tui` and `mesos-tui up` call); its exit status:
     0 when the user quit, 1 when an error ended it (the traceback is in the log)."""
-    app = MesosApp(master, record=record, extensions=extensions)
+    app = MesosApp(master, readonly=readonly, context=context, record=record,
+                   extensions=extensions)
     app.run()
     return app.return_code or 0

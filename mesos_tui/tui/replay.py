@@ -102,9 +102,9 @@ class ReplayApp(MesosApp):
         if tui_format.clock is self.replay_clock:
             tui_format.clock = self._saved_clock
 
-    def help_sections(self) -> list[tuple[str, list[Binding]]]:
+    def help_sections(self, everything: bool = False) -> list[tuple[str, list[Binding]]]:
         replay = [b for b in ReplayApp.BINDINGS if isinstance(b, Binding)]
-        return [("Replay", replay), *super().help_sections()]
+        return [("Replay", replay), *super().help_sections(everything)]
 
     # ------------------------------------------------------------------------- the bar
 

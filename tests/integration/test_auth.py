@@ -593,3 +593,42 @@ async def test_credentials_over_tls_need_no_plaintext_flag(tmp_path: Path) -> No
                 await anonymous.close()
     finally:
         tls.configure(None)
+
+
+async def test_a_tui_context_authenticates_with_its_credentials(
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A contexts file names the principal and a secret_file: `mesos-tui --context` (and
+    `:ctx`) connect as that principal; the same master without them refuses the TUI."""
+    from mesos_tui.client import identity
+    from mesos_tui.client.operator import CONNECTED
+    from mesos_tui.tui.app import MesosApp
+    from mesos_tui.tui.contexts import load_contexts
+
+    creds, _acls, _agent = write_files(tmp_path / "etc")
+    cluster.operator_credential = OPS
+    await cluster.start_master(**master_flags(creds))
+    secret = tmp_path / "ops.secret"
+    secret.write_text(OPS.secret + "\n")
+    secret.chmod(0o600)
+    clusters = tmp_path / "clusters.toml"
+    clusters.write_text(
+        f'[auth]\nmaster = "{cluster.master_address}"\nprincipal = "{OPS.principal}"\n'
+        f'secret_file = "{secret}"\n\n[anon]\nmaster = "{cluster.master_address}"\n'
+    )
+    monkeypatch.setenv("MESOS_TUI_CLUSTERS", str(clusters))
+    try:
+        app = MesosApp(context=load_contexts().get("auth"), keymap={})
+        async with app.run_test(size=(120, 30)) as pilot:
+            deadline = asyncio.get_running_loop().time() + 20
+            while not (app.connection is not None and app.connection.phase == CONNECTED):
+                assert asyncio.get_running_loop().time() < deadline, "the context's connection"
+                await pilot.pause(0.1)
+            assert app.refusal_notified is None
+            await app.run_command("ctx anon").wait()
+            while app.refusal_notified is None:
+                assert asyncio.get_running_loop().time() < deadline + 20, "a refusal"
+                await pilot.pause(0.1)
+            assert "requires authentication" in app.refusal_notified
+    finally:
+        identity.set_default(None)

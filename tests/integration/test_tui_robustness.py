@@ -7,6 +7,9 @@ with resizes in between, every binding of every view and of every screen those b
 open, every command-palette entry, every `:` command. At the end the app is still running
 and nothing was reported (`app.errors`, filled by `mesos_tui.tui.resilient`, is empty).
 
+The same walk in --readonly mode: every key pressed, and not one task killed, launched or
+the allocator paused.
+
 Then the master goes away (SIGKILL) and comes back on the same address: the app says it is
 reconnecting, survives keys and resizes in the meantime, and is connected again after.
 """
@@ -137,7 +140,8 @@ async def press_everything(app: MesosApp, pilot: Any, depth: int = 0,
 def commands(task_id: str, finished_id: str) -> list[str]:
     """Every `:` command, with the arguments people give them (and some they should not)."""
     return [
-        *VIEWS, "a", "fw", "t", "o", "e", "drf", "nodes",
+        *VIEWS, "a", "fw", "t", "o", "e", "drf", "nodes", "r", "pu", "overview",
+        "ctx", "ctx nosuchcontext", "ctx ../../etc",
         "help", "help kill", "help nosuchcommand",
         "agents", "frameworks", "frameworks -a", "tasks", "tasks -a", "tasks state:running",
         "tasks name:churn !state:finished", "tasks /[unclosed", "tasks state:",
@@ -184,11 +188,12 @@ async def palette(app: MesosApp, pilot: Any, title: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def live_app(cluster: LocalCluster, size: tuple[int, int]) -> AsyncIterator[Any]:
+async def live_app(cluster: LocalCluster, size: tuple[int, int],
+                   readonly: bool = False) -> AsyncIterator[Any]:
     """The app on the live cluster, with tasks starting and ending all the while; yields
     the pilot once there is a running and a finished task to act on. On the way out: the
     app is still running and nothing was reported."""
-    app = MesosApp(cluster.master, keymap={})
+    app = MesosApp(cluster.master, keymap={}, readonly=readonly)
     async with app.run_test(size=size) as pilot:
         await until(pilot, "the snapshot", lambda: len(app.mirror.agents) >= 2)
         async with churn(app) as launched:
@@ -212,6 +217,7 @@ async def live_app(cluster: LocalCluster, size: tuple[int, int]) -> AsyncIterato
 def quiet_home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # the palette's "Screenshot" writes here
     monkeypatch.setenv("MESOS_TUI_CONFIG", str(tmp_path / "keys.toml"))
+    monkeypatch.setenv("MESOS_TUI_CLUSTERS", str(tmp_path / "clusters.toml"))
 
 
 @pytest.mark.timeout(420)  # ~100-250 key presses over a live cluster; slow on a loaded machine
@@ -245,6 +251,41 @@ async def test_every_view_and_key_at_this_size(
             await pilot.resize_terminal(*size)
             await back_to_base(app, pilot)
         assert pressed > (60 if size[0] <= 80 else 25), pressed
+
+
+@pytest.mark.timeout(420)
+@pytest.mark.parametrize("size", SIZES[:2], ids=[f"{w}x{h}" for w, h in SIZES[:2]])
+async def test_every_view_and_key_read_only(
+    cluster: LocalCluster, quiet_home: None, size: tuple[int, int],
+) -> None:
+    """Read-only: the same walk, every view and key and the screens they open; the master
+    is never asked to kill or to pause, and the footer says READ-ONLY throughout."""
+    async with live_app(cluster, size, readonly=True) as pilot:
+        app = pilot.app
+        asked: list[str] = []
+        control = app.control
+        for name in ("kill_task", "pause_allocator", "run_allocation"):
+            original = getattr(control, name)
+
+            async def record(*args: Any, _name: str = name, _f: Any = original) -> Any:
+                asked.append(_name)
+                return await _f(*args)
+
+            setattr(control, name, record)
+        for view in VIEWS:
+            await pilot.press(str(VIEWS.index(view) + 1))
+            await pilot.pause()
+            if view == "tasks":
+                await pilot.press("down")
+            await press_everything(app, pilot, max_depth=1, moves=False)
+            await back_to_base(app, pilot)
+            assert "READ-ONLY" in " ".join(str(w.render()) for w in app.query("#readonly-badge"))
+        for line in (f"kill {next(iter(app.mirror.tasks.values())).id}", "pause", "step",
+                     "launch -- true", "start pi 1 10"):
+            await run_bar(app, pilot, line)
+            await back_to_base(app, pilot)
+        assert asked == []
+        assert not app.mirror.allocator.paused
 
 
 @pytest.mark.timeout(300)

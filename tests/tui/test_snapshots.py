@@ -31,7 +31,8 @@ def check(name: str, svg: str) -> None:
 
 
 @pytest.mark.parametrize("key,name", [("1", "agents"), ("2", "frameworks"), ("3", "tasks"),
-                                      ("4", "offers"), ("5", "events")])
+                                      ("4", "offers"), ("5", "events"), ("6", "roles"),
+                                      ("7", "pulse")])
 async def test_view_snapshot(app: MesosApp, monkeypatch: pytest.MonkeyPatch, key: str,
                              name: str) -> None:
     monkeypatch.setattr(MesosApp, "tick", lambda self: None)  # no clock-driven redraws

@@ -1,7 +1,11 @@
 """`l` on a task: its stdout or stderr, following as it grows.
 
-Keys: `/` search (regex), `n`/`N` next/previous match, `w` wrap, `f` follow (jump to the end),
-`tab` switch stdout/stderr, `q`/`esc` back.
+Keys: `/` search (regex; the title counts the matching lines and says which one is current),
+`n`/`N` next/previous match, `w` wrap, `t` timestamps (when each line arrived: Mesos's
+stdout has none), `f` follow (jump to the end), `tab` switch stdout/stderr, `q`/`esc` back.
+
+Following a task that has ended stops by itself once its file has been quiet a moment, and
+the title says so (`task finished: end of its stdout`) instead of following for ever.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class LogScreen(Resilient, Screen[None]):
         Binding("n", "next_match", "Next match", id="logs.next"),
         Binding("N", "previous_match", "Prev match", id="logs.previous"),
         Binding("w", "wrap", "Wrap", id="logs.wrap"),
+        Binding("t", "timestamps", "Timestamps", id="logs.timestamps"),
         Binding("f", "follow", "Follow", id="logs.follow"),
         Binding("tab", "switch_file", "stdout/stderr", id="logs.switch"),
     ]
@@ -36,8 +41,8 @@ class LogScreen(Resilient, Screen[None]):
     QUIET_SECONDS = 1.0  # after the task ended, this long without bytes ends the follow
 
     def __init__(self, title: str, source_for: Callable[[str], LogSource],
-                 file: str = "stdout", task_ended: Callable[[], str | None] = lambda: None
-                 ) -> None:
+                 file: str = "stdout", task_ended: Callable[[], str | None] = lambda: None,
+                 switchable: bool = True) -> None:
         super().__init__()
         self.title_text = title
         self.source_for = source_for
@@ -45,6 +50,7 @@ class LogScreen(Resilient, Screen[None]):
         # The task's terminal state ("finished", ...) once it has ended, else None.
         self.task_ended = task_ended
         self.ended_seen_at: float | None = None
+        self.switchable = switchable  # stdout <-> stderr (not for any other file)
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-title")
@@ -94,8 +100,13 @@ class LogScreen(Resilient, Screen[None]):
         if v.reading:
             text.append(" · follow " + ("on" if v.follow else "off (f)"), style="dim")
         text.append(" · wrap " + ("on" if v.wrap else "off"), style="dim")
+        if v.timestamps:
+            text.append(" · times", style="dim")
         if v.pattern is not None:
-            text.append(f" · /{v.pattern.pattern}", style="bold yellow")
+            at, count = v.match_count()
+            where = f"{at}/{count}" if at else f"{count}"
+            text.append(f" · /{v.pattern.pattern} {where} match{'es' if count != 1 else ''}",
+                        style="bold yellow")
         self.query_one("#log-title", Static).update(text)
 
     def action_back(self) -> None:
@@ -146,7 +157,15 @@ class LogScreen(Resilient, Screen[None]):
             v.action_scroll_end()
         self.update_title()
 
+    def action_timestamps(self) -> None:
+        self.view.set_timestamps(not self.view.timestamps)
+        self.update_title()
+
     def action_switch_file(self) -> None:
+        if not self.switchable:
+            self.notify(f"{self.file} is the one file here (tab switches a task's stdout "
+                        "and stderr).", timeout=4, markup=False)
+            return
         self.file = "stderr" if self.file == "stdout" else "stdout"
         self.ended_seen_at = None
         self.view.start(self.source_for(self.file))

@@ -19,11 +19,12 @@ from mesos_tui.tui.resilient import Resilient
 
 
 class TaskDetailScreen(Resilient, ModalScreen[str | None]):
-    """Answers "logs" if the user asked for the task's logs from here."""
+    """Answers "logs" or "sandbox" if the user asked for the task's logs or sandbox."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,enter", "close", "Close", id="detail.close"),
         Binding("l", "logs", "Logs", id="detail.logs"),
+        Binding("b", "sandbox", "Sandbox", id="detail.sandbox"),
     ]
 
     def __init__(self, mirror: ClusterMirror, task: TaskView) -> None:
@@ -63,10 +64,13 @@ class TaskDetailScreen(Resilient, ModalScreen[str | None]):
         table.add_row("history", history if t.history else "-")
         with VerticalScroll(id="detail-box"):
             yield Static(table)
-            yield Static("l logs · esc close", id="detail-help")
+            yield Static("l logs · b sandbox · esc close", id="detail-help")
 
     def action_close(self) -> None:
         self.dismiss(None)
 
     def action_logs(self) -> None:
         self.dismiss("logs")
+
+    def action_sandbox(self) -> None:
+        self.dismiss("sandbox")

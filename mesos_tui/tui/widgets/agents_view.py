@@ -1,17 +1,28 @@
 """The agents view: a row per agent with used / allocated / offered bars per resource
-(htop-style), its tasks and attributes, under sparklines of the cluster's CPU and memory use."""
+(htop-style), its tasks and attributes, under sparklines of the cluster's CPU and memory use.
+
+`/` filters (`host: state: attr: resources: id: version:`), Enter opens an agent's details,
+`t` drills down to its tasks; shift+letter sorts by a column (H host, S state, T tasks, C cpu,
+M mem, D disk, A attributes), again reverses."""
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Label
 
 from mesos_tui.client.mirror import AgentView, Changes, ClusterMirror, short_id
+from mesos_tui.tui.filter import AGENT_FIELDS, view_predicate
 from mesos_tui.tui.format import ALLOCATED, Part, fit_parts, mem, meter, num
 from mesos_tui.tui.resilient import Resilient
+from mesos_tui.tui.widgets.filter_bar import FilterBar
+from mesos_tui.tui.widgets.messages import DrillTasks, ShowDetail
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
 
 BAR = 24
@@ -36,17 +47,24 @@ def _disk(a: AgentView) -> Text:
 
 
 AGENT_COLUMNS = [
-    Column("hostname", "HOST", 16, lambda a: a.hostname, lambda a: a.hostname),
+    Column("hostname", "HOST", 16, lambda a: a.hostname, lambda a: a.hostname, hotkey="H"),
     Column("id", "ID", 6, lambda a: short_id(a.id), lambda a: a.id),
     Column("state", "STATE", 8, lambda a: a.state, lambda a: a.state,
-           style=lambda a: "green" if a.active else "bold red"),
-    Column("tasks", "TASKS", 5, lambda a: str(a.tasks), lambda a: a.tasks, align_right=True),
-    Column("cpu", "CPU used/alloc/total", BAR, _cpu, lambda a: a.allocated.cpus),
-    Column("mem", "MEM used/alloc/total", BAR, _mem, lambda a: a.allocated.mem),
-    Column("disk", "DISK alloc/total", 18, _disk, lambda a: a.allocated.disk),
+           style=lambda a: "green" if a.active else "bold red", hotkey="S"),
+    Column("tasks", "TASKS", 5, lambda a: str(a.tasks), lambda a: a.tasks, align_right=True,
+           hotkey="T"),
+    Column("cpu", "CPU used/alloc/total", BAR, _cpu, lambda a: a.allocated.cpus, hotkey="C"),
+    Column("mem", "MEM used/alloc/total", BAR, _mem, lambda a: a.allocated.mem, hotkey="M"),
+    Column("disk", "DISK alloc/total", 18, _disk, lambda a: a.allocated.disk, hotkey="D"),
     Column("attributes", "ATTRIBUTES", 0, lambda a: a.attributes, lambda a: a.attributes,
-           style=lambda a: "dim"),
+           style=lambda a: "dim", hotkey="A"),
 ]
+
+
+def agent_values(a: AgentView) -> dict[str, Any]:
+    """An agent's fields for the `/` filter."""
+    return {"id": a.id, "host": [a.hostname, a.files_address], "state": a.state,
+            "attr": a.attributes, "resources": a.resources_text, "version": a.version}
 
 
 _LEVELS = " ▁▂▃▄▅▆▇█"
@@ -94,10 +112,40 @@ class UsageSparkline(Resilient, Widget):
 class AgentsView(Resilient, Vertical):
     """Agents and the cluster's history."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="agents.filter"),
+        Binding("t", "drill", "Its tasks", id="agents.tasks"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="agents.clear_filter"),
+    ]
+
     def __init__(self, mirror: ClusterMirror, id: str | None = None) -> None:
         super().__init__(id=id)
         self.mirror = mirror
         self.stale = True
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one("#agents-filter", FilterBar)
+
+    def action_filter(self) -> None:
+        self.filter_bar.open()
+
+    def action_clear_filter(self) -> None:
+        self.filter_bar.clear_filter()
+        self.table.focus()
+
+    @on(FilterBar.Applied, "#agents-filter")
+    def _filtered(self, event: FilterBar.Applied) -> None:
+        self.table.set_filter(view_predicate(event.filter, agent_values))
+
+    @on(VirtualTable.Selected, "#agents-table")
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        event.stop()
+        self.post_message(ShowDetail("agent", event.key))
+
+    def action_drill(self) -> None:
+        if self.table.cursor_key is not None:
+            self.post_message(DrillTasks("agent", self.table.cursor_key))
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="agents-history"):
@@ -107,6 +155,7 @@ class AgentsView(Resilient, Vertical):
             with Vertical(classes="spark-box"):
                 yield Label("MEM used (cluster)", id="mem-label", classes="spark-label")
                 yield UsageSparkline("yellow", id="mem-spark")
+        yield FilterBar(AGENT_FIELDS, id="agents-filter")
         yield VirtualTable(AGENT_COLUMNS, lambda: self.mirror.agents, id="agents-table",
                            keep=("hostname", "cpu", "mem", "state", "tasks", "disk"))
 

@@ -14,7 +14,9 @@ Left, top to bottom:
 - the classic DRF example (`d`), when it runs: A's and B's tasks and the outcome.
 
 Right: outstanding offers with their age, and a timeline of recent offers and how each ended
-(accepted with tasks, declined with refuse_seconds, rescinded with a reason, timed out).
+(accepted with tasks, declined with refuse_seconds, rescinded with a reason, timed out). `/`
+filters both tables (`fw: agent: outcome: role: resources: id:`); Enter on an offer opens the
+details of the framework it went to.
 
 Teaching mode: `space` pauses or resumes the allocator, `n` runs one explained cycle, `d`
 starts (or stops) the classic DRF example.
@@ -30,11 +32,12 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -54,8 +57,11 @@ from mesos_tui.client.mirror import (
 from mesos_tui.client.operator import CONNECTED
 from mesos_tui.frameworks import drf_example
 from mesos_tui.tui import format
+from mesos_tui.tui.filter import OFFER_FIELDS, view_predicate
 from mesos_tui.tui.format import OUTCOME_STYLES, age, mem, num, share_bar
 from mesos_tui.tui.resilient import Resilient
+from mesos_tui.tui.widgets.filter_bar import FilterBar
+from mesos_tui.tui.widgets.messages import ShowDetail
 from mesos_tui.tui.widgets.virtual_table import Column, VirtualTable
 
 OFFERED_NOTE = "offered counts as allocated until declined"
@@ -218,6 +224,8 @@ class OffersView(Resilient, Horizontal):
         Binding("space", "toggle_allocator", "Pause/resume allocator", id="offers.pause"),
         Binding("n", "step", "Run one cycle", id="offers.step"),
         Binding("d", "drf_example", "DRF example", id="offers.drf_example"),
+        Binding("slash", "filter", "Filter", id="offers.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="offers.clear_filter"),
     ]
 
     DEFAULT_CSS = """
@@ -258,6 +266,7 @@ class OffersView(Resilient, Horizontal):
             yield Static(id="step-panel")
             yield Static(id="example-panel", classes="-empty")
         with Vertical(id="offers-right"):
+            yield FilterBar(OFFER_FIELDS, id="offers-filter")
             yield Label("Outstanding offers", classes="section-title")
             yield VirtualTable(
                 [
@@ -294,6 +303,35 @@ class OffersView(Resilient, Horizontal):
                 lambda: self._timeline, sort="sent", reverse=True, id="timeline-table",
                 keep=("framework", "outcome", "agent", "sent", "detail", "held"),
             )
+
+    def offer_values(self, o: OfferRecord) -> dict[str, Any]:
+        """An offer's fields for the `/` filter (both tables)."""
+        fw = self.mirror.frameworks.get(o.framework_id)
+        return {"id": o.id, "fw": [o.framework_id, fw.name if fw else ""],
+                "agent": [o.agent_id, o.hostname], "outcome": o.outcome,
+                "role": fw.role if fw else "", "resources": o.resources_text}
+
+    def action_filter(self) -> None:
+        self.query_one("#offers-filter", FilterBar).open()
+
+    def action_clear_filter(self) -> None:
+        self.query_one("#offers-filter", FilterBar).clear_filter()
+        self.query_one("#offers-table", VirtualTable).focus()
+
+    @on(VirtualTable.Selected)
+    def _selected(self, event: VirtualTable.Selected) -> None:
+        """Enter on an offer: the details of the framework it went to (its offers, its
+        tasks, its share over time)."""
+        event.stop()
+        rec = self.mirror.offers.get(event.key) or self._timeline.get(event.key)
+        if rec is not None and rec.framework_id in self.mirror.frameworks:
+            self.post_message(ShowDetail("framework", rec.framework_id))
+
+    @on(FilterBar.Applied, "#offers-filter")
+    def _filtered(self, event: FilterBar.Applied) -> None:
+        keep = view_predicate(event.filter, self.offer_values)
+        for table in self.query(VirtualTable):
+            table.set_filter(keep)
 
     def _sync_timeline(self) -> tuple[set[str], set[str]]:
         fresh = {rec.id: rec for rec in self.mirror.timeline}

@@ -9,12 +9,22 @@ marks rows for a bulk kill, `enter` shows a task's details, `l` its logs.
 Default order: by STATE, active tasks first (staging, starting, running, killing), then
 finished ones; newest first within a state, ids in natural order (`t-2` before `t-10`) within
 the same second. A cluster keeps thousands of finished tasks; what runs now and what just
-happened is what one opens the view for. `s`/`S` or a header click sorts by any column; ids
-and names always sort naturally.
+happened is what one opens the view for. `s` (next column), `r` (reverse), a header click,
+or a column's shift+letter (I id, N name, S state, F framework, A agent, C cpu used, M mem
+used, E age; again: reverse) sorts by any column; ids and names always sort naturally.
+
+CPU and MEM show what a task's container was measured using (the agents' AGENT_USAGE
+reports) against what it was allocated: `0.12/0.5` cores, `12M/64M`; `-` where nothing was
+measured (no report names its container yet, or the task has ended). They sort by what is used.
+
+A drill-down from an agent or a framework (`t` there) puts its filter here and remembers
+where it came from: Esc clears the filter and goes back there. `b` browses the selected
+task's sandbox.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -59,19 +69,44 @@ def task_columns(mirror: ClusterMirror) -> list[Column]:
     def state(t: TaskView) -> Text:
         return Text(t.state_name, style=STATE_STYLES.get(t.state, ""), end="")
 
+    def measured(t: TaskView) -> bool:
+        # A task its agent's report measured has a container with some memory; 0 and 0 is
+        # "no report names it" (the agent sends no per-container usage), not "idle".
+        return t.active and (t.used_mem > 0 or t.used_cpus > 0)
+
+    def cpu(t: TaskView) -> Text:
+        return used_of(t.used_cpus if measured(t) else None, t.cpus, num)
+
+    def memory(t: TaskView) -> Text:
+        return used_of(t.used_mem if measured(t) else None, t.mem, mem)
+
     return [
-        Column("id", "ID", 30, lambda t: t.id, lambda t: natural_key(t.id)),
-        Column("name", "NAME", 18, lambda t: t.name, lambda t: natural_key(t.name)),
-        Column("state", "STATE", 11, state, state_order),
-        Column("framework", "FRAMEWORK", 14, framework, lambda t: natural_key(framework(t))),
-        Column("agent", "AGENT", 14, agent, lambda t: natural_key(agent(t))),
-        Column("cpus", "CPUS", 5, lambda t: num(t.cpus), lambda t: t.cpus, align_right=True),
-        Column("mem", "MEM", 6, lambda t: mem(t.mem), lambda t: t.mem, align_right=True),
-        Column("age", "AGE", 7, lambda t: age(t.started), lambda t: -t.started, align_right=True),
+        Column("id", "ID", 30, lambda t: t.id, lambda t: natural_key(t.id), hotkey="I"),
+        Column("name", "NAME", 18, lambda t: t.name, lambda t: natural_key(t.name), hotkey="N"),
+        Column("state", "STATE", 11, state, state_order, hotkey="S"),
+        Column("framework", "FRAMEWORK", 14, framework, lambda t: natural_key(framework(t)),
+               hotkey="F"),
+        Column("agent", "AGENT", 14, agent, lambda t: natural_key(agent(t)), hotkey="A"),
+        Column("cpus", "CPU used/al", 11, cpu, lambda t: (t.used_cpus, t.cpus),
+               align_right=True, hotkey="C"),
+        Column("mem", "MEM used/al", 11, memory, lambda t: (t.used_mem, t.mem),
+               align_right=True, hotkey="M"),
+        Column("age", "AGE", 7, lambda t: age(t.started), lambda t: -t.started, align_right=True,
+               hotkey="E"),
         Column("message", "REASON / MESSAGE", 0,
                lambda t: ": ".join(x for x in (t.reason, t.message) if x),
                lambda t: t.reason + t.message, style=lambda t: "dim"),
     ]
+
+
+def used_of(used: float | None, allocated: float, fmt: Callable[[float], str]) -> Text:
+    """`used/allocated`, the used part coloured by how close it is to the allocation (a
+    task at its memory limit is about to be OOM-killed); `-/allocated` when not measured."""
+    if used is None:
+        return Text.assemble(("-", "dim"), ("/" + fmt(allocated), "dim"), end="")
+    ratio = used / allocated if allocated else 0.0
+    style = "bold red" if ratio >= 0.9 else "yellow" if ratio >= 0.7 else "green"
+    return Text.assemble((fmt(used), style), ("/" + fmt(allocated), "dim"), end="")
 
 
 class TasksView(Resilient, Vertical):
@@ -83,6 +118,7 @@ class TasksView(Resilient, Vertical):
         Binding("space,m", "mark", "Mark", id="tasks.mark"),
         Binding("U", "unmark_all", "Unmark all", show=False, id="tasks.unmark_all"),
         Binding("l", "logs", "Logs", id="tasks.logs"),
+        Binding("b", "sandbox", "Sandbox", id="tasks.sandbox"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="tasks.clear_filter"),
     ]
 
@@ -94,10 +130,18 @@ class TasksView(Resilient, Vertical):
             self.filter = filter
 
     class ShowTask(Message):
-        def __init__(self, key: str, logs: bool) -> None:
+        def __init__(self, key: str, logs: bool, sandbox: bool = False) -> None:
             super().__init__()
             self.key = key
             self.logs = logs
+            self.sandbox = sandbox
+
+    class GoBack(Message):
+        """Esc after a drill-down: back to the view it came from."""
+
+        def __init__(self, view: str) -> None:
+            super().__init__()
+            self.view = view
 
     def __init__(self, mirror: ClusterMirror, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -105,6 +149,9 @@ class TasksView(Resilient, Vertical):
         self.stale = True
         self.filter = TaskFilter()
         self.error = ""  # why the text in the filter bar is not the filter in force
+        # Set by a drill-down: the view it came from (Esc goes back) and what it shows.
+        self.back_to: str | None = None
+        self.drilled = ""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: regex words, !negate, state:running agent:… "
@@ -151,7 +198,8 @@ class TasksView(Resilient, Vertical):
         if self.error:
             parts.insert(0, Text(f"filter error: {self.error}", style="bold red"))
         if table.marked:
-            parts.append(Text(f"{len(table.marked)} marked (ctrl+k kills them)"))
+            hint = "" if getattr(self.app, "readonly", False) else " (ctrl+k kills them)"
+            parts.append(Text(f"{len(table.marked)} marked{hint}"))
         direction = "▼" if table.sort_reverse else "▲"
         parts.append(Text(f"sorted by {table.sort_column} {direction}"))
         self.query_one("#tasks-status", Label).update(Text(" · ").join(parts))
@@ -202,9 +250,13 @@ class TasksView(Resilient, Vertical):
             self.show_filter("")
         self.filter_input.remove_class("-visible")
         self.table.focus()
+        back, self.back_to, self.drilled = self.back_to, None, ""
+        if back is not None:
+            self.post_message(self.GoBack(back))
 
     @on(Input.Changed, "#task-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        self.drilled = ""  # edited by hand: no longer "the tasks of X" (Esc still goes back)
         self.set_filter(event.value)
 
     @on(Input.Submitted, "#task-filter")
@@ -247,6 +299,10 @@ class TasksView(Resilient, Vertical):
     def action_logs(self) -> None:
         if self.table.cursor_key is not None:
             self.post_message(self.ShowTask(self.table.cursor_key, logs=True))
+
+    def action_sandbox(self) -> None:
+        if self.table.cursor_key is not None:
+            self.post_message(self.ShowTask(self.table.cursor_key, logs=False, sandbox=True))
 
     @on(VirtualTable.Sorted, "#tasks-table")
     def _sorted(self, event: VirtualTable.Sorted) -> None:

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from mesos_tui.tui.resilient import Resilient
 
 VIEW_KEYS = (("1", "agents"), ("2", "frameworks"), ("3", "tasks"), ("4", "offers"),
-             ("5", "events"), (":", "command"), ("?", "help"))
+             ("5", "events"), ("6", "roles"), ("7", "pulse"), (":", "command"), ("?", "help"))
 
 
 class ViewTitle(Resilient, Widget):

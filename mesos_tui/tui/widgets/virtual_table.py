@@ -13,8 +13,11 @@ row, not a position: when rows come, go or move, it stays on the same row, and o
 line of the screen when that row was on screen (htop-style). `group` sorts rows into groups
 first, whatever the column (completed frameworks after the active ones).
 
-The header line is sticky. Keys: up/down/page/home/end move the cursor; `s`/`S` sort by
-the next column / reverse; clicking a header sorts by it.
+The header line is sticky. Keys: up/down/page/home/end move the cursor; `s` sorts by the next
+column, `r` reverses; clicking a header sorts by it. As in k9s, a column may have a sort key
+(`Column.hotkey`, an upper-case letter, so shift+letter): it sorts by that column, and the
+same key again reverses. The header underlines each column's letter and marks the sorted
+column with its direction (▲ ascending, ▼ descending).
 
 Any width works: when the columns do not fit, the least important ones (`Column.priority`)
 are left out and the header's right end says how many (`+2 cols`); the details screen of a
@@ -59,6 +62,9 @@ class Column:
     # Which columns a narrow terminal keeps: the lowest numbers (None: the column's place).
     priority: int | None = None
     min_width: int = 6  # a flexible column (width 0) never gets less than this
+    # Shift+this letter sorts by the column (again: reverses); one of the label's letters,
+    # which the header underlines. "" for none.
+    hotkey: str = ""
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -110,7 +116,7 @@ class VirtualTable(Resilient, ScrollView, can_focus=True):
         Binding("end,G", "last", "Last", show=False, id="table.last"),
         Binding("enter", "select", "Open / details", show=False, id="table.select"),
         Binding("s", "sort_next", "Sort", id="table.sort"),
-        Binding("S", "sort_reverse", "Reverse sort", show=False, id="table.sort_reverse"),
+        Binding("r", "sort_reverse", "Reverse sort", show=False, id="table.sort_reverse"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -198,6 +204,17 @@ class VirtualTable(Resilient, ScrollView, can_focus=True):
         self.cursor = 0
         self._widths: list[int] = []
         self._width_for = -1
+        # k9s-style sort keys: shift+letter per column, bound on this table only (bindings,
+        # so the footer, the help and the robustness walk see them like any other key).
+        for c in self.columns:
+            if c.hotkey:
+                self._bindings.bind(c.hotkey, f"sort_column('{c.key}')",
+                                    f"Sort by {c.label.lower()}", show=False)
+
+    @property
+    def sort_keys(self) -> list[tuple[str, str]]:
+        """(key, column label) of every column that has a sort key."""
+        return [(c.hotkey, c.label) for c in self.columns if c.hotkey]
 
     # ------------------------------------------------------------------------ data
 
@@ -412,6 +429,10 @@ class VirtualTable(Resilient, ScrollView, can_focus=True):
         at = keys.index(self.sort_column) if self.sort_column in keys else -1
         self.sort_by(keys[(at + 1) % len(keys)], reverse=False)
 
+    def action_sort_column(self, column: str) -> None:
+        """A column's sort key: sort by it; pressed again, reverse."""
+        self.sort_by(column)
+
     def action_sort_reverse(self) -> None:
         self.sort_by(self.sort_column, reverse=not self.sort_reverse)
 
@@ -498,9 +519,17 @@ class VirtualTable(Resilient, ScrollView, can_focus=True):
                 continue
             label = col.label
             if col.key == self.sort_column:
-                label += " ▼" if self.sort_reverse else " ▲"
+                # The direction always shows: a narrow column gives up its label's end.
+                mark = " ▼" if self.sort_reverse else " ▲"
+                if cell_len(label) + 2 > w:
+                    label = set_cell_size(label, max(0, w - 2))
+                label += mark
             label = set_cell_size(label, w)
+            start = len(text)
             text.append(label)
+            at = label.upper().find(col.hotkey) if col.hotkey else -1
+            if at >= 0:
+                text.stylize("underline", start + at, start + at + 1)
             text.append(" ")
         hidden = widths.count(0)
         if hidden:
