@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -36,7 +37,9 @@ from mesos_tui.tui.widgets.view_title import ViewTitle
 from mesos_tui.tui.widgets.virtual_table import VirtualTable
 from tests.cluster import Cluster
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+# Where the screenshots go: a temporary folder, or screenshots/ when asked
+# (MESOS_TUI_SCREENSHOTS=screenshots): a test run leaves the repository as it was.
+SCREENSHOTS = os.environ.get("MESOS_TUI_SCREENSHOTS", "")
 DEADLINE = 30.0
 
 
@@ -123,7 +126,7 @@ async def test_tui_over_http_shows_the_cluster_and_the_offer_cycle(
 
 
 async def test_tui_over_http_without_extensions_says_what_is_not_streamed(
-    cluster: Cluster, no_grpc: list[str]
+    cluster: Cluster, no_grpc: list[str], tmp_path: Path
 ) -> None:
     fid, aid, tid = await running_task(cluster)
     app = MesosApp(f"http://{cluster.master_address}", extensions=False)
@@ -152,8 +155,9 @@ async def test_tui_over_http_without_extensions_says_what_is_not_streamed(
         await pilot.press("space")  # the offers view's pause key
         await until(pilot, "the allocator's answer", lambda: any(
             "no allocator controls" in n.message for n in app._notifications))
-        SCREENSHOTS.mkdir(exist_ok=True)
-        app.save_screenshot(str(SCREENSHOTS / "http-not-streamed.svg"))
+        out = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+        out.mkdir(exist_ok=True)
+        app.save_screenshot(str(out / "http-not-streamed.svg"))
     assert no_grpc == []
 
 

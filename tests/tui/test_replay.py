@@ -11,6 +11,7 @@ once OFFER_ACCEPTED is. Actions that would change a cluster say they are disable
 from __future__ import annotations
 
 import html
+import os
 import re
 import time
 from collections.abc import Callable
@@ -26,7 +27,9 @@ from mesos_tui.tui.widgets.virtual_table import VirtualTable
 from tests.cluster import Cluster
 
 Event = master_pb2.Event
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+# Where the screenshots go: a temporary folder, or screenshots/ when asked
+# (MESOS_TUI_SCREENSHOTS=screenshots): a test run leaves the repository as it was.
+SCREENSHOTS = os.environ.get("MESOS_TUI_SCREENSHOTS", "")
 DEADLINE = 30.0
 
 
@@ -116,8 +119,9 @@ async def test_replay_steps_through_a_recorded_offer_cycle(cluster: Cluster,
         assert record.outcome == "accepted" and tid in record.task_ids
         await pilot.pause()
         assert "accepted" in screen_text(app)
-        SCREENSHOTS.mkdir(exist_ok=True)
-        app.save_screenshot(str(SCREENSHOTS / "replay-offers.svg"))
+        out = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+        out.mkdir(exist_ok=True)
+        app.save_screenshot(str(out / "replay-offers.svg"))
         # Nothing that would change a cluster: kill and the DRF example say so.
         await pilot.press("ctrl+k")
         await pilot.press("d")
