@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
 
 import grpc
 
@@ -157,8 +157,9 @@ class AgentLogSource:
 
     def __init__(
         self, address: str, agent_id: str, framework_id: str, executor_id: str, task_id: str,
-        file: str = "stdout",
+        file: str = "stdout", files: Callable[[str], Any] | None = None,
     ) -> None:
+        self.files = files or AgentFiles  # or files_http.HttpAgentFiles: a Mesos agent's HTTP
         self.address = address
         self.agent_id = agent_id
         self.framework_id = framework_id
@@ -168,7 +169,7 @@ class AgentLogSource:
         self.name = f"{task_id} {file} @ {address}"
 
     async def follow(self, offset: int = 0) -> AsyncIterator[bytes]:
-        files = AgentFiles(self.address)
+        files = self.files(self.address)
         try:
             path = await files.resolve_sandbox(
                 self.agent_id, self.framework_id, self.executor_id, self.task_id, self.file

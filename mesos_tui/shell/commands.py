@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from daemons.common.resources import ResourceError, Resources
 from mesos_tui.client.files import AgentFiles, LogSourceError
@@ -483,7 +484,12 @@ async def logs(ctx: CommandContext, args: Args) -> None:
         raise CommandError("logs --follow: open the task's log view to follow it here")
     address = s.agent_address(task.agent_id)
     which = "stderr" if args.stderr else "stdout"
-    files = AgentFiles(address)
+    if getattr(s.operator, "transport", "grpc") == "http":  # any Mesos agent: /files/read
+        from mesos_tui.client.files_http import HttpAgentFiles
+
+        files: Any = HttpAgentFiles(address)
+    else:
+        files = AgentFiles(address)
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     try:
         path = await files.resolve_sandbox(

@@ -140,6 +140,21 @@ def agent_files(agent: AgentView) -> SandboxFiles:
     return AgentFiles(agent.files_address)
 
 
+def http_agent_log_source(task: TaskView, agent: AgentView, file: str) -> LogSource:
+    """A task's log through the agent's `/files/read` (a master watched over HTTP: its agents
+    may be Apache Mesos agents, which serve no gRPC)."""
+    from mesos_tui.client.files_http import HttpAgentFiles
+
+    return AgentLogSource(agent.files_address, agent.id, task.framework_id, task.executor_id,
+                          task.id, file, files=HttpAgentFiles)
+
+
+def http_agent_files(agent: AgentView) -> SandboxFiles:
+    from mesos_tui.client.files_http import HttpAgentFiles
+
+    return HttpAgentFiles(agent.files_address)
+
+
 class ReadOnlyFooter(Footer):
     """The footer, with READ-ONLY in front of the keys when the app is read-only."""
 
@@ -222,6 +237,7 @@ class MesosApp(Resilient, App[None]):
         self.refusal_notified: str | None = None
         self.key_overrides = keymap
         self.log_source = log_source
+        self._sandboxes_by_transport()
         self.initial_view = initial_view
         self.current_view = initial_view
         self.cluster_name = ""
@@ -233,6 +249,16 @@ class MesosApp(Resilient, App[None]):
         self.refreshes = 0
         self.after_refresh: Callable[[], None] | None = None  # benchmark hook
         self.clock = clock
+
+    def _sandboxes_by_transport(self) -> None:
+        """Logs and sandboxes the way the master is watched: through the agents' gRPC Files
+        API (our agents), or their `/files/*` HTTP endpoints when the master is watched over
+        HTTP (any Mesos agent serves those). A factory given by the caller stays."""
+        http = getattr(self.client, "transport", "grpc") == "http"
+        if self.log_source in (agent_log_source, http_agent_log_source):
+            self.log_source = http_agent_log_source if http else agent_log_source
+        if self.files in (agent_files, http_agent_files):
+            self.files = http_agent_files if http else agent_files
 
     def operator_client(self, master: str, context: Context | None) -> OperatorClient:
         """The client for `master` (gRPC or HTTP: `operator_source`). A context's credentials
@@ -914,6 +940,7 @@ class MesosApp(Resilient, App[None]):
         self.context = context
         self.master = context.master
         self.client = client
+        self._sandboxes_by_transport()
         self.control = client
         self.connection = client.status
         self.shell_session = ShellSession(context.master, mirror=self.mirror, operator=client,

@@ -161,7 +161,15 @@ async def test_tui_over_http_without_extensions_says_what_is_not_streamed(
     assert no_grpc == []
 
 
-async def test_shell_over_http_lists_the_cluster(cluster: Cluster, no_grpc: list[str]) -> None:
+async def test_shell_over_http_lists_the_cluster(
+    cluster: Cluster, no_grpc: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mesos_tui.client.files import AgentFiles
+
+    def no_grpc_files(self: AgentFiles, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the shell used the gRPC Files API over an HTTP master")
+
+    monkeypatch.setattr(AgentFiles, "__init__", no_grpc_files)
     fid, aid, tid = await running_task(cluster, failover_timeout=300)
     session = ShellSession(f"http://{cluster.master_address}", wait=True, connect_timeout=20)
     try:
@@ -174,6 +182,8 @@ async def test_shell_over_http_lists_the_cluster(cluster: Cluster, no_grpc: list
         assert session.operator.status.phase == CONNECTED
         agents = await REGISTRY.run("agents", session)
         assert agents.ok and aid in agents.text, agents.text
+        logs = await REGISTRY.run(f"logs {tid}", session)  # through the agent's /files/read
+        assert logs.ok, logs.text
         # TEARDOWN, Mesos's operator call, over HTTP: asked first, then sent. (The framework
         # leaves first, failing over with its task running: a driver told its framework was
         # removed keeps retrying, which is not what this test is about.)
@@ -189,3 +199,69 @@ async def test_shell_over_http_lists_the_cluster(cluster: Cluster, no_grpc: list
     finally:
         await asyncio.wait_for(session.close(), 15)
     assert no_grpc == []
+
+
+async def test_tui_over_http_reads_logs_and_sandboxes_through_files_read(
+    cluster: Cluster, no_grpc: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Watched over HTTP, the TUI reads a task's log and browses its sandbox through the
+    agent's `/files/browse` and `/files/read` (what an Apache Mesos agent serves), never the
+    gRPC Files API (refused here)."""
+    from mesos_tui.client.files import AgentFiles
+    from mesos_tui.client.files_http import HttpAgentFiles
+    from mesos_tui.tui.screens.logs import LogScreen
+    from mesos_tui.tui.screens.sandbox import SandboxScreen
+
+    def no_grpc_files(self: AgentFiles, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the TUI used the gRPC Files API over an HTTP master")
+
+    monkeypatch.setattr(AgentFiles, "__init__", no_grpc_files)
+    await cluster.start_master()
+    agent = await cluster.start_agent("cpus:2;mem:512;disk:512")
+    driver, rec = await cluster.framework("http-logs")
+    offers = await rec.next("offers")
+    info = task_info("talker", "talker", offers[0].agent_id.value,
+                     "echo hello-over-http; mkdir out; echo 42 > out/answer; sleep 60",
+                     "cpus:0.5;mem:32")
+    await driver.launch([offers[0].id.value], [info])
+    await rec.next("update", lambda s: s.state == mesos_pb2.TASK_RUNNING)
+    app = MesosApp(f"http://{cluster.master_address}", keymap={})
+    assert app.files.__name__ == "http_agent_files"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, "the task", lambda: any(
+            t.id == "talker" and t.state_name == "running" for t in app.mirror.tasks.values()))
+        task = next(t for t in app.mirror.tasks.values() if t.id == "talker")
+        app.open_logs(task)
+        await until(pilot, "the log screen", lambda: isinstance(app.screen, LogScreen))
+        await pilot.pause()
+        view = app.screen.view  # type: ignore[attr-defined]
+        await until(pilot, "the task's output", lambda: (
+            view.flush(), "hello-over-http" in view.lines)[1])
+        await pilot.press("escape")
+        app.open_sandbox(task)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SandboxScreen)
+        await until(pilot, "the listing", lambda: bool(screen.entries) or bool(screen.error))
+        names = {e.name for e in screen.entries.values()}
+        assert {"stdout", "stderr", "out"} <= names, (names, screen.error)
+        screen.table.move_cursor(screen.table.index_of(f"{screen.root}/out"))
+        await pilot.press("enter")
+        await until(pilot, "out/", lambda: [e.name for e in screen.entries.values()]
+                    == ["answer"])
+        await pilot.press("enter")
+        await until(pilot, "the file open", lambda: isinstance(app.screen, LogScreen))
+        await pilot.pause()
+        view = app.screen.view  # type: ignore[attr-defined]
+        await until(pilot, "its text", lambda: (view.flush(), view.lines[:1] == ["42"])[1])
+        assert app.errors == []
+    assert no_grpc == []
+    files = HttpAgentFiles(agent.address)
+    try:
+        path = await files.resolve_sandbox(agent.agent_id or "", driver.framework_id or "",
+                                           "", "talker", "stdout")
+        assert path.endswith("/executors/talker/runs/latest/stdout")
+        reply = await files.read(path)
+        assert reply.data.startswith(b"hello-over-http")
+    finally:
+        await files.close()
