@@ -147,11 +147,14 @@ async def test_monitor_statistics_shows_a_running_executor(cluster: Cluster) -> 
     async def burned() -> list[dict[str, Any]] | None:
         entries = await _json(agent, "/monitor/statistics")
         burner = [e for e in entries if e["executor_id"] == "burner"]
-        if burner and burner[0]["statistics"]["cpus_user_time_secs"] > 0:
+        # Both figures of a sample taken once the burner has run a while (the agent shares
+        # one sample up to 1 s old; the first may predate the task's first page).
+        if burner and burner[0]["statistics"]["cpus_user_time_secs"] > 0 \
+                and burner[0]["statistics"]["mem_rss_bytes"] > 0:
             return entries
         return None
 
-    entries = await poll_until(burned, 30, "CPU time on the burner's statistics")
+    entries = await poll_until(burned, 30, "CPU time and memory on the burner's statistics")
     [burner] = [e for e in entries if e["executor_id"] == "burner"]
     assert burner["framework_id"] == framework_id
     assert burner["executor_name"].startswith("Command Executor (Task: burner)")
