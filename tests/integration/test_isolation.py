@@ -106,7 +106,9 @@ async def test_busy_task_is_held_to_its_cpus(tmp_path: Path) -> None:
         await asyncio.sleep(2.0)  # The measurement window itself.
         cores = (sum(process.cpu_times()[:2]) - before) / (time.monotonic() - started)
         # 0.5 cpus: 50 ms of every 100 ms CFS period; unconfined, it would take a whole core.
-        assert 0.35 <= cores <= 0.65, cores
+        # (No lower bound: on a loaded machine the task gets less than its quota, and that
+        # says nothing about isolation; the throttling below says the quota held it.)
+        assert cores <= 0.65, cores
         throttled = (container.cgroups.paths["cpu"] / "cpu.stat").read_text()  # type: ignore[union-attr]
         assert "nr_throttled 0" not in throttled.split("\n")[1:2], throttled
     finally:
