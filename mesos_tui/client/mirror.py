@@ -472,6 +472,8 @@ class ClusterMirror:
         # (framework id, cpus, MB). A task's share leaves its agent and framework as it ends.
         self._measured: dict[str, dict[str, tuple[str, float, float]]] = {}
         self._changes = Changes()
+        # Called after every applied event: the TUI redraws as soon as something changed.
+        self.on_applied: Callable[[], None] | None = None
         self._handlers: dict[int, Callable[[Event], None]] = {
             Event.SUBSCRIBED: self._on_subscribed,
             Event.TASK_ADDED: self._on_task_added,
@@ -502,8 +504,10 @@ class ClusterMirror:
         handler = self._handlers.get(event.type)
         if handler is None:
             self._log(now, _kind(event.type), "(not understood by this client)")
-            return
-        handler(event)
+        else:
+            handler(event)
+        if self.on_applied is not None:
+            self.on_applied()
 
     def apply_state(self, state: master_pb2.Response.GetState) -> None:
         """Load a GET_STATE answer as if it came in a SUBSCRIBED event."""

@@ -31,6 +31,7 @@ filter, in the shell's one filter language.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import difflib
@@ -115,7 +116,11 @@ APP_WORDS = ("events", "roles", "pulse", "pause", "resume", "step", "logs", "ctx
 WRITE_ACTIONS = {"kill", "toggle_allocator", "step", "drf_example"}
 WRITE_COMMANDS = {"kill", "launch", "run", "start", "pause", "resume", "step"}
 
-REFRESH_SECONDS = 0.1  # redraws are throttled to 10 Hz
+# Redraws follow events: an event arriving when the screen is idle is drawn at once; under a
+# stream of events redraws are coalesced to at most one per REDRAW_GAP (about 30 a second),
+# so an event waits at most that long. REFRESH_SECONDS is the fallback sweep (status, ages).
+REDRAW_GAP = 0.03
+REFRESH_SECONDS = 0.1
 
 
 class ClusterControl(Protocol):
@@ -217,6 +222,9 @@ class MesosApp(Resilient, App[None]):
         self.extensions = extensions
         self.client: OperatorClient | None = None
         self._cli_credential = identity.default()  # --principal/--secret_file, if any
+        self._redraw_pending = False
+        self._last_redraw = 0.0
+        self.mirror.on_applied = self._mirror_changed
         if source is not None:
             self.client = source(self._on_event, self._on_status)
             control = control or self.client
@@ -434,10 +442,29 @@ class MesosApp(Resilient, App[None]):
                     self.cluster_name = flag.value
                     self._status_dirty = True
 
+    def _mirror_changed(self) -> None:
+        """An event was applied: redraw now if the last redraw is REDRAW_GAP old, else when it
+        will be (one redraw pending at a time, however many events come meanwhile)."""
+        if self._redraw_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # applied outside the app's loop (before it runs): the sweep has it
+            return
+        self._redraw_pending = True
+        loop.call_later(max(0.0, self._last_redraw + REDRAW_GAP - loop.time()), self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_pending = False
+        if self.is_running and getattr(self, "_header", None) is not None:
+            self.refresh_views()
+
     def refresh_views(self) -> None:
         """Apply what changed in the mirror to the screen (never overlapping itself)."""
         if self._refreshing or not self._header.is_mounted:
             return
+        with contextlib.suppress(RuntimeError):
+            self._last_redraw = asyncio.get_running_loop().time()
         self._refreshing = True
         try:
             changes = self.mirror.take_changes()
