@@ -659,6 +659,17 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(f"launcher: cannot listen: {e.strerror}\n")
         return 1
     listener.listen(16)
+    # Tasks started the fast way (`spawn`: vfork and exec) inherit this process's signal mask
+    # and ignored signals: start from none, whatever thread or shell started the launcher
+    # (a blocked signal was seen inherited from a test process's thread).
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for sig in signal.valid_signals():
+        if sig not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGPIPE, signal.SIGXFSZ):
+            try:
+                if signal.getsignal(sig) is signal.SIG_IGN:
+                    signal.signal(sig, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # Never reap by accident: zombies are kept.
     launcher = Launcher(listener, _lower_own_oom_score())
     # Tell the agent the socket is listening, then let go of its pipe and of its stderr: the

@@ -364,3 +364,26 @@ def test_which_commands_are_plain() -> None:
     for shell_work in ("exit 3", "echo hi", "FOO=1 env", "sleep 1; true", "cat ~/x", "ls *",
                        "a | b", "x > y", "echo $HOME", "'quoted'", "cd /", "", "no-such-program-here"):
         assert _direct_argv(shell_work, path) is None, shell_work
+
+
+async def test_a_signal_blocked_where_the_launcher_started_does_not_reach_tasks(
+    tmp_path: Path,
+) -> None:
+    """The launcher inherits the mask of the thread that starts it; tasks spawned from it
+    (vfork and exec) inherit the launcher's. It starts from an empty mask, so they do too."""
+    import threading
+
+    containerizer = Containerizer(tmp_path)
+
+    def start_blocked() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        containerizer.prepare()  # the launcher is started from this thread
+
+    starter = threading.Thread(target=start_blocked)
+    starter.start()
+    starter.join()
+    container = containerizer.launch(spec(
+        "exec grep -E '^SigBlk:' /proc/self/status", "blocked"))
+    await ended(containerizer, container)
+    line = (container.sandbox / "stdout").read_text().strip()
+    assert int(line.split(":\t", 1)[1], 16) == 0, line
