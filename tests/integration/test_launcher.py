@@ -92,9 +92,13 @@ async def test_the_task_leads_its_session_with_default_signals(tmp_path: Path) -
     pid = fields["Pid"].strip()
     assert pid == str(container.pid)
     assert fields["NSsid"].strip() == fields["NSpgid"].strip() == pid  # Leader of both.
-    # The launcher ignores SIGHUP and Python ignores SIGPIPE: the task must not inherit that.
-    assert int(fields["SigIgn"], 16) == 0, fields
-    assert int(fields["SigBlk"], 16) == 0, fields
+    # Python ignores SIGPIPE and SIGXFSZ, a background shell SIGINT and SIGQUIT: the task
+    # must not inherit any of that. Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID):
+    # no program can set them through the C library, and a test runner's ignored 32 was seen
+    # to come down from it; they are left out.
+    glibc_own = (1 << 31) | (1 << 32)
+    assert int(fields["SigIgn"], 16) & ~glibc_own == 0, fields
+    assert int(fields["SigBlk"], 16) & ~glibc_own == 0, fields
     # The launcher makes itself the OOM killer's last choice where it may; its tasks take
     # back the agent's own score.
     assert container.shared_launcher
