@@ -39,6 +39,8 @@ from google.protobuf.message import DecodeError
 
 from daemons.agent.executors import REGISTERING, ExecutorCallError, ExecutorRecord
 from daemons.common import protojson, recordio
+from daemons.common.httpcodec import accepts as _accepts
+from daemons.common.httpcodec import media as _media
 from daemons.common.validation import Invalid, check_message
 from daemons.proto import executor_pb2, mesos_pb2
 
@@ -58,28 +60,6 @@ Event = executor_pb2.Event
 
 def _error(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text.replace("\n", " "), content_type="text/plain")
-
-
-def _media(value: str | None) -> str | None:
-    return None if value is None else value.split(";", 1)[0].strip().lower()
-
-
-def _accepts(request: web.Request, media: str) -> bool:
-    header = request.headers.get("Accept")
-    if header is None or not header.strip():
-        return True
-    kind = media.split("/", 1)[0] + "/*"
-    for part in header.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        if fields[0].lower() not in (media, kind, "*/*"):
-            continue
-        q = next((f[2:] for f in fields[1:] if f.lower().startswith("q=")), "1")
-        try:
-            if float(q) > 0:
-                return True
-        except ValueError:
-            return True
-    return False
 
 
 def validate_call(call: executor_pb2.Call) -> str | None:

@@ -41,6 +41,9 @@ from aiohttp import web
 from google.protobuf.message import DecodeError, Message
 
 from daemons.common import auth, protojson, recordio
+from daemons.common.httpcodec import media as _media
+from daemons.common.httpcodec import response_type as _response_type
+from daemons.common.httpcodec import wants_extensions as _extensions
 from daemons.master import calls, state_json
 from daemons.master.calls import Caller
 from daemons.master.events import SlowSubscriber, StreamClosed
@@ -83,46 +86,8 @@ def _call_error(e: CallError) -> web.Response:
     return response
 
 
-def _media(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return value.split(";", 1)[0].strip().lower()
-
-
-def _accepts(request: web.Request, media: str) -> bool:
-    """Whether the Accept header allows `media` (no header: anything)."""
-    header = request.headers.get("Accept")
-    if header is None or not header.strip():
-        return True
-    kind = media.split("/", 1)[0] + "/*"
-    for part in header.split(","):
-        fields = [f.strip() for f in part.split(";")]
-        if fields[0].lower() not in (media, kind, "*/*"):
-            continue
-        q = next((f[2:] for f in fields[1:] if f.lower().startswith("q=")), "1")
-        try:
-            if float(q) > 0:
-                return True
-        except ValueError:
-            return True
-    return False
-
-
-def _response_type(request: web.Request) -> str | None:
-    """JSON if acceptable, else protobuf if acceptable (Mesos's order), else None."""
-    if _accepts(request, JSON):
-        return JSON
-    if _accepts(request, PROTOBUF):
-        return PROTOBUF
-    return None
-
-
 def _not_acceptable() -> web.Response:
     return _error(406, f"Expecting 'Accept' to allow '{PROTOBUF}' or '{JSON}'")
-
-
-def _extensions(request: web.Request) -> bool:
-    return request.headers.get(EXTENSIONS, "").strip().lower() in ("1", "true", "yes")
 
 
 @dataclass(frozen=True, slots=True)
