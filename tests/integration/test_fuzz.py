@@ -465,6 +465,7 @@ async def test_a_big_accept_does_not_stall_the_master(cluster: Cluster) -> None:
             t.command.value = "true"
         answered: list[tuple[float, float]] = []  # (asked, answered) of each GET_HEALTH
         done = asyncio.Event()
+        under_way = asyncio.Event()
 
         async def probe() -> None:
             health = master_pb2_grpc.MasterStub(ch)
@@ -472,11 +473,11 @@ async def test_a_big_accept_does_not_stall_the_master(cluster: Cluster) -> None:
                 t0 = time.monotonic()
                 await health.Call(OC(type=OC.GET_HEALTH), timeout=30)
                 answered.append((t0, time.monotonic()))
-                await asyncio.sleep(0)
+                under_way.set()
+                await asyncio.sleep(0)  # let the ACCEPT's call go out between probes
 
         prober = asyncio.get_running_loop().create_task(probe())
-        while not answered:  # the prober is under way
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(under_way.wait(), 30)  # the prober has had an answer
         sent = time.monotonic()
         await sched.Call(call, metadata=((STREAM_ID_KEY, sid),), timeout=60)
         returned = time.monotonic()
